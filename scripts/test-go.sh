@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Go suite: vet, then every package of the main module under the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go vet ./...
+go test -race -count=1 -timeout 25m ./...
