@@ -1,0 +1,536 @@
+/*
+ * memphis.h - C API of libmemphis, a client for the Memphis.dev message broker
+ * (wire-compatible with Memphis v1.4.x).
+ *
+ * MEMPHIS_H_READY
+ *
+ * Changelog (signature changes after MEMPHIS_H_READY are listed here):
+ *   1.0.0  first public header.
+ *
+ * ---------------------------------------------------------------------------
+ * General rules (they hold for every function below unless its comment says
+ * otherwise)
+ * ---------------------------------------------------------------------------
+ *
+ * Status and errors
+ *   Every fallible function returns a memphis_status_t (MEMPHIS_OK == 0) and
+ *   takes a trailing `memphis_error_t **err`. `err` may be NULL. When it is not
+ *   NULL, *err is set to NULL on success and, on failure, to a new error object
+ *   carrying the status and a human-readable message (for broker failures the
+ *   broker's own text). The caller owns that object and frees it with
+ *   memphis_error_free(). Status values are stable and never renumbered.
+ *
+ * Handles
+ *   memphis_conn_t, memphis_station_t, memphis_producer_t, memphis_consumer_t,
+ *   memphis_msg_t, memphis_headers_t and the *_opts_t types are opaque handles.
+ *   Their pointer values are ids in the library's handle table, never memory
+ *   addresses: they are never dereferenced, never reused, and carry their type.
+ *   Passing a destroyed, never-issued or wrong-type handle returns
+ *   MEMPHIS_ERR_INVALID_HANDLE; it never crashes. Destroying twice returns
+ *   MEMPHIS_ERR_INVALID_HANDLE the second time. Objects may be destroyed in any
+ *   order: destroying a connection first closes it, and its stations,
+ *   producers, consumers and messages then fail with MEMPHIS_ERR_CLOSED (or
+ *   MEMPHIS_ERR_NOT_CONNECTED) but can still be destroyed (which then only
+ *   releases the handle and returns MEMPHIS_OK).
+ *   A *_destroy function always releases the handle, even when it returns an
+ *   error (for example a failed flush or broker de-registration).
+ *   The library is 64-bit only (handles are 64-bit ids).
+ *
+ * Ownership
+ *   Input buffers and strings are copied before the call returns; the caller
+ *   may free or reuse them right after. Options objects are copied by the call
+ *   that uses them and stay owned by the caller.
+ *   Strings and arrays returned through `char **` / `T ***` out-parameters are
+ *   allocated with malloc() and freed by the caller with memphis_free() (or the
+ *   function named in the comment). Pointers returned through `const T **`
+ *   out-parameters are borrowed: they point into the object and stay valid
+ *   until that object is destroyed. Received messages are owned by the caller
+ *   until memphis_msg_destroy().
+ *
+ * Threads and callbacks
+ *   Every function may be called from any thread, concurrently.
+ *   Callbacks (delivery reports, consume batches) run on library-owned threads,
+ *   never on the thread that registered them. Callbacks may call back into the
+ *   library (produce, ack, destroy a message, stop a consumer...). Inside a
+ *   callback, functions that would wait for callbacks of the same object
+ *   (memphis_producer_flush/destroy from a delivery callback,
+ *   memphis_consumer_stop/destroy from its consume callback) do not wait for
+ *   the running callback to return, so they cannot deadlock. Do not block in a
+ *   callback for long: it holds up the deliveries behind it.
+ *
+ * fork()
+ *   The Go runtime inside this library does not survive fork(). In a child
+ *   process every function that needs the runtime returns MEMPHIS_ERR_FORKED at
+ *   once (without entering the runtime, so it never hangs). Functions that do
+ *   not need it keep working in the child: memphis_version*(),
+ *   memphis_status_*(), memphis_error_*(), memphis_free(),
+ *   memphis_produce_opts_init(). Create connections in the child instead
+ *   (for Python multiprocessing, use the "spawn" start method).
+ *
+ * Timeouts and durations are int64_t milliseconds.
+ */
+#ifndef MEMPHIS_H
+#define MEMPHIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MEMPHIS_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define MEMPHIS_API __attribute__((visibility("default")))
+#else
+#define MEMPHIS_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define MEMPHIS_VERSION_MAJOR 1
+#define MEMPHIS_VERSION_MINOR 0
+#define MEMPHIS_VERSION_PATCH 0
+/* 0xMMmmrrxx: major, minor, revision, pre-release id (0xff = final release).
+ * Compile-time value; compare with memphis_version() at run time. */
+#define MEMPHIS_VERSION 0x010000ff
+#define MEMPHIS_VERSION_STR "1.0.0"
+
+/* Version of the loaded library, encoded like MEMPHIS_VERSION. */
+MEMPHIS_API int memphis_version(void);
+/* Version of the loaded library as static text, e.g. "1.0.0". */
+MEMPHIS_API const char *memphis_version_str(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Values 0..16 mirror the Go core's sdk.Code one to one; values >= 100 are
+ * produced by the C layer itself. Never renumbered. */
+typedef enum memphis_status {
+    MEMPHIS_OK = 0,                     /* success */
+    MEMPHIS_ERR_INVALID_ARGUMENT = 1,   /* NULL pointer, bad name, bad value */
+    MEMPHIS_ERR_NOT_CONNECTED = 2,      /* connection is down (reconnecting or lost) */
+    MEMPHIS_ERR_TIMEOUT = 3,            /* the operation did not complete in time */
+    MEMPHIS_ERR_NO_MESSAGES = 4,        /* consume: the station is drained (Python's "Memphis: TimeoutError") */
+    MEMPHIS_ERR_NOT_FOUND = 5,          /* station/schema/consumer/header does not exist */
+    MEMPHIS_ERR_ALREADY_EXISTS = 6,     /* the object already exists */
+    MEMPHIS_ERR_AUTH = 7,               /* wrong credentials or permission denied */
+    MEMPHIS_ERR_TLS = 8,                /* TLS setup or handshake failed */
+    MEMPHIS_ERR_UNREACHABLE = 9,        /* cannot reach the broker or station (no responders) */
+    MEMPHIS_ERR_BROKER = 10,            /* the broker rejected the request; see the message */
+    MEMPHIS_ERR_SCHEMA_VALIDATION = 11, /* the message does not match the station's schema */
+    MEMPHIS_ERR_HEADER = 12,            /* invalid header (e.g. reserved "$memphis" prefix) */
+    MEMPHIS_ERR_QUEUE_FULL = 13,        /* the in-flight window is full (nonblocking produce) */
+    MEMPHIS_ERR_CLOSED = 14,            /* the object or its connection was closed/destroyed */
+    MEMPHIS_ERR_PAYLOAD_TOO_LARGE = 15, /* message larger than the broker's max payload */
+    MEMPHIS_ERR_INTERNAL = 16,          /* library bug (e.g. a recovered panic); please report */
+    MEMPHIS_ERR_INVALID_HANDLE = 100,   /* destroyed, unknown or wrong-type handle */
+    MEMPHIS_ERR_FORKED = 101            /* called in a fork()ed child; the library is unusable there */
+} memphis_status_t;
+
+/* Static English description of a status ("timeout", ...). Never NULL;
+ * unknown values give "unknown status". Works after fork(). */
+MEMPHIS_API const char *memphis_status_str(memphis_status_t status);
+/* Static symbolic name of a status ("MEMPHIS_ERR_TIMEOUT"). Never NULL;
+ * unknown values give "MEMPHIS_ERR_UNKNOWN". Works after fork(). */
+MEMPHIS_API const char *memphis_status_name(memphis_status_t status);
+/* Every defined status, in ascending order, as a static array; returns the
+ * number of entries. Lets bindings generate their exception classes.
+ * Works after fork(). */
+MEMPHIS_API size_t memphis_status_list(const memphis_status_t **statuses);
+
+/* ------------------------------------------------------------------------ */
+/* Error details                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Error detail returned through `memphis_error_t **err`. Plain C memory, not a
+ * handle: it stays readable after everything else was destroyed, even after
+ * fork(). */
+typedef struct memphis_error memphis_error_t;
+
+/* The status of the failed call (MEMPHIS_ERR_INVALID_ARGUMENT if err is NULL). */
+MEMPHIS_API memphis_status_t memphis_error_status(const memphis_error_t *err);
+/* The detail message (never NULL; "" if err is NULL). Borrowed: valid until
+ * memphis_error_free(err). */
+MEMPHIS_API const char *memphis_error_message(const memphis_error_t *err);
+/* Frees an error object. NULL is a no-op. */
+MEMPHIS_API void memphis_error_free(memphis_error_t *err);
+
+/* Frees memory the library returned through `char **` / `T ***`
+ * out-parameters (strings, message arrays, deserialized text). NULL is a
+ * no-op. Works after fork(). */
+MEMPHIS_API void memphis_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Opaque handle types                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct memphis_conn memphis_conn_t;
+typedef struct memphis_conn_opts memphis_conn_opts_t;
+typedef struct memphis_station memphis_station_t;
+typedef struct memphis_station_opts memphis_station_opts_t;
+typedef struct memphis_producer memphis_producer_t;
+typedef struct memphis_producer_opts memphis_producer_opts_t;
+typedef struct memphis_consumer memphis_consumer_t;
+typedef struct memphis_consumer_opts memphis_consumer_opts_t;
+typedef struct memphis_msg memphis_msg_t;
+typedef struct memphis_headers memphis_headers_t;
+
+/* ------------------------------------------------------------------------ */
+/* Connection options                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Creates connection options holding the library defaults (port 6666,
+ * user "", account id 1, reconnect on, max reconnect, reconnect interval,
+ * connect timeout: see the getters). Free with memphis_conn_opts_destroy. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_new(memphis_conn_opts_t **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_destroy(memphis_conn_opts_t *opts, memphis_error_t **err);
+
+/* Setters copy their argument. Strings may not be NULL ("" clears). */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_host(memphis_conn_opts_t *opts, const char *host, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_port(memphis_conn_opts_t *opts, int port, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_username(memphis_conn_opts_t *opts, const char *username, memphis_error_t **err);
+/* Exactly one of password and connection token must be set before connect. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_password(memphis_conn_opts_t *opts, const char *password, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_connection_token(memphis_conn_opts_t *opts, const char *token, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_account_id(memphis_conn_opts_t *opts, int account_id, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_reconnect(memphis_conn_opts_t *opts, bool reconnect, memphis_error_t **err);
+/* -1 = unlimited. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_max_reconnect(memphis_conn_opts_t *opts, int max_reconnect, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_reconnect_interval_ms(memphis_conn_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_timeout_ms(memphis_conn_opts_t *opts, int64_t ms, memphis_error_t **err);
+/* TLS: PEM file paths. Client certificate + key for mutual TLS, CA to verify
+ * the broker. Setting any of them turns TLS on. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_tls_cert_file(memphis_conn_opts_t *opts, const char *path, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_tls_key_file(memphis_conn_opts_t *opts, const char *path, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_tls_ca_file(memphis_conn_opts_t *opts, const char *path, memphis_error_t **err);
+
+/* Getters. String getters return a malloc'd copy (free with memphis_free). */
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_host(const memphis_conn_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_port(const memphis_conn_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_username(const memphis_conn_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_account_id(const memphis_conn_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_reconnect(const memphis_conn_opts_t *opts, bool *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_max_reconnect(const memphis_conn_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_reconnect_interval_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_timeout_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Connection                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Connects to the broker (blocks up to the connect timeout). On success *out
+ * is a new connection handle; destroy it with memphis_conn_destroy.
+ * Statuses: MEMPHIS_ERR_AUTH (wrong credentials), MEMPHIS_ERR_UNREACHABLE,
+ * MEMPHIS_ERR_TLS, MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_INVALID_ARGUMENT. */
+MEMPHIS_API memphis_status_t memphis_connect(const memphis_conn_opts_t *opts, memphis_conn_t **out, memphis_error_t **err);
+/* Closes the connection; the handle stays valid (is_connected reports false,
+ * other calls return MEMPHIS_ERR_CLOSED) until memphis_conn_destroy. Closing
+ * twice is OK. */
+MEMPHIS_API memphis_status_t memphis_conn_close(memphis_conn_t *conn, memphis_error_t **err);
+/* Closes the connection if still open and releases the handle. */
+MEMPHIS_API memphis_status_t memphis_conn_destroy(memphis_conn_t *conn, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_is_connected(memphis_conn_t *conn, bool *out, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Stations                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum memphis_retention {
+    MEMPHIS_RETENTION_MESSAGE_AGE_SEC = 0, /* "message_age_sec" (default) */
+    MEMPHIS_RETENTION_MESSAGES = 1,        /* "messages" */
+    MEMPHIS_RETENTION_BYTES = 2,           /* "bytes" */
+    MEMPHIS_RETENTION_ACK_BASED = 3        /* "ack_based" */
+} memphis_retention_t;
+
+typedef enum memphis_storage {
+    MEMPHIS_STORAGE_FILE = 0,  /* "file" (default) */
+    MEMPHIS_STORAGE_MEMORY = 1 /* "memory" */
+} memphis_storage_t;
+
+/* Station options with the library defaults for station `name`. */
+MEMPHIS_API memphis_status_t memphis_station_opts_new(const char *name, memphis_station_opts_t **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_destroy(memphis_station_opts_t *opts, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_name(memphis_station_opts_t *opts, const char *name, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_retention(memphis_station_opts_t *opts, memphis_retention_t type, int64_t value, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_storage(memphis_station_opts_t *opts, memphis_storage_t storage, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_replicas(memphis_station_opts_t *opts, int replicas, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_idempotency_window_ms(memphis_station_opts_t *opts, int64_t ms, memphis_error_t **err);
+/* "" = no schema. */
+MEMPHIS_API memphis_status_t memphis_station_opts_set_schema_name(memphis_station_opts_t *opts, const char *schema_name, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_send_poison_msg_to_dls(memphis_station_opts_t *opts, bool on, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_send_schema_failed_msg_to_dls(memphis_station_opts_t *opts, bool on, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_tiered_storage_enabled(memphis_station_opts_t *opts, bool on, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_set_partitions_number(memphis_station_opts_t *opts, int partitions, memphis_error_t **err);
+/* "" = none. */
+MEMPHIS_API memphis_status_t memphis_station_opts_set_dls_station(memphis_station_opts_t *opts, const char *dls_station, memphis_error_t **err);
+
+MEMPHIS_API memphis_status_t memphis_station_opts_get_name(const memphis_station_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_retention(const memphis_station_opts_t *opts, memphis_retention_t *type, int64_t *value, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_storage(const memphis_station_opts_t *opts, memphis_storage_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_replicas(const memphis_station_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_idempotency_window_ms(const memphis_station_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_schema_name(const memphis_station_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_send_poison_msg_to_dls(const memphis_station_opts_t *opts, bool *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_send_schema_failed_msg_to_dls(const memphis_station_opts_t *opts, bool *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_tiered_storage_enabled(const memphis_station_opts_t *opts, bool *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_partitions_number(const memphis_station_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_station_opts_get_dls_station(const memphis_station_opts_t *opts, char **out, memphis_error_t **err);
+
+/* Creates the station (an existing station is not an error). Bad names give
+ * MEMPHIS_ERR_INVALID_ARGUMENT or MEMPHIS_ERR_BROKER with the broker's text. */
+MEMPHIS_API memphis_status_t memphis_station_create(memphis_conn_t *conn, const memphis_station_opts_t *opts, memphis_station_t **out, memphis_error_t **err);
+/* Deletes the station on the broker (with its messages, producers and
+ * consumers) and releases the handle. */
+MEMPHIS_API memphis_status_t memphis_station_destroy(memphis_station_t *station, memphis_error_t **err);
+/* Releases the handle only; the station stays on the broker. */
+MEMPHIS_API memphis_status_t memphis_station_free(memphis_station_t *station, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Schemaverse                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Creates schema `name` of `type` ("json", "protobuf", "avro", "graphql")
+ * from `content` (NUL-terminated text). An existing identical schema is not an
+ * error. Invalid content gives MEMPHIS_ERR_BROKER/INVALID_ARGUMENT with the
+ * reason. */
+MEMPHIS_API memphis_status_t memphis_schema_create(memphis_conn_t *conn, const char *name, const char *type, const char *content, memphis_error_t **err);
+/* Same, reading the content from the file at `path`. */
+MEMPHIS_API memphis_status_t memphis_schema_create_from_file(memphis_conn_t *conn, const char *name, const char *type, const char *path, memphis_error_t **err);
+/* Enforces schema `name` on station `station_name`: producers validate
+ * messages against it from then on. */
+MEMPHIS_API memphis_status_t memphis_schema_enforce(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
+/* Deprecated alias of memphis_schema_enforce. */
+MEMPHIS_API memphis_status_t memphis_schema_attach(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
+/* Removes the schema from the station. */
+MEMPHIS_API memphis_status_t memphis_schema_detach(memphis_conn_t *conn, const char *station_name, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Headers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A set of user headers for produce. Free with memphis_headers_destroy. */
+MEMPHIS_API memphis_status_t memphis_headers_new(memphis_headers_t **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_headers_destroy(memphis_headers_t *headers, memphis_error_t **err);
+/* Adds (or replaces) key -> value. Keys starting with "$memphis" are reserved:
+ * MEMPHIS_ERR_HEADER. */
+MEMPHIS_API memphis_status_t memphis_headers_add(memphis_headers_t *headers, const char *key, const char *value, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_headers_count(const memphis_headers_t *headers, size_t *out, memphis_error_t **err);
+/* Value of `key` as a malloc'd copy (memphis_free); MEMPHIS_ERR_NOT_FOUND if
+ * absent. */
+MEMPHIS_API memphis_status_t memphis_headers_get(const memphis_headers_t *headers, const char *key, char **value, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Producers                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Producer options with the library defaults, producing to `station_name`
+ * (add more stations with memphis_producer_opts_add_station). */
+MEMPHIS_API memphis_status_t memphis_producer_opts_new(const char *station_name, const char *producer_name, memphis_producer_opts_t **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_destroy(memphis_producer_opts_t *opts, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_add_station(memphis_producer_opts_t *opts, const char *station_name, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_set_name(memphis_producer_opts_t *opts, const char *producer_name, memphis_error_t **err);
+/* Bound of the nonblocking in-flight window (messages awaiting their ack). */
+MEMPHIS_API memphis_status_t memphis_producer_opts_set_max_in_flight(memphis_producer_opts_t *opts, int max_in_flight, memphis_error_t **err);
+/* Default time to wait for a broker ack per message. */
+MEMPHIS_API memphis_status_t memphis_producer_opts_set_ack_wait_ms(memphis_producer_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_name(const memphis_producer_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_station_count(const memphis_producer_opts_t *opts, size_t *out, memphis_error_t **err);
+/* Station `index` (0-based) as a malloc'd copy; INVALID_ARGUMENT if out of range. */
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_station(const memphis_producer_opts_t *opts, size_t index, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_max_in_flight(const memphis_producer_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_ack_wait_ms(const memphis_producer_opts_t *opts, int64_t *out, memphis_error_t **err);
+
+/* Per-message produce options: a plain caller-owned struct (not a handle).
+ * Initialise with memphis_produce_opts_init (all "unset": headers NULL, ids
+ * NULL, partition 0, ack wait 0 = producer default). Every field is copied
+ * by the produce call. Passing NULL instead of a struct means all unset. */
+typedef struct memphis_produce_opts {
+    const memphis_headers_t *headers; /* user headers or NULL */
+    const char *msg_id;               /* idempotency id ("msg-id" header) or NULL */
+    const char *partition_key;        /* route by key (murmur3) or NULL */
+    int partition_number;             /* 1-based partition; 0 = unset */
+    int64_t ack_wait_ms;              /* 0 = producer's ack wait */
+} memphis_produce_opts_t;
+
+/* Fills *opts with the "unset" values above. Pure C; works after fork(). */
+MEMPHIS_API void memphis_produce_opts_init(memphis_produce_opts_t *opts);
+
+/* Delivery report of a nonblocking produce.
+ * status: MEMPHIS_OK once the broker acknowledged (stored) the message, else
+ * the failure. error_message: NULL on success, else a description (borrowed,
+ * valid only during the call). sequence: the stream sequence on success.
+ * user_data: the per-message pointer passed to the produce call.
+ * Runs on a library thread, exactly once per accepted message. */
+typedef void (*memphis_delivery_cb)(memphis_status_t status, const char *error_message, uint64_t sequence, void *user_data);
+
+/* Registers a producer on the broker. */
+MEMPHIS_API memphis_status_t memphis_producer_create(memphis_conn_t *conn, const memphis_producer_opts_t *opts, memphis_producer_t **out, memphis_error_t **err);
+
+/* Synchronous produce: returns once the broker acknowledged the message (or
+ * failed). `data` may be NULL only when len == 0. Statuses include
+ * MEMPHIS_ERR_SCHEMA_VALIDATION, MEMPHIS_ERR_PAYLOAD_TOO_LARGE, MEMPHIS_ERR_HEADER,
+ * MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_NOT_CONNECTED, MEMPHIS_ERR_CLOSED. */
+MEMPHIS_API memphis_status_t memphis_producer_produce(memphis_producer_t *producer, const void *data, size_t len,
+                                                      const memphis_produce_opts_t *opts, memphis_error_t **err);
+
+/* Nonblocking produce. The message is copied and queued; the result arrives
+ * later through `cb(…, user_data)` on a library thread. With cb == NULL
+ * failures are counted and reported by memphis_producer_flush.
+ * block_timeout_ms says what to do when the in-flight window is full:
+ *   0  -> return MEMPHIS_ERR_QUEUE_FULL at once (for event loops);
+ *   >0 -> wait up to that long for room, then MEMPHIS_ERR_QUEUE_FULL;
+ *   <0 -> wait as long as it takes.
+ * A non-OK return means the message was NOT accepted and cb will not run. */
+MEMPHIS_API memphis_status_t memphis_producer_produce_async(memphis_producer_t *producer, const void *data, size_t len,
+                                                            const memphis_produce_opts_t *opts, memphis_delivery_cb cb,
+                                                            void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
+
+/* Nonblocking produce of `count` messages in one call. data[i]/lens[i] is
+ * message i; opts is NULL or an array of `count` option structs; user_data is
+ * NULL or an array of `count` per-message pointers handed to cb. Each accepted
+ * message gets exactly one cb call (or is counted for flush if cb == NULL).
+ * block_timeout_ms as in memphis_producer_produce_async, applied to the whole
+ * batch. If *accepted (may be NULL) is less than count on return, messages
+ * accepted..count-1 were not queued and get no callback; the status says why. */
+MEMPHIS_API memphis_status_t memphis_producer_produce_batch(memphis_producer_t *producer, const void *const *data, const size_t *lens,
+                                                            const memphis_produce_opts_t *opts, size_t count, memphis_delivery_cb cb,
+                                                            void *const *user_data, int64_t block_timeout_ms, size_t *accepted,
+                                                            memphis_error_t **err);
+
+/* Waits until every accepted nonblocking message got its delivery report, up
+ * to timeout_ms (<0 = no limit): MEMPHIS_ERR_TIMEOUT if some are still
+ * pending. *failed (may be NULL) receives the number of callback-less (cb ==
+ * NULL) messages that failed since the previous flush; if any did, the status
+ * is the first such failure's. */
+MEMPHIS_API memphis_status_t memphis_producer_flush(memphis_producer_t *producer, int64_t timeout_ms, uint64_t *failed, memphis_error_t **err);
+
+/* Flushes (bounded by the producer's ack wait), de-registers the producer on
+ * the broker and releases the handle. */
+MEMPHIS_API memphis_status_t memphis_producer_destroy(memphis_producer_t *producer, memphis_error_t **err);
+
+/* One-shot synchronous produce without keeping a producer handle. */
+MEMPHIS_API memphis_status_t memphis_conn_produce(memphis_conn_t *conn, const char *station_name, const char *producer_name,
+                                                  const void *data, size_t len, const memphis_produce_opts_t *opts,
+                                                  memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Consumers                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Consumer options with the library defaults for `station_name` and
+ * `consumer_name` (group "" = the consumer name). */
+MEMPHIS_API memphis_status_t memphis_consumer_opts_new(const char *station_name, const char *consumer_name, memphis_consumer_opts_t **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_destroy(memphis_consumer_opts_t *opts, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_station_name(memphis_consumer_opts_t *opts, const char *station_name, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_name(memphis_consumer_opts_t *opts, const char *consumer_name, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_group(memphis_consumer_opts_t *opts, const char *group, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_pull_interval_ms(memphis_consumer_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_batch_size(memphis_consumer_opts_t *opts, int batch_size, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_batch_max_wait_ms(memphis_consumer_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_max_ack_time_ms(memphis_consumer_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_max_msg_deliveries(memphis_consumer_opts_t *opts, int n, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_start_consume_from_sequence(memphis_consumer_opts_t *opts, uint64_t seq, memphis_error_t **err);
+/* -1 = unset; otherwise start with the last n messages. */
+MEMPHIS_API memphis_status_t memphis_consumer_opts_set_last_messages(memphis_consumer_opts_t *opts, int64_t n, memphis_error_t **err);
+
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_station_name(const memphis_consumer_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_name(const memphis_consumer_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_group(const memphis_consumer_opts_t *opts, char **out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_pull_interval_ms(const memphis_consumer_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_batch_size(const memphis_consumer_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_batch_max_wait_ms(const memphis_consumer_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_max_ack_time_ms(const memphis_consumer_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_max_msg_deliveries(const memphis_consumer_opts_t *opts, int *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_start_consume_from_sequence(const memphis_consumer_opts_t *opts, uint64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_consumer_opts_get_last_messages(const memphis_consumer_opts_t *opts, int64_t *out, memphis_error_t **err);
+
+/* Consume callback: a batch of `count` messages, or an error.
+ * msgs: borrowed array (valid during the call only); each message in it is
+ *   owned by the callback, which must eventually memphis_msg_destroy it (it
+ *   may keep messages after returning).
+ * status: MEMPHIS_OK with count > 0; MEMPHIS_ERR_NO_MESSAGES when the station
+ *   is drained (count == 0); any other status is a real failure (count == 0,
+ *   error_message describes it, borrowed for the call only; NULL when OK).
+ * Runs on a library thread, one batch at a time per consumer. */
+typedef void (*memphis_consume_cb)(memphis_msg_t **msgs, size_t count, memphis_status_t status, const char *error_message,
+                                   void *user_data);
+
+/* Registers a consumer (and its group) on the broker. */
+MEMPHIS_API memphis_status_t memphis_consumer_create(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, memphis_consumer_t **out, memphis_error_t **err);
+/* Starts the consume loop (pulls every pull interval) and returns at once.
+ * partition_key (NULL = none) or partition_number (0 = none) restrict the
+ * loop to one partition; by default partitions are read round robin.
+ * MEMPHIS_ERR_INVALID_ARGUMENT if already consuming. */
+MEMPHIS_API memphis_status_t memphis_consumer_consume(memphis_consumer_t *consumer, memphis_consume_cb cb, void *user_data, const char *partition_key,
+                                                      int partition_number, memphis_error_t **err);
+/* Stops the consume loop. Outside the callback it returns after the last
+ * callback call finished; no callback runs afterwards. OK if not consuming. */
+MEMPHIS_API memphis_status_t memphis_consumer_stop(memphis_consumer_t *consumer, memphis_error_t **err);
+/* Pull path: fetches up to batch_size messages (0 = the consumer's batch
+ * size), waiting at most the consumer's batch max wait. *msgs receives a
+ * malloc'd array of *count messages (NULL and 0 when none arrived, which is
+ * MEMPHIS_OK). Free the array with memphis_free (messages stay valid) or
+ * everything with memphis_msgs_destroy. */
+MEMPHIS_API memphis_status_t memphis_consumer_fetch(memphis_consumer_t *consumer, size_t batch_size, const char *partition_key, int partition_number,
+                                                    memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
+/* Stops consuming, de-registers the consumer on the broker and releases the
+ * handle. Messages already received stay valid (ack then fails). */
+MEMPHIS_API memphis_status_t memphis_consumer_destroy(memphis_consumer_t *consumer, memphis_error_t **err);
+
+/* One-shot fetch: creates a consumer from opts, fetches one batch, removes
+ * the consumer. Result as in memphis_consumer_fetch. */
+MEMPHIS_API memphis_status_t memphis_fetch_messages(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, const char *partition_key,
+                                                    int partition_number, memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Payload: borrowed pointer (C memory) valid until memphis_msg_destroy. */
+MEMPHIS_API memphis_status_t memphis_msg_data(const memphis_msg_t *msg, const void **data, size_t *len, memphis_error_t **err);
+/* Number of headers (user headers plus the $memphis_* headers as received). */
+MEMPHIS_API memphis_status_t memphis_msg_header_count(const memphis_msg_t *msg, size_t *out, memphis_error_t **err);
+/* Header `index` (0-based, sorted by key); key and value are borrowed until
+ * memphis_msg_destroy. INVALID_ARGUMENT if out of range. */
+MEMPHIS_API memphis_status_t memphis_msg_header_at(const memphis_msg_t *msg, size_t index, const char **key, const char **value, memphis_error_t **err);
+/* Value of header `key` (borrowed); MEMPHIS_ERR_NOT_FOUND if absent. */
+MEMPHIS_API memphis_status_t memphis_msg_header_get(const memphis_msg_t *msg, const char *key, const char **value, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_msg_sequence(const memphis_msg_t *msg, uint64_t *out, memphis_error_t **err);
+/* Time the message was stored, in milliseconds since the Unix epoch. */
+MEMPHIS_API memphis_status_t memphis_msg_time_sent(const memphis_msg_t *msg, int64_t *unix_ms, memphis_error_t **err);
+/* 1-based partition the message came from. */
+MEMPHIS_API memphis_status_t memphis_msg_partition(const memphis_msg_t *msg, int *out, memphis_error_t **err);
+/* True for a poison message re-sent from the dead-letter station. */
+MEMPHIS_API memphis_status_t memphis_msg_is_dls(const memphis_msg_t *msg, bool *out, memphis_error_t **err);
+/* Acknowledges the message (confirmed by the broker before returning). */
+MEMPHIS_API memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err);
+/* Asks for redelivery now. */
+MEMPHIS_API memphis_status_t memphis_msg_nack(memphis_msg_t *msg, memphis_error_t **err);
+/* Asks for redelivery after delay_ms (if max deliveries is not reached). */
+MEMPHIS_API memphis_status_t memphis_msg_delay(memphis_msg_t *msg, int64_t delay_ms, memphis_error_t **err);
+/* Sends the message to the dead-letter station with `reason` (may be ""). */
+MEMPHIS_API memphis_status_t memphis_msg_dead_letter(memphis_msg_t *msg, const char *reason, memphis_error_t **err);
+/* Decodes the payload with the station's schema: *out is malloc'd text
+ * (memphis_free): JSON for json/avro/protobuf, the query text for graphql,
+ * the raw payload as text when the station has no schema. */
+MEMPHIS_API memphis_status_t memphis_msg_deserialize(const memphis_msg_t *msg, char **out, memphis_error_t **err);
+/* Releases the message. */
+MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_error_t **err);
+
+/* Acknowledges `count` messages in one call; stops at the first failure. */
+MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
+/* Destroys `count` messages and then frees the array itself (as returned by
+ * fetch). NULL entries are skipped; the array may be NULL when count == 0. */
+MEMPHIS_API memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t count, memphis_error_t **err);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MEMPHIS_H */
