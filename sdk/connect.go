@@ -1,0 +1,353 @@
+package sdk
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConnectOptions configures Connect. Start from DefaultConnectOptions.
+type ConnectOptions struct {
+	Host     string // broker host; a leading http:// or https:// is stripped
+	Port     int    // client port, default 6666
+	Username string // Memphis user (application or root)
+
+	// Exactly one of Password and ConnectionToken must be set.
+	Password        string
+	ConnectionToken string
+	AccountID       int // tenant id; the user "username$AccountID" is tried first
+
+	Reconnect         bool          // reconnect after a lost connection
+	MaxReconnect      int           // reconnect attempts, -1 = forever
+	ReconnectInterval time.Duration // wait between reconnect attempts
+	Timeout           time.Duration // dial / handshake timeout
+
+	// TLS: all three must be given together (mutual TLS, §2.3).
+	TLSCertFile, TLSKeyFile, TLSCAFile string
+}
+
+// DefaultConnectOptions returns the documented defaults (§12): port 6666,
+// account 1, reconnect on, 10 attempts 1.5 s apart, 1.5 s timeout.
+func DefaultConnectOptions() ConnectOptions {
+	return ConnectOptions{
+		Port:              6666,
+		AccountID:         1,
+		Reconnect:         true,
+		MaxReconnect:      10,
+		ReconnectInterval: 1500 * time.Millisecond,
+		Timeout:           1500 * time.Millisecond,
+	}
+}
+
+// Conn is a connection to a Memphis broker. It is safe for concurrent use.
+type Conn struct {
+	opts     ConnectOptions
+	connID   string
+	username string // the name sent in control requests
+
+	nc *nats.Conn
+	js jetstream.JetStream
+
+	replies *replyMux // async PubAcks and confirmed acks share one inbox
+
+	mu        sync.Mutex
+	closed    bool
+	producers map[string]*Producer // one-shot Produce cache: "<internal station>_<name>"
+	consumers map[string]*Consumer // one-shot FetchMessages cache
+	live      map[any]struct{}     // every live producer/consumer, closed on Close
+
+	clientsSub *nats.Subscription
+	flags      clientFlags
+}
+
+// clientFlags holds the values broadcast on $memphis_sdk_clients_updates.
+type clientFlags struct {
+	mu               sync.Mutex
+	sendNotification bool
+	schemaverseToDLS map[string]bool // internal station -> flag
+}
+
+var schemeRE = regexp.MustCompile(`^http(s?)://`)
+
+// appID identifies this process to the broker (§5.1), like the SDKs do.
+var appID = uuid.NewString()
+
+// validate checks options before any network use.
+func (o *ConnectOptions) validate() error {
+	const op = "connect"
+	if strings.TrimSpace(o.Host) == "" {
+		return newErr(CodeInvalidArgument, op, "host is required")
+	}
+	if o.Username == "" {
+		return newErr(CodeInvalidArgument, op, "username is required")
+	}
+	if (o.Password == "") == (o.ConnectionToken == "") {
+		return newErr(CodeInvalidArgument, op, "You have to connect with one of the following methods: connection token / password")
+	}
+	if o.Port <= 0 || o.Port > 65535 {
+		return newErr(CodeInvalidArgument, op, "port must be between 1 and 65535")
+	}
+	if o.Timeout < 0 || o.ReconnectInterval < 0 {
+		return newErr(CodeInvalidArgument, op, "timeout and reconnect interval must not be negative")
+	}
+	if o.TLSCertFile != "" || o.TLSKeyFile != "" || o.TLSCAFile != "" {
+		switch {
+		case o.TLSCertFile == "":
+			return newErr(CodeInvalidArgument, op, "Must provide a TLS cert file")
+		case o.TLSKeyFile == "":
+			return newErr(CodeInvalidArgument, op, "Must provide a TLS key file")
+		case o.TLSCAFile == "":
+			return newErr(CodeInvalidArgument, op, "Must provide a TLS ca file")
+		}
+	}
+	return nil
+}
+
+// Connect opens a connection. With a password it first probes the user
+// "username$account" and falls back to the plain username on an
+// authorization error (§2.2); a token connection needs no probe.
+func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts.Host = schemeRE.ReplaceAllString(strings.TrimSpace(opts.Host), "")
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultConnectOptions().Timeout
+	}
+	c := &Conn{
+		opts:      opts,
+		connID:    uuid.NewString(),
+		username:  opts.Username,
+		producers: map[string]*Producer{},
+		consumers: map[string]*Consumer{},
+		live:      map[any]struct{}{},
+	}
+	c.flags.schemaverseToDLS = map[string]bool{}
+	tlsCfg, err := opts.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	user := ""
+	if opts.Password != "" {
+		user, err = c.probeUser(ctx, tlsCfg)
+		if err != nil {
+			return nil, err
+		}
+	}
+	nc, err := c.dial(ctx, user, tlsCfg, false)
+	if err != nil {
+		return nil, connectErr(err, c.url())
+	}
+	c.nc = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, wrapErr("connect", err)
+	}
+	c.js = js
+	c.replies, err = newReplyMux(nc)
+	if err != nil {
+		nc.Close()
+		return nil, wrapErr("connect", err)
+	}
+	if c.clientsSub, err = nc.Subscribe("$memphis_sdk_clients_updates", c.onClientsUpdate); err != nil {
+		c.replies.close()
+		nc.Close()
+		return nil, wrapErr("connect", err)
+	}
+	return c, nil
+}
+
+func (c *Conn) url() string {
+	return net.JoinHostPort(c.opts.Host, strconv.Itoa(c.opts.Port))
+}
+
+// probeUser finds which user form the broker accepts (§2.2).
+func (c *Conn) probeUser(ctx context.Context, tlsCfg *tls.Config) (string, error) {
+	withAccount := c.opts.Username + "$" + strconv.Itoa(c.opts.AccountID)
+	nc, err := c.dial(ctx, withAccount, tlsCfg, true)
+	if err == nil {
+		nc.Close()
+		return withAccount, nil
+	}
+	if !isAuthErr(err) {
+		return "", connectErr(err, c.url())
+	}
+	nc, err = c.dial(ctx, c.opts.Username, tlsCfg, true)
+	if err != nil {
+		return "", connectErr(err, c.url())
+	}
+	nc.Close()
+	return c.opts.Username, nil
+}
+
+func isAuthErr(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) ||
+		strings.Contains(strings.ToLower(err.Error()), "authorization violation")
+}
+
+// dial opens one NATS connection; probe connections never reconnect.
+func (c *Conn) dial(ctx context.Context, user string, tlsCfg *tls.Config, probe bool) (*nats.Conn, error) {
+	o := nats.GetDefaultOptions()
+	o.Url = "nats://" + c.url()
+	o.Name = c.connID + "::" + c.opts.Username
+	o.Timeout = c.opts.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d > 0 && d < o.Timeout {
+			o.Timeout = d
+		}
+	}
+	o.AllowReconnect = c.opts.Reconnect && !probe
+	o.MaxReconnect = c.opts.MaxReconnect
+	if !o.AllowReconnect {
+		o.MaxReconnect = 0
+	}
+	if c.opts.ReconnectInterval > 0 {
+		o.ReconnectWait = c.opts.ReconnectInterval
+	}
+	if user != "" {
+		o.User, o.Password = user, c.opts.Password
+	} else {
+		o.Token = c.opts.ConnectionToken
+	}
+	if tlsCfg != nil {
+		o.Secure = true
+		o.TLSConfig = tlsCfg
+	}
+	// Errors of the async kind (slow consumer etc.) are surfaced through
+	// operation results; the default handler would print to stderr.
+	o.AsyncErrorCB = func(*nats.Conn, *nats.Subscription, error) {}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return o.Connect()
+}
+
+// tlsConfig loads the mutual-TLS material (§2.3).
+func (o *ConnectOptions) tlsConfig() (*tls.Config, error) {
+	if o.TLSCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile)
+	if err != nil {
+		return nil, &Error{Code: CodeTLS, Op: "connect", Msg: "loading TLS cert/key", Err: err}
+	}
+	pem, err := os.ReadFile(o.TLSCAFile)
+	if err != nil {
+		return nil, &Error{Code: CodeTLS, Op: "connect", Msg: "reading TLS CA file", Err: err}
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, &Error{Code: CodeTLS, Op: "connect", Msg: "TLS CA file holds no PEM certificate"}
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
+}
+
+// connectErr says which part of connecting failed.
+func connectErr(err error, url string) error {
+	const op = "connect"
+	var tlsErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case isAuthErr(err):
+		return &Error{Code: CodeAuth, Op: op, Msg: "broker refused the credentials", Err: err}
+	case errors.As(err, &tlsErr), errors.As(err, &recErr), strings.Contains(strings.ToLower(err.Error()), "tls"),
+		strings.Contains(err.Error(), "x509"):
+		return &Error{Code: CodeTLS, Op: op, Msg: "TLS handshake with " + url + " failed", Err: err}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &Error{Code: CodeTimeout, Op: op, Msg: "connecting to " + url, Err: err}
+	}
+	return &Error{Code: CodeUnreachable, Op: op, Msg: "broker " + url + " unreachable", Err: err}
+}
+
+// IsConnected reports whether the underlying connection is up right now.
+func (c *Conn) IsConnected() bool {
+	return c != nil && c.nc != nil && c.nc.IsConnected()
+}
+
+// ConnectionID is the UUID the broker knows this connection by.
+func (c *Conn) ConnectionID() string { return c.connID }
+
+// Close stops every consume loop, fails every pending nonblocking produce
+// with CodeClosed and closes the connection. Like the official SDKs it
+// sends no destroy requests: the broker marks the connection's producers
+// and consumers inactive on its own (§11). Close is idempotent.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	live := make([]any, 0, len(c.live))
+	for r := range c.live {
+		live = append(live, r)
+	}
+	c.live = map[any]struct{}{}
+	c.producers = map[string]*Producer{}
+	c.consumers = map[string]*Consumer{}
+	c.mu.Unlock()
+	for _, r := range live {
+		switch v := r.(type) {
+		case *Consumer:
+			v.shutdown()
+		case *Producer:
+			v.shutdown(ErrClosed)
+		}
+	}
+	if c.clientsSub != nil {
+		_ = c.clientsSub.Unsubscribe()
+	}
+	c.replies.close()
+	c.nc.Close()
+	return nil
+}
+
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// track registers a producer/consumer so Close can end it.
+func (c *Conn) track(r any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	c.live[r] = struct{}{}
+	return nil
+}
+
+func (c *Conn) untrack(r any) {
+	c.mu.Lock()
+	delete(c.live, r)
+	c.mu.Unlock()
+}
+
+// checkOpen fails fast on a closed connection.
+func (c *Conn) checkOpen(op string) error {
+	if c == nil {
+		return newErr(CodeInvalidArgument, op, "nil connection")
+	}
+	if c.isClosed() {
+		return &Error{Code: CodeClosed, Op: op, Msg: "connection is closed"}
+	}
+	return nil
+}
+
+func (c *Conn) String() string { return fmt.Sprintf("memphis.Conn(%s, %s)", c.url(), c.connID) }

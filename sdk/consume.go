@@ -1,0 +1,145 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// ConsumeHandler receives each batch, or an error and no messages. err is
+// ErrNoMessages (match with errors.Is) when the station had nothing within
+// the batch wait; other errors report an outage, after which the loop keeps
+// trying until the broker is back. userCtx is the value of SetContext.
+type ConsumeHandler func(msgs []*Message, err error, userCtx any)
+
+// consumeLoop is one running Consume.
+type consumeLoop struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	goid   atomic.Uint64 // goroutine running the loop (and the handler)
+}
+
+// maxRetryWait caps the pause between attempts while the broker is away.
+const maxRetryWait = 2 * time.Second
+
+// Consume starts the consume loop and returns at once. The loop fetches a
+// batch (DLS resends first), calls h, pauses PullInterval, and repeats.
+// It never ends by itself: errors go to h and the loop carries on; only
+// StopConsume, Destroy or Conn.Close end it.
+func (c *Consumer) Consume(h ConsumeHandler, p PartitionSelector) error {
+	const op = "consume"
+	if h == nil {
+		return newErr(CodeInvalidArgument, op, "handler is nil")
+	}
+	if _, err := c.parts.pick(op, p.Key, p.Number); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.destroyed {
+		return &Error{Code: CodeClosed, Op: op, Err: errConsumerDestroyed}
+	}
+	if c.loop != nil {
+		return newErr(CodeInvalidArgument, op, "consumer is already consuming")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &consumeLoop{cancel: cancel, done: make(chan struct{})}
+	c.loop = l
+	go c.run(ctx, l, h, p)
+	return nil
+}
+
+// StopConsume ends the consume loop and waits until the handler has
+// returned (unless called from within the handler itself). Stopping a
+// consumer that is not consuming is an error, as in memphis.go.
+func (c *Consumer) StopConsume() error {
+	c.mu.Lock()
+	l := c.loop
+	c.loop = nil
+	c.mu.Unlock()
+	if l == nil {
+		return newErr(CodeInvalidArgument, "stop consume", "consumer is inactive")
+	}
+	l.stopAndWait()
+	return nil
+}
+
+func (l *consumeLoop) stopAndWait() {
+	l.cancel()
+	if l.goid.Load() == curGoroutineID() {
+		return // called from the handler: the loop ends when it returns
+	}
+	<-l.done
+}
+
+func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p PartitionSelector) {
+	l.goid.Store(curGoroutineID())
+	defer close(l.done)
+	retryWait := time.Duration(0)
+	for ctx.Err() == nil {
+		msgs := c.takeDLS(c.opts.BatchSize)
+		var err error
+		if len(msgs) == 0 {
+			part, perr := c.parts.pick("consume", p.Key, p.Number)
+			if perr != nil {
+				err = perr
+			} else {
+				msgs, err = c.pull(ctx, part, c.opts.BatchSize, c.opts.BatchMaxWait)
+			}
+		}
+		if ctx.Err() != nil {
+			// Stopped mid-fetch: whatever arrived is redelivered after the
+			// ack wait, as it was never handed to the user.
+			return
+		}
+		switch {
+		case len(msgs) > 0:
+			retryWait = 0
+			h(msgs, nil, c.context())
+			c.pause(ctx, c.opts.PullInterval)
+		case err != nil:
+			h(nil, err, c.context())
+			// Back off while the broker is away, but keep trying forever.
+			retryWait = min(max(2*retryWait, c.opts.PullInterval/4, 50*time.Millisecond), maxRetryWait)
+			c.pause(ctx, retryWait)
+		default:
+			retryWait = 0
+			h(nil, ErrNoMessages, c.context())
+			if c.opts.BatchMaxWait < c.opts.PullInterval {
+				c.pause(ctx, c.opts.PullInterval)
+			}
+		}
+	}
+}
+
+// pause waits d, ending early on stop or when a DLS resend arrives.
+func (c *Consumer) pause(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-c.dls.notify:
+		// A poison-message resend arrived: deliver it without waiting.
+	}
+}
+
+// curGoroutineID parses the running goroutine's id from its stack header
+// ("goroutine 42 [running]:"). Only used on the rare stop path, to avoid a
+// handler deadlocking on its own loop.
+func curGoroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseUint(string(b), 10, 64)
+	return id
+}

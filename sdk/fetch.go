@@ -1,0 +1,176 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// PartitionSelector chooses the partition a fetch reads. The zero value
+// means round robin over the station's partitions.
+type PartitionSelector struct {
+	Key    string // murmur3 routing key, as for produce
+	Number int    // explicit partition, 1-based
+}
+
+const opFetch = "fetch"
+
+// pullGrace is how much longer than the pull's own expiry the client waits
+// for the broker's end-of-batch status before giving up on it.
+const pullGrace = 2 * time.Second
+
+// Fetch returns up to batchSize messages: buffered DLS resends first,
+// otherwise one pull that waits up to the consumer's BatchMaxWait (or ctx's
+// deadline, if sooner). An empty station gives an empty slice and no error.
+func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector) ([]*Message, error) {
+	if batchSize < 1 || batchSize > MaxBatchSize {
+		return nil, newErr(CodeInvalidArgument, opFetch, "Batch size can not be greater than 5000 or less than 1")
+	}
+	if c.isDestroyed() {
+		return nil, &Error{Code: CodeClosed, Op: opFetch, Err: errConsumerDestroyed}
+	}
+	if msgs := c.takeDLS(batchSize); len(msgs) > 0 {
+		return msgs, nil
+	}
+	part, err := c.parts.pick(opFetch, p.Key, p.Number)
+	if err != nil {
+		return nil, err
+	}
+	return c.pull(ctx, part, batchSize, c.opts.BatchMaxWait)
+}
+
+type pullRequest struct {
+	Batch   int   `json:"batch"`
+	Expires int64 `json:"expires,omitempty"`
+}
+
+// pull runs one JetStream pull request on partition's stream. It uses a
+// short-lived synchronous subscription, so no goroutine is involved and
+// cancelling ctx ends it at once.
+func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Duration) ([]*Message, error) {
+	conn := c.conn
+	if err := conn.checkOpen(opFetch); err != nil {
+		return nil, err
+	}
+	if !conn.nc.IsConnected() {
+		return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker is down (" + conn.nc.Status().String() + ")"}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl) - 50*time.Millisecond; d < wait {
+			wait = d
+		}
+	}
+	if wait < time.Millisecond {
+		wait = time.Millisecond
+	}
+	inbox := conn.nc.NewRespInbox()
+	sub, err := conn.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, wrapErr(opFetch, err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // best effort; the inbox is unique
+	_ = sub.SetPendingLimits(-1, -1)
+	subject := "$JS.API.CONSUMER.MSG.NEXT." + streamName(c.internalStation, partition) + "." + c.internalGroup
+	req := strconv.AppendInt([]byte(`{"batch":`), int64(batch), 10)
+	req = append(req, `,"expires":`...)
+	req = strconv.AppendInt(req, int64(wait), 10)
+	req = append(req, '}')
+	if err := conn.nc.PublishRequest(subject, inbox, req); err != nil {
+		return nil, wrapErr(opFetch, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, wait+pullGrace)
+	defer cancel()
+	msgs := make([]*Message, 0, batch)
+	for len(msgs) < batch {
+		m, err := sub.NextMsgWithContext(pctx)
+		if err != nil {
+			if len(msgs) > 0 || ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				// Expiry without a status (e.g. the request was lost in a
+				// reconnect) is just an empty fetch.
+				return msgs, nil
+			}
+			return msgs, wrapErr(opFetch, err)
+		}
+		if len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") != "" {
+			done, err := pullStatus(m)
+			if err != nil {
+				return msgs, err
+			}
+			if done {
+				return msgs, nil
+			}
+			continue
+		}
+		msgs = append(msgs, &Message{cons: c, msg: m, partition: partition})
+	}
+	return msgs, nil
+}
+
+// pullStatus interprets a status message ending (or not) a pull request.
+func pullStatus(m *nats.Msg) (done bool, err error) {
+	status, desc := m.Header.Get("Status"), m.Header.Get("Description")
+	switch status {
+	case "100": // idle heartbeat
+		return false, nil
+	case "404", "408": // no messages / request expired
+		return true, nil
+	case "409":
+		if desc == "Exceeded MaxWaiting" || desc == "Batch Completed" || desc == "Message Size Exceeds MaxBytes" {
+			return true, nil
+		}
+		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "consumer group is gone: " + desc}
+	case "503":
+		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "station or consumer group does not exist on the broker (no responders)"}
+	}
+	return true, &Error{Code: CodeBroker, Op: opFetch, Msg: "pull ended with status " + status + " " + desc}
+}
+
+// FetchMessages is the one-shot form: it fetches opts.BatchSize messages
+// through a consumer registered on the first call and cached afterwards
+// (key "<internal station>_<name>").
+func (c *Conn) FetchMessages(ctx context.Context, opts ConsumerOptions, p PartitionSelector) ([]*Message, error) {
+	cons, err := c.cachedConsumer(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return cons.Fetch(ctx, opts.BatchSize, p)
+}
+
+func (c *Conn) cachedConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
+	key := internalName(opts.StationName) + "_" + internalName(opts.Name)
+	c.mu.Lock()
+	cons := c.consumers[key]
+	c.mu.Unlock()
+	if cons != nil {
+		return cons, nil
+	}
+	cons, err := c.CreateConsumer(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if other := c.consumers[key]; other != nil {
+		c.mu.Unlock()
+		cons.shutdown()
+		c.untrack(cons)
+		c.releaseSchema(cons.internalStation)
+		return other, nil
+	}
+	c.consumers[key] = cons
+	c.mu.Unlock()
+	return cons, nil
+}
+
+// forgetConsumer drops cons from the one-shot cache.
+func (c *Conn) forgetConsumer(cons *Consumer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.consumers {
+		if v == cons {
+			delete(c.consumers, k)
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Message is a consumed message: a JetStream message of a station, or a
+// poison message the broker resent to the group (IsDLS).
+type Message struct {
+	cons      *Consumer
+	msg       *nats.Msg
+	partition int
+	dls       bool
+
+	metaOnce sync.Once
+	meta     *nats.MsgMetadata
+	acked    atomic.Bool
+}
+
+// Data returns the payload.
+func (m *Message) Data() []byte { return m.msg.Data }
+
+// Headers returns the user headers plus the $memphis_* headers as received
+// (first value of each key).
+func (m *Message) Headers() map[string]string {
+	out := make(map[string]string, len(m.msg.Header))
+	for k, v := range m.msg.Header {
+		if len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// Header returns one header value ("" when absent).
+func (m *Message) Header(key string) string { return m.msg.Header.Get(key) }
+
+func (m *Message) metadata() *nats.MsgMetadata {
+	m.metaOnce.Do(func() {
+		if !m.dls {
+			m.meta, _ = m.msg.Metadata()
+		}
+	})
+	return m.meta
+}
+
+// SequenceNumber is the message's stream sequence (0 for DLS resends,
+// which are not stream messages).
+func (m *Message) SequenceNumber() uint64 {
+	if md := m.metadata(); md != nil {
+		return md.Sequence.Stream
+	}
+	return 0
+}
+
+// DeliveryCount is how often the broker has delivered this message.
+func (m *Message) DeliveryCount() uint64 {
+	if md := m.metadata(); md != nil {
+		return md.NumDelivered
+	}
+	return 0
+}
+
+// TimeSent is when the broker stored the message (zero for DLS resends).
+func (m *Message) TimeSent() time.Time {
+	if md := m.metadata(); md != nil {
+		return md.Timestamp
+	}
+	return time.Time{}
+}
+
+// Partition is the partition the message was fetched from (1-based; 0 for
+// legacy stations and DLS resends).
+func (m *Message) Partition() int { return m.partition }
+
+// IsDLS reports whether this is a poison message resent by the broker.
+func (m *Message) IsDLS() bool { return m.dls }
+
+const opAck = "ack"
+
+// Ack acknowledges the message and waits for the broker to confirm it, so
+// an acknowledged message is never redelivered after a restart. A DLS
+// resend is acknowledged on $memphis_pm_acks instead (§8.6).
+func (m *Message) Ack(ctx context.Context) error {
+	return AckAll(ctx, []*Message{m})
+}
+
+// pmAck is the §8.6 poison-message acknowledgement.
+type pmAck struct {
+	ID     int    `json:"id"`
+	CgName string `json:"cg_name"`
+}
+
+func (m *Message) publishPMAck() error {
+	id, err := strconv.Atoi(m.msg.Header.Get("$memphis_pm_id"))
+	if err != nil {
+		return newErr(CodeInvalidArgument, opAck, "DLS message carries no valid $memphis_pm_id")
+	}
+	body, _ := json.Marshal(pmAck{ID: id, CgName: m.msg.Header.Get("$memphis_pm_cg_name")})
+	if err := m.cons.conn.nc.Publish("$memphis_pm_acks", body); err != nil {
+		return wrapErr(opAck, err)
+	}
+	return nil
+}
+
+// ackWaiter collects the confirmations of one AckAll call.
+type ackWaiter struct {
+	remaining atomic.Int64
+	done      chan struct{}
+	mu        sync.Mutex
+	err       error
+}
+
+func (w *ackWaiter) onReply(m *nats.Msg, err error) {
+	if err == nil && m != nil && len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+		err = newErr(CodeNotFound, opAck, "consumer no longer exists on the broker")
+	}
+	if err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+	if w.remaining.Add(-1) == 0 {
+		close(w.done)
+	}
+}
+
+// ackConfirmWait bounds an ack confirmation when ctx has no deadline.
+const ackConfirmWait = 30 * time.Second
+
+// AckAll acknowledges many messages in one call: every ack is sent at
+// once and the broker's confirmations are awaited together, so a batch
+// costs about one round trip instead of one per message.
+func AckAll(ctx context.Context, msgs []*Message) error {
+	var firstErr error
+	note := func(err error) {
+		if firstErr == nil && err != nil {
+			firstErr = err
+		}
+	}
+	w := &ackWaiter{done: make(chan struct{})}
+	deadline := time.Now().Add(ackConfirmWait)
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = dl
+	}
+	w.remaining.Store(1) // guard so done cannot close while sending
+	var flushConns []*Conn
+	for _, m := range msgs {
+		if m == nil || m.cons == nil {
+			note(newErr(CodeInvalidArgument, opAck, "not a consumed message"))
+			continue
+		}
+		conn := m.cons.conn
+		if err := conn.checkOpen(opAck); err != nil {
+			note(err)
+			continue
+		}
+		if m.dls {
+			note(m.publishPMAck())
+			flushConns = appendConn(flushConns, conn)
+			continue
+		}
+		w.remaining.Add(1)
+		id, reply, err := conn.replies.register(w, deadline)
+		if err != nil {
+			w.onReply(nil, err)
+			continue
+		}
+		if err := conn.nc.PublishRequest(m.msg.Reply, reply, ackPayload); err != nil {
+			conn.replies.cancel(id)
+			w.onReply(nil, wrapErr(opAck, err))
+			continue
+		}
+		m.acked.Store(true)
+	}
+	w.onReply(nil, nil) // drop the guard
+	for _, c := range flushConns {
+		// pm acks are fire-and-forget core messages; a flush at least
+		// proves they reached the broker.
+		fctx, cancel := context.WithTimeout(ctx, ackConfirmWait)
+		note(wrapErr(opAck, c.nc.FlushWithContext(fctx)))
+		cancel()
+	}
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		note(&Error{Code: CodeTimeout, Op: opAck, Msg: "waiting for ack confirmations", Err: ctx.Err()})
+		return firstErr
+	}
+	w.mu.Lock()
+	if w.err != nil {
+		note(&Error{Code: CodeOf(w.err), Op: opAck, Msg: "broker did not confirm the ack", Err: w.err})
+	}
+	w.mu.Unlock()
+	return firstErr
+}
+
+var (
+	ackPayload  = []byte("+ACK")
+	nakPayload  = []byte("-NAK")
+	termPayload = []byte("+TERM")
+)
+
+func appendConn(list []*Conn, c *Conn) []*Conn {
+	for _, x := range list {
+		if x == c {
+			return list
+		}
+	}
+	return append(list, c)
+}
+
+// Nack asks for immediate redelivery (counts towards max deliveries). On a
+// DLS resend it does nothing: the broker keeps the poison message.
+func (m *Message) Nack() error {
+	if m.dls {
+		return nil
+	}
+	return m.reply("nack", nakPayload)
+}
+
+// Delay asks for redelivery after d. Not possible for DLS resends.
+func (m *Message) Delay(d time.Duration) error {
+	const op = "delay"
+	if m.dls {
+		return newErr(CodeInvalidArgument, op, "cannot delay DLS message")
+	}
+	if d < 0 {
+		return newErr(CodeInvalidArgument, op, "delay must not be negative")
+	}
+	body := []byte(`-NAK {"delay":` + strconv.FormatInt(int64(d), 10) + `}`)
+	return m.reply(op, body)
+}
+
+// nackedDLS is the §8.4 report of a consumer-requested dead letter.
+type nackedDLS struct {
+	StationName string `json:"station_name"`
+	Error       string `json:"error"`
+	Partition   int    `json:"partition"`
+	CgName      string `json:"cg_name"`
+	Seq         uint64 `json:"seq"`
+}
+
+// DeadLetter terminates the message (no more redeliveries) and records it
+// in the station's dead-letter store with reason. On a DLS resend it does
+// nothing.
+func (m *Message) DeadLetter(reason string) error {
+	const op = "dead letter"
+	if m.dls {
+		return nil
+	}
+	if err := m.reply(op, termPayload); err != nil {
+		return err
+	}
+	part := m.partition
+	if part == 0 {
+		part = 1
+	}
+	body, _ := json.Marshal(nackedDLS{
+		StationName: m.cons.internalStation,
+		Error:       reason,
+		Partition:   part,
+		CgName:      m.cons.group,
+		Seq:         m.SequenceNumber(),
+	})
+	if err := m.cons.conn.nc.Publish("$memphis_nacked_dls", body); err != nil {
+		return wrapErr(op, err)
+	}
+	return nil
+}
+
+func (m *Message) reply(op string, body []byte) error {
+	if m.cons == nil || m.msg.Reply == "" {
+		return newErr(CodeInvalidArgument, op, "not a consumed message")
+	}
+	if err := m.cons.conn.checkOpen(op); err != nil {
+		return err
+	}
+	if err := m.cons.conn.nc.Publish(m.msg.Reply, body); err != nil {
+		return wrapErr(op, err)
+	}
+	return nil
+}

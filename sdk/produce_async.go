@@ -1,0 +1,150 @@
+package sdk
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// pubEntry is one nonblocking produce awaiting its PubAck.
+type pubEntry struct {
+	p         *Producer
+	station   string
+	partition int
+	done      func(Delivery)
+	batchDone func(int, Delivery)
+	idx       int
+}
+
+func (e *pubEntry) onReply(m *nats.Msg, err error) {
+	d := Delivery{Station: e.station, Partition: e.partition}
+	if err != nil {
+		d.Err = &Error{Code: CodeOf(err), Op: opProduce, Msg: "no acknowledgement from the broker", Err: err}
+	} else {
+		parsePubAck(m, &d)
+	}
+	// The callback runs before the slot is released so that Flush returns
+	// only after every callback has run.
+	switch {
+	case e.done != nil:
+		e.done(d)
+	case e.batchDone != nil:
+		e.batchDone(e.idx, d)
+	}
+	e.p.finish(d.Err)
+}
+
+// finish releases one window slot and records the outcome for Flush.
+func (p *Producer) finish(err error) {
+	<-p.window
+	p.mu.Lock()
+	if err != nil {
+		if p.failed == 0 {
+			p.firstErr = err
+		}
+		p.failed++
+	}
+	p.inflight--
+	if p.inflight == 0 {
+		close(p.idle)
+	}
+	p.mu.Unlock()
+}
+
+// acquire takes a window slot, blocking up to wait when the window is full.
+func (p *Producer) acquire(ctx context.Context, wait time.Duration) error {
+	select {
+	case p.window <- struct{}{}:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case p.window <- struct{}{}:
+		case <-t.C:
+			return &Error{Code: CodeQueueFull, Op: opProduce,
+				Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
+		case <-ctx.Done():
+			return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
+		case <-p.closing:
+			return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+		}
+	}
+	p.mu.Lock()
+	if p.inflight == 0 {
+		p.idle = make(chan struct{})
+	}
+	p.inflight++
+	p.mu.Unlock()
+	return nil
+}
+
+// release undoes acquire for a message that was never sent.
+func (p *Producer) release() { p.finish(nil) }
+
+// ProduceAsync publishes msg without waiting for the acknowledgement. done
+// (may be nil) is called exactly once per station with the outcome, on a
+// library goroutine; it must not block for long. A non-nil return means
+// the message was not sent to that station and done will not be called
+// for it. Errors of messages without a callback are reported by Flush.
+func (p *Producer) ProduceAsync(ctx context.Context, msg []byte, o ProduceOptions, done func(Delivery)) error {
+	for _, sp := range p.stations {
+		if err := p.produceAsync(ctx, sp, msg, &o, &pubEntry{p: p, station: sp.name, done: done}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Producer) produceAsync(ctx context.Context, sp *stationProducer, data []byte, o *ProduceOptions, e *pubEntry) error {
+	m, partition, err := p.prepare(ctx, sp, data, o)
+	if err != nil {
+		return err
+	}
+	wait := p.ackWait(o)
+	if err := p.acquire(ctx, wait); err != nil {
+		putMsg(m)
+		return err
+	}
+	e.partition = partition
+	id, reply, err := p.conn.replies.register(e, time.Now().Add(wait))
+	if err != nil {
+		putMsg(m)
+		p.release()
+		return wrapErr(opProduce, err)
+	}
+	m.Reply = reply
+	err = p.conn.nc.PublishMsg(m)
+	putMsg(m)
+	if err != nil {
+		p.conn.replies.cancel(id)
+		p.release()
+		return publishErr(err)
+	}
+	return nil
+}
+
+// ProduceBatch publishes many messages in one call without waiting for
+// acknowledgements (bindings cross the FFI boundary once per batch). done
+// is called exactly once for every message and station — also for the
+// messages that could not be sent, with the error; the return value is the
+// first such error (nil when every message was sent).
+func (p *Producer) ProduceBatch(ctx context.Context, msgs []BatchMessage, done func(i int, d Delivery)) error {
+	var first error
+	for i := range msgs {
+		for _, sp := range p.stations {
+			e := &pubEntry{p: p, station: sp.name, batchDone: done, idx: i}
+			err := p.produceAsync(ctx, sp, msgs[i].Data, &msgs[i].Options, e)
+			if err == nil {
+				continue
+			}
+			if first == nil {
+				first = err
+			}
+			if done != nil {
+				done(i, Delivery{Station: sp.name, Err: err})
+			}
+		}
+	}
+	return first
+}

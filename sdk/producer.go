@@ -1,0 +1,287 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ProducerOptions configures CreateProducer.
+type ProducerOptions struct {
+	// StationNames lists the stations every message is produced to (one
+	// station is the common case; several make a multi-station producer).
+	StationNames []string
+	Name         string
+	// MaxInFlight bounds the nonblocking produces waiting for their
+	// acknowledgement. When the window is full ProduceAsync blocks up to
+	// the ack wait, then fails with CodeQueueFull: never an unbounded queue.
+	MaxInFlight int
+	// AckWait bounds how long a produce waits for the broker's ack (and how
+	// long ProduceAsync waits for room in the window). Default 15 s.
+	AckWait time.Duration
+}
+
+// Producer defaults.
+const (
+	DefaultMaxInFlight = 4000 // nats.go's own async publish window
+	DefaultAckWait     = 15 * time.Second
+)
+
+// DefaultProducerOptions returns options with a 4000-message window and the
+// documented 15 s ack wait.
+func DefaultProducerOptions(name string, stations ...string) ProducerOptions {
+	return ProducerOptions{
+		StationNames: stations,
+		Name:         name,
+		MaxInFlight:  DefaultMaxInFlight,
+		AckWait:      DefaultAckWait,
+	}
+}
+
+// Producer publishes messages to one or more stations. It is safe for
+// concurrent use.
+type Producer struct {
+	conn     *Conn
+	name     string // lower-case, as registered
+	opts     ProducerOptions
+	stations []*stationProducer
+
+	producedBy []string // header values shared by every message (read-only)
+	connID     []string
+
+	window    chan struct{} // one token per unacknowledged nonblocking produce
+	closing   chan struct{} // closed on Destroy/Close: wakes window waiters
+	destroyed atomic.Bool
+
+	mu       sync.Mutex
+	inflight int
+	idle     chan struct{} // closed whenever inflight drops to 0
+	firstErr error         // first failed delivery since the last Flush
+	failed   int
+	closeOne sync.Once
+}
+
+// stationProducer is the per-station registration of a producer.
+type stationProducer struct {
+	name     string // as given by the user
+	internal string
+	parts    *partitionSet
+	subjects map[int]string // partition -> produce subject
+}
+
+type createProducerReq struct {
+	Name           string `json:"name"`
+	StationName    string `json:"station_name"`
+	ConnectionID   string `json:"connection_id"`
+	ProducerType   string `json:"producer_type"`
+	RequestVersion int    `json:"req_version"`
+	Username       string `json:"username"`
+	AppID          string `json:"app_id"`
+	SdkLang        string `json:"sdk_lang"`
+}
+
+type partitionsUpdate struct {
+	PartitionsList []int `json:"partitions_list"`
+}
+
+type createProducerResp struct {
+	SchemaUpdate     schemaUpdate     `json:"schema_update"`
+	PartitionsUpdate partitionsUpdate `json:"partitions_update"`
+	SchemaverseToDls bool             `json:"schemaverse_to_dls"`
+	SendNotification bool             `json:"send_notification"`
+	StationVersion   int              `json:"station_version"`
+	Error            string           `json:"error"`
+}
+
+func (r *createProducerResp) errText() string { return r.Error }
+
+type destroyProducerReq struct {
+	Name           string `json:"name"`
+	StationName    string `json:"station_name"`
+	Username       string `json:"username"`
+	ConnectionID   string `json:"connection_id"`
+	RequestVersion int    `json:"req_version"`
+}
+
+func (o *ProducerOptions) validate(op string) error {
+	if len(o.StationNames) == 0 {
+		return newErr(CodeInvalidArgument, op, "at least one station name is required")
+	}
+	for _, s := range o.StationNames {
+		if err := validateName(op, "Station", s); err != nil {
+			return err
+		}
+	}
+	if err := validateName(op, "Producer", o.Name); err != nil {
+		return err
+	}
+	if o.MaxInFlight < 0 {
+		return newErr(CodeInvalidArgument, op, "MaxInFlight must not be negative")
+	}
+	if o.AckWait < 0 {
+		return newErr(CodeInvalidArgument, op, "AckWait must not be negative")
+	}
+	return nil
+}
+
+// CreateProducer registers a producer on every station in opts (a missing
+// station is created by the broker with default settings, §4.3).
+func (c *Conn) CreateProducer(ctx context.Context, opts ProducerOptions) (*Producer, error) {
+	const op = "create producer"
+	if err := c.checkOpen(op); err != nil {
+		return nil, err
+	}
+	if err := opts.validate(op); err != nil {
+		return nil, err
+	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	if opts.AckWait == 0 {
+		opts.AckWait = DefaultAckWait
+	}
+	name := strings.ToLower(opts.Name)
+	p := &Producer{
+		conn:       c,
+		name:       name,
+		opts:       opts,
+		producedBy: []string{name},
+		connID:     []string{c.connID},
+		window:     make(chan struct{}, opts.MaxInFlight),
+		closing:    make(chan struct{}),
+	}
+	for _, st := range opts.StationNames {
+		sp, err := c.registerProducer(ctx, name, st)
+		if err != nil {
+			p.unregister(context.WithoutCancel(ctx))
+			return nil, err
+		}
+		p.stations = append(p.stations, sp)
+	}
+	if err := c.track(p); err != nil {
+		p.unregister(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return p, nil
+}
+
+func (c *Conn) registerProducer(ctx context.Context, name, station string) (*stationProducer, error) {
+	const op = "create producer"
+	var resp createProducerResp
+	err := c.requestJSON(ctx, op, "$memphis_producer_creations", createProducerReq{
+		Name:           name,
+		StationName:    station,
+		ConnectionID:   c.connID,
+		ProducerType:   "application",
+		RequestVersion: 4,
+		Username:       c.username,
+		AppID:          appID,
+		SdkLang:        "go",
+	}, &resp)
+	if err != nil {
+		return nil, err
+	}
+	internal := internalName(station)
+	sp := &stationProducer{
+		name:     station,
+		internal: internal,
+		parts:    &partitionSet{station: station, list: resp.PartitionsUpdate.PartitionsList},
+		subjects: map[int]string{},
+	}
+	if len(sp.parts.list) == 0 {
+		sp.subjects[0] = produceSubject(internal, 0)
+	}
+	for _, pn := range sp.parts.list {
+		sp.subjects[pn] = produceSubject(internal, pn)
+	}
+	c.setSchemaverseToDLS(internal, resp.SchemaverseToDls)
+	c.flags.mu.Lock()
+	c.flags.sendNotification = resp.SendNotification
+	c.flags.mu.Unlock()
+	c.seedSchema(internal, resp.SchemaUpdate)
+	return sp, nil
+}
+
+// Name is the producer's (lower-case) name.
+func (p *Producer) Name() string { return p.name }
+
+// Flush waits until every nonblocking produce issued so far is
+// acknowledged or failed. It returns nil when all succeeded, otherwise an
+// error carrying the first failure and the number of failures since the
+// previous Flush.
+func (p *Producer) Flush(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		if p.inflight == 0 {
+			err := p.takeFailures()
+			p.mu.Unlock()
+			return err
+		}
+		idle := p.idle
+		p.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return &Error{Code: CodeTimeout, Op: "flush", Msg: "messages still awaiting acknowledgement", Err: ctx.Err()}
+		}
+	}
+}
+
+// takeFailures returns and resets the failure summary; p.mu must be held.
+func (p *Producer) takeFailures() error {
+	if p.failed == 0 {
+		return nil
+	}
+	first, n := p.firstErr, p.failed
+	p.firstErr, p.failed = nil, 0
+	if n == 1 {
+		return first
+	}
+	return &Error{Code: CodeOf(first), Op: "flush", Msg: itoa(n) + " messages failed; first failure", Err: first}
+}
+
+// Destroy flushes pending nonblocking produces (bounded by ctx), then
+// unregisters the producer from every station. The producer is unusable
+// afterwards, even when the flush failed.
+func (p *Producer) Destroy(ctx context.Context) error {
+	const op = "destroy producer"
+	if p == nil {
+		return newErr(CodeInvalidArgument, op, "nil producer")
+	}
+	if p.destroyed.Load() {
+		return nil
+	}
+	flushErr := p.Flush(ctx)
+	p.shutdown(nil)
+	p.conn.untrack(p)
+	p.conn.forgetProducer(p)
+	err := p.unregister(ctx)
+	return errors.Join(flushErr, err)
+}
+
+// shutdown stops new produces and wakes blocked window waiters.
+func (p *Producer) shutdown(error) {
+	p.destroyed.Store(true)
+	p.closeOne.Do(func() { close(p.closing) })
+}
+
+func (p *Producer) unregister(ctx context.Context) error {
+	var errs []error
+	for _, sp := range p.stations {
+		p.conn.releaseSchema(sp.internal)
+		if p.conn.isClosed() {
+			continue
+		}
+		err := p.conn.requestEmptyOK(ctx, "destroy producer", "$memphis_producer_destructions", destroyProducerReq{
+			Name: p.name, StationName: sp.name, Username: p.conn.username,
+			ConnectionID: p.conn.connID, RequestVersion: 1,
+		})
+		if err != nil && !strings.Contains(err.Error(), "not exist") {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

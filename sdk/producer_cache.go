@@ -1,0 +1,58 @@
+package sdk
+
+import (
+	"context"
+	"strings"
+)
+
+// Produce is the one-shot form: it produces msg synchronously through a
+// producer named producerName on station, registering that producer on the
+// first call and reusing it afterwards (cache key as in the official SDKs,
+// "<internal station>_<name>").
+func (c *Conn) Produce(ctx context.Context, station, producerName string, msg []byte, o ProduceOptions) error {
+	p, err := c.cachedProducer(ctx, station, producerName)
+	if err != nil {
+		return err
+	}
+	return p.Produce(ctx, msg, o)
+}
+
+func (c *Conn) cachedProducer(ctx context.Context, station, name string) (*Producer, error) {
+	key := internalName(station) + "_" + strings.ToLower(name)
+	c.mu.Lock()
+	p := c.producers[key]
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := c.CreateProducer(ctx, DefaultProducerOptions(name, station))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if other := c.producers[key]; other != nil {
+		// Another goroutine won the race; both registrations are the same
+		// producer on the broker (same name and connection), keep one.
+		c.mu.Unlock()
+		p.shutdown(nil)
+		c.untrack(p)
+		for _, sp := range p.stations {
+			c.releaseSchema(sp.internal)
+		}
+		return other, nil
+	}
+	c.producers[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// forgetProducer drops p from the one-shot cache.
+func (c *Conn) forgetProducer(p *Producer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.producers {
+		if v == p {
+			delete(c.producers, k)
+		}
+	}
+}
