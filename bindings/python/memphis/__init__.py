@@ -1,0 +1,28 @@
+"""The documented Memphis Python API on libmemphis.
+
+from memphis import Memphis, Headers
+from memphis.types import Retention, Storage
+"""
+
+from .consumer import Consumer
+from .exceptions import MemphisConnectError, MemphisError, MemphisHeaderError, MemphisSchemaError
+from .headers import Headers
+from .memphis import Memphis
+from .message import Message
+from .producer import Producer
+from .station import Station
+
+__all__ = [
+    "Consumer",
+    "Headers",
+    "Memphis",
+    "MemphisConnectError",
+    "MemphisError",
+    "MemphisHeaderError",
+    "MemphisSchemaError",
+    "Message",
+    "Producer",
+    "Station",
+]
+
+__version__ = "0.1.0"

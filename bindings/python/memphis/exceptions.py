@@ -1,0 +1,53 @@
+"""Exceptions raised by the binding.
+
+The message rules follow the documented Python SDK so existing ``except`` and
+``str(e)`` checks keep working: NATS wording becomes "memphis" and every text
+starts with ``memphis:``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "MemphisConnectError",
+    "MemphisError",
+    "MemphisHeaderError",
+    "MemphisSchemaError",
+]
+
+
+def _normalise(message: str) -> str:
+    for word in ("NatsError", "nats", "NATS", "Nats"):
+        message = message.replace(word, "MemphisError" if word == "NatsError" else "memphis")
+    return message
+
+
+class MemphisError(Exception):
+    """Base class of every error the binding raises.
+
+    ``message`` holds the normalised text without the ``memphis: `` prefix;
+    ``code`` is the library status name (for example ``"TIMEOUT"``) when the
+    error came from libmemphis, else ``None``.
+    """
+
+    def __init__(self, message: str, code: Optional[str] = None) -> None:
+        message = _normalise(str(message))
+        self.message = message
+        self.code = code
+        if message.startswith("memphis:"):
+            super().__init__(message)
+        else:
+            super().__init__("memphis: " + message)
+
+
+class MemphisConnectError(MemphisError):
+    """Connecting failed, or an operation needs a connection that is gone."""
+
+
+class MemphisSchemaError(MemphisError):
+    """A message does not match the schema enforced on its station."""
+
+
+class MemphisHeaderError(MemphisError):
+    """A header is not allowed (for example a key starting with ``$memphis``)."""

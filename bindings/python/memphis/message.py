@@ -1,0 +1,148 @@
+"""Consumed messages."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import weakref
+from typing import Any, Dict, Optional
+
+from . import _native
+from ._ops import run_blocking
+from .exceptions import MemphisError
+
+__all__ = ["Message"]
+
+
+class _AwaitableValue:
+    """Mixin: ``await value`` gives the value itself.
+
+    ``get_data_deserialized()`` is a coroutine in memphis-py and a plain call
+    in this binding's contract; returning a value that is also awaitable lets
+    both ``x = msg.get_data_deserialized()`` and ``await`` it work.
+    """
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        if False:  # pragma: no cover - makes this a generator function
+            yield
+        return self
+
+
+class _ADict(_AwaitableValue, dict):  # type: ignore[type-arg]
+    pass
+
+
+class _AList(_AwaitableValue, list):  # type: ignore[type-arg]
+    pass
+
+
+class _AStr(_AwaitableValue, str):
+    pass
+
+
+class _ABytes(_AwaitableValue, bytearray):
+    pass
+
+
+class _AInt(_AwaitableValue, int):
+    pass
+
+
+class _AFloat(_AwaitableValue, float):
+    pass
+
+
+def _awaitable(value: Any) -> Any:
+    for plain, wrapped in ((dict, _ADict), (list, _AList), (str, _AStr), (bytearray, _ABytes)):
+        if isinstance(value, plain):
+            return wrapped(value)
+    if isinstance(value, (bytes, memoryview)):
+        return _ABytes(value)
+    if isinstance(value, float):
+        return _AFloat(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _AInt(value)
+    return value
+
+
+class Message:
+    """A message received by ``consume``, ``fetch`` or ``fetch_messages``.
+
+    The library's copy is released when the object is garbage collected.
+    """
+
+    __slots__ = ("__weakref__", "_data", "_finalizer", "_handle", "_headers")
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self._data: Optional[bytes] = None
+        self._headers: Optional[Dict[str, str]] = None
+        self._finalizer = weakref.finalize(self, _native.msg_destroy, handle)
+
+    def get_data(self) -> bytearray:
+        """The payload, as a ``bytearray`` like memphis-py returns it."""
+        if self._data is None:
+            self._data = _native.msg_data(self._handle)
+        return bytearray(self._data)
+
+    def get_data_deserialized(self) -> Any:
+        """The payload decoded with the station's schema.
+
+        protobuf -> dict (its JSON mapping), json/avro -> the JSON value,
+        no schema (or a payload that is not JSON, such as a GraphQL query)
+        -> bytearray. Raises ``MemphisSchemaError`` when the payload does not
+        match the station's schema. memphis-py code awaits this call; the
+        result can be awaited (it is then the value itself).
+        """
+        text = _native.msg_deserialize(self._handle)
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            # The library hands back the raw text when there is no schema to
+            # decode with (or for GraphQL); give bytes as memphis-py does.
+            value = self.get_data()
+        return _awaitable(value)
+
+    def get_headers(self) -> Dict[str, str]:
+        """Headers as received: the user's plus the ``$memphis_*`` ones."""
+        if self._headers is None:
+            self._headers = _native.msg_headers(self._handle)
+        return dict(self._headers)
+
+    def get_sequence_number(self) -> int:
+        """The message's sequence number in its station (partition)."""
+        return _native.msg_sequence(self._handle)
+
+    def get_timesent(self) -> datetime.datetime:
+        """When the broker stored the message (UTC, timezone-aware)."""
+        ms = _native.msg_time_ms(self._handle)
+        return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+
+    def is_dls(self) -> bool:
+        """True for a poison message re-sent from the dead-letter station."""
+        return _native.msg_is_dls(self._handle)
+
+    def get_partition(self) -> int:
+        """The partition the message came from (1-based)."""
+        return _native.msg_partition(self._handle)
+
+    async def ack(self) -> None:
+        """Acknowledge: the group will not get the message again."""
+        await run_blocking(_native.msg_ack, self._handle)
+
+    async def nack(self) -> None:
+        """Ask for immediate redelivery (counts towards max_msg_deliveries)."""
+        await run_blocking(_native.msg_nack, self._handle)
+
+    async def delay(self, delay: float) -> None:
+        """Redeliver after ``delay`` seconds (counts towards max_msg_deliveries)."""
+        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+            raise MemphisError(f"delay must be a non-negative number of seconds, got {delay!r}")
+        await run_blocking(_native.msg_delay, self._handle, int(delay * 1000))
+
+    async def dead_letter(self, reason: str) -> None:
+        """Send the message to the dead-letter station with ``reason``."""
+        await run_blocking(_native.msg_dead_letter, self._handle, reason)
+
+    def __repr__(self) -> str:
+        return f"<memphis.Message seq={self.get_sequence_number()}>"

@@ -1,0 +1,134 @@
+"""Fixtures: a real memphis-devbroker per test session, connections to it.
+
+The broker is started the way every suite starts it
+(`--port 0 --data-dir TMP --ready-file TMP/ready`); the binary and the
+library are built first when missing, so `pytest` works in a fresh checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import AsyncIterator, Iterator, Tuple
+
+import pytest
+
+BINDING = Path(__file__).resolve().parent.parent
+REPO = BINDING.parent.parent
+BROKER_BIN = REPO / "build" / "bin" / "memphis-devbroker"
+LIBRARY = REPO / "build" / "lib" / "libmemphis.so"
+
+# The package under test is this checkout's, whatever else is installed.
+sys.path.insert(0, str(BINDING))
+
+USERNAME = "root"
+PASSWORD = "memphis"
+TOKEN = "memphis"
+
+
+def _build(what: str, cmd: list) -> None:
+    if shutil.which(cmd[0]) is None:
+        return
+    print(f"conftest: building {what}: {' '.join(cmd)}", file=sys.stderr)
+    subprocess.run(cmd, cwd=REPO, check=False, stdout=sys.stderr, stderr=sys.stderr)
+
+
+def _ensure_built() -> None:
+    if not BROKER_BIN.exists():
+        _build("memphis-devbroker", ["go", "build", "-o", str(BROKER_BIN), "./cmd/memphis-devbroker"])
+    if not LIBRARY.exists() and not os.environ.get("MEMPHIS_LIBRARY"):
+        _build("libmemphis.so", ["make", "lib"])
+
+
+class Broker:
+    def __init__(self, host: str, port: int, data_dir: Path) -> None:
+        self.host = host
+        self.port = port
+        self.data_dir = data_dir
+
+
+def start_broker(workdir: Path, *extra: str) -> Tuple[subprocess.Popen, Broker]:
+    """Start memphis-devbroker and wait (up to 60 s) for its ready file."""
+    ready = workdir / "ready"
+    log = open(workdir / "broker.log", "wb")
+    proc = subprocess.Popen(
+        [str(BROKER_BIN), "--port", "0", "--data-dir", str(workdir / "data"), "--ready-file", str(ready), *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if ready.exists() and ready.read_text().strip():
+            host, _, port = ready.read_text().strip().rpartition(":")
+            return proc, Broker(host, int(port), workdir / "data")
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    stop_broker(proc)
+    raise RuntimeError("memphis-devbroker did not start:\n" + (workdir / "broker.log").read_text())
+
+
+def stop_broker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    _ensure_built()
+    if not BROKER_BIN.exists():
+        pytest.skip(f"{BROKER_BIN} is not built (needs Go and cmd/memphis-devbroker)")
+    workdir = Path(tempfile.mkdtemp(prefix="memphis-py-test-"))
+    proc, info = start_broker(workdir)
+    try:
+        yield info
+    finally:
+        stop_broker(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def library() -> Path:
+    _ensure_built()
+    from memphis import _locate
+
+    try:
+        return _locate.find_library()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+async def memphis(broker: Broker, library: Path) -> AsyncIterator[object]:
+    from memphis import Memphis
+
+    conn = Memphis()
+    await conn.connect(host=broker.host, port=broker.port, username=USERNAME, password=PASSWORD)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def name() -> NameFactory:
+    return NameFactory()
+
+
+class NameFactory:
+    """Unique, valid Memphis names so tests never share a station."""
+
+    def __call__(self, prefix: str = "t") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
