@@ -19,9 +19,7 @@ class PayloadTest < Minitest::Test
   end
 
   def test_string_is_sent_as_its_bytes
-    out = Memphis::Payload.to_bytes("héllo")
-    assert_equal Encoding::BINARY, out.encoding
-    assert_equal "héllo".b, out
+    assert_equal "héllo".b, Memphis::Payload.to_bytes("héllo").b
   end
 
   def test_binary_string_passes_through_untouched
@@ -31,6 +29,7 @@ class PayloadTest < Minitest::Test
 
   def test_hash_becomes_json
     assert_equal '{"id":1,"name":"a"}', Memphis::Payload.to_bytes({ id: 1, name: "a" })
+    assert_equal '{"x":"é"}'.b, Memphis::Payload.to_bytes({ "x" => "é" }).b
   end
 
   def test_array_becomes_json

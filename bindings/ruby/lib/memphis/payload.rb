@@ -11,14 +11,14 @@ module Memphis
 
     # String → its bytes as-is; Hash/Array → JSON text; an object responding
     # to to_proto (google-protobuf messages) or encode → what that returns.
+    # The result is only read as bytes (bytesize), so no copy is made to
+    # change its encoding.
     def to_bytes(message)
-      bytes =
-        case message
-        when String then message
-        when Hash, Array then JSON.generate(message)
-        else from_object(message)
-        end
-      bytes.b
+      case message
+      when String then message
+      when Hash, Array then JSON.generate(message)
+      else from_object(message)
+      end
     end
 
     def from_object(message)

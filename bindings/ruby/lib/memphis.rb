@@ -1,0 +1,55 @@
+# frozen_string_literal: true
+
+require_relative "memphis/version"
+require_relative "memphis/errors"
+require_relative "memphis/native"
+require_relative "memphis/status"
+require_relative "memphis/connection"
+
+# Ruby client for the Memphis.dev broker on libmemphis.so.
+#
+#   Memphis.connect(host: "localhost", username: "root", password: "memphis") do |memphis|
+#     producer = memphis.producer(station_name: "orders", producer_name: "web")
+#     producer.produce({ id: 1 })
+#   end
+module Memphis
+  class << self
+    # Connects and returns a Connection; with a block, yields it and closes it
+    # afterwards (returning the block's value). Keywords as in memphis.py:
+    # host:, username:, and one of password: / connection_token:, then port:,
+    # account_id:, reconnect:, max_reconnect:, reconnect_interval_ms:,
+    # timeout_ms:, cert_file:, key_file:, ca_file:. Omitted ones take the
+    # library's defaults.
+    def connect(host:, username:, **opts)
+      unknown = opts.keys - Options::CONN.keys
+      raise InvalidArgumentError, "unknown connect option(s): #{unknown.join(', ')}" unless unknown.empty?
+
+      Native.load!
+      conn = Connection.new(host: host, username: username, **opts)
+      return conn unless block_given?
+
+      begin
+        yield conn
+      ensure
+        conn.close
+      end
+    end
+
+    # Acknowledges several messages in one library call.
+    def ack_all(messages)
+      return nil if messages.empty?
+
+      handles = messages.map { |m| m.send(:handle!) }
+      array = FFI::MemoryPointer.new(:pointer, handles.size)
+      array.write_array_of_pointer(handles)
+      Status.call(:msgs_ack, array, handles.size)
+      nil
+    end
+
+    # The loaded libmemphis version, e.g. "1.0.0".
+    def library_version
+      Native.load!
+      Native.version_str.read_string
+    end
+  end
+end

@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+require_relative "handle"
+require_relative "message"
+require_relative "callbacks"
+require_relative "dispatcher"
+
+module Memphis
+  # A registered consumer (Connection#consumer). Either pull batches with
+  # #fetch, or start the library's consume loop with #consume and a block.
+  class Consumer
+    include Handle
+
+    attr_reader :name, :station_name
+    attr_accessor :context
+
+    def initialize(ptr, station_name, name, on_close)
+      adopt_handle(ptr, :consumer_destroy)
+      @station_name = station_name
+      @name = name
+      @on_close = on_close
+      @context = nil
+      @consume_lock = Mutex.new
+      @loop = nil
+    end
+
+    # memphis.py's set_context: the value handed to every consume block.
+    def set_context(context) # rubocop:disable Naming/AccessorMethodName -- memphis.py's name
+      @context = context
+      self
+    end
+
+    # Starts consuming: the block gets |messages, error, context| for every
+    # batch, on a Ruby thread owned by this consumer (never on a library
+    # thread). `error` is nil, a Memphis::NoMessagesError when the station is
+    # drained, or another Memphis::Error. Messages are acked by the block.
+    # Returns at once; #stop_consume ends it.
+    def consume(consumer_partition_key: nil, consumer_partition_number: nil, &block)
+      raise InvalidArgumentError, "consume needs a block |messages, error, context|" unless block
+
+      key = Convert.opt_str(consumer_partition_key, "consumer_partition_key")
+      number = consumer_partition_number.nil? ? 0 : Convert.int(consumer_partition_number, "consumer_partition_number")
+      @consume_lock.synchronize do
+        raise InvalidArgumentError, "consumer #{@name} is already consuming" if @loop
+
+        loop = ConsumeLoop.new(self, block)
+        begin
+          Status.call(:consumer_consume, handle!, Callbacks.consume, FFI::Pointer.new(loop.id), key, number)
+        rescue StandardError
+          loop.finish
+          raise
+        end
+        @loop = loop
+        @on_close.call(:consuming, self)
+      end
+      nil
+    end
+
+    def consuming?
+      !@loop.nil?
+    end
+
+    # Stops the consume loop. Batches already received are still handed to
+    # the block; when called from outside the block it returns after the last
+    # one ran. Safe to call when not consuming.
+    def stop_consume
+      # The lock only guards taking the loop: joining its thread while holding
+      # it would deadlock against a block that calls stop_consume itself.
+      loop = @consume_lock.synchronize { @loop.tap { @loop = nil } }
+      return nil unless loop
+
+      begin
+        handle = @handle
+        Status.call(:consumer_stop, handle) if handle
+      rescue ClosedError, NotConnectedError
+        nil # the connection is gone, and its consume loop with it
+      ensure
+        loop.finish
+        @on_close.call(:stopped, self)
+      end
+      nil
+    end
+
+    # Pulls one batch (up to `batch_size`, default the consumer's) and returns
+    # its messages; [] when none arrived within the consumer's batch max wait.
+    def fetch(batch_size: nil, consumer_partition_key: nil, consumer_partition_number: nil)
+      size = batch_size.nil? ? 0 : Convert.int(batch_size, "batch_size", 1..(2**31 - 1))
+      key = Convert.opt_str(consumer_partition_key, "consumer_partition_key")
+      number = consumer_partition_number.nil? ? 0 : Convert.int(consumer_partition_number, "consumer_partition_number")
+      msgs_out = FFI::MemoryPointer.new(:pointer)
+      count_out = FFI::MemoryPointer.new(:size_t)
+      Status.call(:consumer_fetch, handle!, size, key, number, msgs_out, count_out)
+      Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
+    end
+
+    # Stops consuming, de-registers the consumer on the broker, releases it.
+    def destroy
+      stop_consume
+      ptr = take_handle
+      Status.call(:consumer_destroy, ptr) if ptr
+      nil
+    end
+
+    def inspect
+      "#<Memphis::Consumer #{@name} station=#{@station_name}#{consuming? ? ' consuming' : ''}" \
+        "#{destroyed? ? ' destroyed' : ''}>"
+    end
+
+    # One consume session: a callback registry entry plus the Ruby thread
+    # that runs the user's block for each batch the library delivers.
+    class ConsumeLoop
+      attr_reader :id
+
+      def initialize(consumer, block)
+        @consumer = consumer
+        @block = block
+        @dispatcher = Dispatcher.new("memphis-consumer-#{consumer.name}")
+        @id = Callbacks.register(self)
+      end
+
+      # Library side (ffi callback thread): copy and post, nothing more.
+      def deliver(addresses, status, text)
+        @dispatcher.post(method(:run), addresses, status, text)
+      end
+
+      # After the library stopped calling us: drop the registry entry, run
+      # what is queued, end the thread (joined unless we are on it).
+      def finish
+        Callbacks.unregister(@id)
+        @dispatcher.stop
+      end
+
+      private
+
+      def run(addresses, status, text)
+        messages = Message.wrap_all(addresses)
+        error = status.zero? ? nil : Status.error_for(status, text)
+        @block.call(messages, error, @consumer.context)
+      end
+    end
+    private_constant :ConsumeLoop
+  end
+end

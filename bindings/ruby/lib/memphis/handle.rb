@@ -1,0 +1,49 @@
+# frozen_string_literal: true
+
+require_relative "status"
+
+module Memphis
+  # Shared by every object that owns a libmemphis handle. The handle is taken
+  # exactly once (explicit destroy or GC); handles are ids in the library's
+  # table, so releasing in any order, or after the connection is gone, is safe.
+  module Handle
+    # The finalizer only releases: it is built here, outside the object, so it
+    # captures just the handle's address and never the object itself.
+    def self.finalizer(release_fn, address)
+      proc do
+        Native.public_send(release_fn, FFI::Pointer.new(address), nil)
+      rescue StandardError
+        nil # never raise from a finalizer
+      end
+    end
+
+    private
+
+    def adopt_handle(ptr, release_fn)
+      @handle_lock = Mutex.new
+      @handle = ptr
+      ObjectSpace.define_finalizer(self, Handle.finalizer(release_fn, ptr.address))
+    end
+
+    # The live handle, or ClosedError naming what was destroyed.
+    def handle!
+      @handle || raise(ClosedError, "#{self.class.name.split('::').last.downcase} was destroyed")
+    end
+
+    # Hands the handle to the caller for its final release; nil if already taken.
+    def take_handle
+      @handle_lock.synchronize do
+        ptr = @handle
+        @handle = nil
+        ObjectSpace.undefine_finalizer(self) if ptr
+        ptr
+      end
+    end
+
+    public
+
+    def destroyed?
+      @handle.nil?
+    end
+  end
+end

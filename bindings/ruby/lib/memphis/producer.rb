@@ -1,0 +1,177 @@
+# frozen_string_literal: true
+
+require_relative "handle"
+require_relative "payload"
+require_relative "produce_options"
+require_relative "callbacks"
+require_relative "delivery"
+
+module Memphis
+  # A registered producer (Connection#producer). Produces synchronously by
+  # default; `nonblocking: true` queues the message and returns at once, with
+  # #flush waiting for the broker's acknowledgements.
+  class Producer
+    include Handle
+
+    attr_reader :name, :station_names
+
+    # Wait without limit for room in the in-flight window (backpressure).
+    WAIT_FOR_ROOM = -1
+
+    def initialize(ptr, name, station_names)
+      adopt_handle(ptr, :producer_destroy)
+      @name = name
+      @station_names = station_names
+      @pending = PendingTracker.new
+    end
+
+    # Produces `message` (String/binary, Hash → JSON, or an object responding
+    # to to_proto/encode). Keywords follow memphis.py; nil keeps the library
+    # default. With `nonblocking: true` the call returns once the message is
+    # queued; an optional block receives a Memphis::Delivery on a Ruby thread
+    # when the broker acknowledged (or rejected) it. Without a block, failures
+    # of nonblocking messages are raised by #flush.
+    def produce(message, headers: nil, ack_wait_sec: nil, nonblocking: false, msg_id: nil,
+                producer_partition_key: nil, producer_partition_number: nil,
+                block_timeout_ms: WAIT_FOR_ROOM, &on_delivery)
+      data = Payload.to_bytes(message)
+      ProduceOptions.with(headers: headers, msg_id: msg_id, partition_key: producer_partition_key,
+                          partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
+        if nonblocking
+          produce_async(data, opts, block_timeout_ms, on_delivery)
+        else
+          raise InvalidArgumentError, "a delivery block needs nonblocking: true" if on_delivery
+
+          Status.call(:producer_produce, handle!, data, data.bytesize, opts)
+        end
+      end
+      nil
+    end
+
+    # Queues every message of `messages` in one library call (nonblocking).
+    # The keywords apply to every message. Returns the number queued; raises
+    # if the library refused some (the error says how many were accepted).
+    def produce_batch(messages, headers: nil, ack_wait_sec: nil, producer_partition_key: nil,
+                      producer_partition_number: nil, block_timeout_ms: WAIT_FOR_ROOM, &on_delivery)
+      raise InvalidArgumentError, "messages must be an Array, got #{messages.class}" unless messages.is_a?(Array)
+      return 0 if messages.empty?
+
+      batch = Batch.new(messages.map { |m| Payload.to_bytes(m) })
+      ProduceOptions.with(headers: headers, msg_id: nil, partition_key: producer_partition_key,
+                          partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
+        batch.call(self, handle!, opts, Convert.int64(block_timeout_ms, "block_timeout_ms"), on_delivery)
+      end
+    end
+
+    # Waits until every nonblocking message got its acknowledgement and every
+    # delivery block ran. Raises the first failure of block-less messages.
+    # `timeout_sec` nil waits as long as it takes (each message is bounded by
+    # its ack wait anyway).
+    def flush(timeout_sec: nil)
+      ms = timeout_sec.nil? ? -1 : Convert.seconds_to_ms(timeout_sec, "timeout_sec")
+      failed = FFI::MemoryPointer.new(:uint64)
+      Status.call(:producer_flush, handle!, ms, failed)
+      @pending.wait
+      nil
+    end
+
+    # Number of delivery blocks that have not run yet.
+    def pending_deliveries
+      @pending.count
+    end
+
+    # Flushes, de-registers the producer on the broker and releases it.
+    def destroy
+      ptr = take_handle
+      return nil unless ptr
+
+      begin
+        Status.call(:producer_destroy, ptr)
+      ensure
+        @pending.wait
+      end
+      nil
+    end
+
+    def inspect
+      "#<Memphis::Producer #{@name} stations=#{@station_names.inspect}#{destroyed? ? ' destroyed' : ''}>"
+    end
+
+    # Used by Batch.
+    def track(ticket_block, index)
+      @pending.add
+      Callbacks.register(DeliveryTicket.new(ticket_block, @pending, index))
+    end
+
+    private
+
+    def produce_async(data, opts, block_timeout_ms, on_delivery)
+      timeout = Convert.int64(block_timeout_ms, "block_timeout_ms")
+      return Status.call(:producer_produce_async, handle!, data, data.bytesize, opts, nil, nil, timeout) unless on_delivery
+
+      id = track(on_delivery, nil)
+      begin
+        Status.call(:producer_produce_async, handle!, data, data.bytesize, opts, Callbacks.delivery,
+                    FFI::Pointer.new(id), timeout)
+      rescue StandardError
+        Callbacks.unregister(id)&.cancel # refused: no report will come
+        raise
+      end
+    end
+
+    # Lays a batch out as one C buffer plus pointer and length arrays.
+    class Batch
+      def initialize(payloads)
+        @payloads = payloads
+        @count = payloads.size
+      end
+
+      def call(producer, handle, opts, timeout, on_delivery)
+        buffer, pointers, lengths = layout
+        opts_array = opts && replicate(opts)
+        ids = on_delivery ? Array.new(@count) { |i| producer.track(on_delivery, i) } : nil
+        user_data = ids && FFI::MemoryPointer.new(:pointer, @count).tap { |p| p.write_array_of_uint64(ids) }
+        accepted = FFI::MemoryPointer.new(:size_t)
+        begin
+          Status.call(:producer_produce_batch, handle, pointers, lengths, opts_array, @count,
+                      on_delivery ? Callbacks.delivery : nil, user_data, timeout, accepted)
+        rescue Error => e
+          n = accepted.read(:size_t)
+          ids&.drop(n)&.each { |id| Callbacks.unregister(id)&.cancel }
+          raise e.class.new("#{e.message} (#{n} of #{@count} messages accepted)", status: e.status, code: e.code)
+        ensure
+          buffer.free # the library copied the payloads
+        end
+        @count
+      end
+
+      private
+
+      def layout
+        total = @payloads.sum(&:bytesize)
+        buffer = FFI::MemoryPointer.new(:uint8, [total, 1].max)
+        offsets = []
+        offset = 0
+        @payloads.each do |p|
+          buffer.put_bytes(offset, p)
+          offsets << buffer.address + offset
+          offset += p.bytesize
+        end
+        pointers = FFI::MemoryPointer.new(:pointer, @count).tap { |m| m.write_array_of_uint64(offsets) }
+        lengths = FFI::MemoryPointer.new(:size_t, @count).tap { |m| m.write_array_of_uint64(@payloads.map(&:bytesize)) }
+        [buffer, pointers, lengths]
+      end
+
+      # The C call takes one options struct per message; the keywords are
+      # shared, so every slot gets a copy.
+      def replicate(opts)
+        size = Native::ProduceOpts.size
+        bytes = opts.get_bytes(0, size)
+        FFI::MemoryPointer.new(:uint8, size * @count).tap do |m|
+          @count.times { |i| m.put_bytes(i * size, bytes) }
+        end
+      end
+    end
+    private_constant :Batch
+  end
+end

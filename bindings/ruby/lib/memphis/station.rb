@@ -1,0 +1,31 @@
+# frozen_string_literal: true
+
+require_relative "handle"
+
+module Memphis
+  # A station created with Connection#station. Garbage collection only
+  # releases the handle; #destroy removes the station from the broker.
+  class Station
+    include Handle
+
+    attr_reader :name
+
+    def initialize(ptr, name)
+      adopt_handle(ptr, :station_free)
+      @name = name
+    end
+
+    # Deletes the station (messages, producers and consumers included).
+    def destroy
+      ptr = take_handle
+      raise ClosedError, "station #{@name} was already destroyed" unless ptr
+
+      Status.call(:station_destroy, ptr)
+      nil
+    end
+
+    def inspect
+      "#<Memphis::Station #{@name}#{destroyed? ? ' destroyed' : ''}>"
+    end
+  end
+end

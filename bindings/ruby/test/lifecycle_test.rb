@@ -1,0 +1,125 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# Threads, GC and shutdown order: the places where bindings crash.
+class LifecycleTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  def test_close_with_live_consumers
+    conn = connect
+    station = unique("live")
+    p = conn.producer(station_name: station, producer_name: "p")
+    10.times { |i| p.produce("l#{i}") }
+    received = Queue.new
+    consumers = Array.new(3) do |i|
+      c = quick_consumer(conn, station, "live#{i}")
+      c.consume { |msgs, _e, _c| msgs.each { |m| received << m.data; m.ack } }
+      c
+    end
+    wait_until("messages to flow") { received.size >= 10 }
+    conn.close
+    consumers.each { |c| refute c.consuming? }
+    refute conn.connected?
+    consumers.each(&:destroy)
+    p.destroy
+  end
+
+  def test_close_while_block_is_running
+    conn = connect
+    station = unique("busy")
+    conn.producer(station_name: station, producer_name: "p").produce("x")
+    entered = Queue.new
+    release = Queue.new
+    c = quick_consumer(conn, station)
+    c.consume do |msgs, _e, _c|
+      next if msgs.empty?
+
+      entered << true
+      release.pop
+    end
+    entered.pop
+    closer = Thread.new { conn.close }
+    release << true
+    assert closer.join(60), "close did not return"
+    refute c.consuming?
+  end
+
+  def test_gc_of_unreferenced_objects_in_any_order
+    conn = connect
+    station = unique("gc")
+    3.times do |i|
+      p = conn.producer(station_name: station, producer_name: "gc#{i}")
+      p.produce("g#{i}")
+      c = quick_consumer(conn, station, "gcc#{i}")
+      c.fetch
+      conn.station(name: station)
+    end
+    kept = conn.producer(station_name: station, producer_name: "kept")
+    GC.start
+    conn.close
+    # Finalizers of objects dropped after the connection closed must only
+    # release handles, never crash; the process keeps working.
+    kept = nil # rubocop:disable Lint/UselessAssignment -- dropped on purpose for the GC
+    GC.start
+    assert connect.connected?
+  end
+
+  def test_gc_stress_churn_around_produce_consume_close
+    station = unique("stress")
+    2.times do |round|
+      conn = connect
+      p = conn.producer(station_name: station, producer_name: "s#{round}")
+      c = quick_consumer(conn, station, "sc#{round}")
+      got = Queue.new
+      GC.stress = true
+      begin
+        5.times { |i| p.produce("r#{round}-#{i}", nonblocking: true) { |d| got << d } }
+        p.produce_batch(%w[b1 b2])
+        p.flush
+        c.fetch.each(&:ack)
+      ensure
+        GC.stress = false
+      end
+      c.consume { |msgs, _e, _c| msgs.each(&:ack) }
+      GC.stress = true
+      begin
+        p.produce("during-consume")
+        conn.close
+      ensure
+        GC.stress = false
+      end
+      assert_equal 5, got.size
+      GC.start
+    end
+  end
+
+  def test_many_short_lived_messages_and_producers_are_released
+    conn = connect
+    station = unique("churn")
+    p = conn.producer(station_name: station, producer_name: "p")
+    p.produce_batch(Array.new(300) { |i| "c#{i}" })
+    p.flush
+    c = quick_consumer(conn, station, batch_size: 100)
+    n = 0
+    wait_until("300 messages") do
+      c.fetch.each { |m| m.ack; n += 1 }
+      n >= 300
+    end
+    10.times { |i| conn.producer(station_name: station, producer_name: "tmp#{i}") }
+    GC.start
+    assert_equal 300, n
+  end
+
+  def test_delivery_blocks_kept_alive_until_reported
+    conn = connect
+    p = conn.producer(station_name: unique("alive"), producer_name: "p")
+    results = Queue.new
+    50.times { |i| p.produce("a#{i}", nonblocking: true) { |d| results << d.ok? } }
+    GC.start # the blocks are only referenced by the registry now
+    p.flush
+    assert_equal 50, results.size
+    assert(Array.new(50) { results.pop }.all?)
+    assert_equal 0, p.pending_deliveries
+  end
+end
