@@ -132,3 +132,29 @@ class NameFactory:
 
     def __call__(self, prefix: str = "t") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(predicate, timeout: float = 30.0, interval: float = 0.02) -> None:
+    """Wait until ``predicate()`` is true (generous deadline, no fixed sleeps)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+async def collect(consumer, count: int, timeout: float = 30.0, ack: bool = True) -> list:
+    """Fetch from ``consumer`` until ``count`` messages arrived."""
+    got: list = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"got {len(got)} of {count} messages within {timeout} s")
+        batch = await consumer.fetch()
+        for m in batch:
+            if ack:
+                await m.ack()
+        got.extend(batch)
+    return got

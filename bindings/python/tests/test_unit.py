@@ -1,0 +1,109 @@
+"""Pure-Python parts: types, exceptions, headers, message conversion, lookup."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from memphis import Headers, MemphisError, MemphisHeaderError, _locate
+from memphis._convert import message_bytes
+from memphis.exceptions import MemphisConnectError, MemphisSchemaError
+from memphis.headers import normalise_headers
+from memphis.types import Retention, Storage
+
+
+def test_enum_values_match_the_protocol():
+    assert [r.value for r in Retention] == ["message_age_sec", "messages", "bytes", "ack_based"]
+    assert Storage.DISK.value == "file" and Storage.MEMORY.value == "memory"
+    assert Retention.MESSAGES == "messages"
+
+
+def test_error_text_follows_memphis_py():
+    assert str(MemphisError("Memphis: TimeoutError")) == "memphis: Memphis: TimeoutError"
+    assert str(MemphisError("memphis: already prefixed")) == "memphis: already prefixed"
+    assert str(MemphisError("nats: timeout")) == "memphis: timeout"
+    assert issubclass(MemphisConnectError, MemphisError)
+    assert issubclass(MemphisSchemaError, MemphisError)
+    assert issubclass(MemphisHeaderError, MemphisError)
+
+
+def test_headers_reject_reserved_prefix():
+    h = Headers()
+    h.add("key", "value")
+    assert h.headers == {"key": "value"}
+    with pytest.raises(MemphisHeaderError, match=r"should not start with \$memphis"):
+        h.add("$memphis_producedBy", "x")
+    with pytest.raises(MemphisHeaderError, match="strings"):
+        h.add("k", 1)  # type: ignore[arg-type]
+
+
+def test_plain_dict_headers_are_checked_too():
+    assert normalise_headers({"a": "b"}) == {"a": "b"}
+    assert normalise_headers({}) is None
+    assert normalise_headers(None) is None
+    with pytest.raises(MemphisHeaderError):
+        normalise_headers({"$memphis_x": "y"})
+    with pytest.raises(MemphisHeaderError, match="Headers or a dict"):
+        normalise_headers(["a"])  # type: ignore[arg-type]
+
+
+class _FakeProto:
+    def SerializeToString(self) -> bytes:
+        return b"\x08\x01"
+
+
+def test_message_conversion():
+    assert message_bytes(b"x") == b"x"
+    assert message_bytes(bytearray(b"y")) == b"y"
+    assert message_bytes(memoryview(b"z")) == b"z"
+    assert message_bytes("héllo") == "héllo".encode()
+    assert json.loads(message_bytes({"a": 1})) == {"a": 1}
+    assert message_bytes(_FakeProto()) == b"\x08\x01"
+    with pytest.raises(MemphisError, match="Unsupported message type: int"):
+        message_bytes(42)
+    with pytest.raises(MemphisError, match="not JSON serialisable"):
+        message_bytes({"a": object()})
+
+
+def test_real_protobuf_and_graphql_objects():
+    struct_pb2 = pytest.importorskip("google.protobuf.struct_pb2")
+    v = struct_pb2.Value(string_value="hi")
+    assert message_bytes(v) == v.SerializeToString()
+    graphql = pytest.importorskip("graphql")
+    doc = graphql.parse("query { hello }")
+    assert message_bytes(doc) == b"query { hello }"
+
+
+def test_library_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    fake = tmp_path / "libmemphis.so"
+    fake.write_bytes(b"")
+    monkeypatch.setenv("MEMPHIS_LIBRARY", str(fake))
+    assert _locate.find_library() == fake
+    assert _locate.candidate_paths()[0] == fake
+    monkeypatch.setenv("MEMPHIS_LIBRARY", str(tmp_path / "missing.so"))
+    with pytest.raises(FileNotFoundError, match="MEMPHIS_LIBRARY"):
+        _locate.find_library()
+    monkeypatch.delenv("MEMPHIS_LIBRARY")
+    paths = [str(p) for p in _locate.candidate_paths()]
+    assert any(os.path.join("memphis", "_lib") in p for p in paths)
+    assert paths.index(next(p for p in paths if "_lib" in p)) < paths.index(
+        next(p for p in paths if os.path.join("build", "lib") in p)
+    )
+
+
+def test_import_does_not_load_the_library():
+    import subprocess
+    import sys
+
+    code = "import memphis, memphis._native as n; print(n._lib is None)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "True"
