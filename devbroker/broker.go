@@ -1,0 +1,241 @@
+package devbroker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startupTimeout bounds how long Start waits for the server to accept
+// connections; JetStream recovery of a large data dir can take a while.
+const startupTimeout = 60 * time.Second
+
+// Broker is a running memphis-devbroker.
+type Broker struct {
+	opts   Options
+	srv    *server.Server
+	nc     *nats.Conn // internal in-process connection (user internalUser)
+	js     jetstream.JetStream
+	meta   *metaStore
+	tmpDir string // removed on Stop when the broker created it
+
+	internalPass string // random per Start; only the in-process client knows it
+
+	// mu serialises every metadata read-modify-write of the control plane
+	// (stations, producers, consumers, schemas, DLS rows). The dev broker
+	// favours simple correctness over concurrency.
+	mu sync.Mutex
+
+	ctx    context.Context // cancelled by Stop; parent of request contexts
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // in-flight request handlers and background loops
+
+	subs     []*nats.Subscription
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start launches a broker and returns once it accepts connections and the
+// control plane is subscribed.
+func Start(ctx context.Context, opts Options) (*Broker, error) {
+	opts = opts.withDefaults()
+	if opts.Port < 0 || opts.Port > 65535 {
+		return nil, fmt.Errorf("devbroker: port %d out of range 0..65535", opts.Port)
+	}
+	if opts.MaxPayload < 0 || opts.MaxPayload > 64*1024*1024 {
+		return nil, fmt.Errorf("devbroker: max payload %d out of range 1..64 MiB", opts.MaxPayload)
+	}
+	if opts.Port != 0 {
+		// nats-server does not report a failed bind to its caller (it only
+		// logs it), so find out here instead of timing out below.
+		l, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("devbroker: listen on %s:%d: %w", opts.Host, opts.Port, err)
+		}
+		_ = l.Close()
+	}
+	b := &Broker{opts: opts}
+	sopts, err := b.serverOptions()
+	if err != nil {
+		b.removeTmp()
+		return nil, err
+	}
+	srv, err := server.NewServer(sopts)
+	if err != nil {
+		b.removeTmp()
+		return nil, fmt.Errorf("devbroker: configure server: %w", err)
+	}
+	b.srv = srv
+	go srv.Start()
+	if !srv.ReadyForConnections(startupTimeout) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		b.removeTmp()
+		return nil, fmt.Errorf("devbroker: server not ready on %s:%d within %s", opts.Host, opts.Port, startupTimeout)
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	if err := b.startControlPlane(ctx); err != nil {
+		_ = b.Stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// serverOptions translates Options into nats-server options.
+func (b *Broker) serverOptions() (*server.Options, error) {
+	o := b.opts
+	storeDir := o.DataDir
+	if storeDir == "" || o.Memory {
+		// JetStream always wants a store dir; in memory mode nothing is
+		// written there because every stream is created in memory.
+		d, err := os.MkdirTemp("", "memphis-devbroker-")
+		if err != nil {
+			return nil, fmt.Errorf("devbroker: create temp data dir: %w", err)
+		}
+		b.tmpDir = d
+		storeDir = d
+	} else if err := os.MkdirAll(storeDir, 0o755); err != nil {
+		return nil, fmt.Errorf("devbroker: create data dir: %w", err)
+	}
+	port := o.Port
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	secret := make([]byte, 24)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("devbroker: internal secret: %w", err)
+	}
+	internalPass := hex.EncodeToString(secret)
+	b.internalPass = internalPass
+	sopts := &server.Options{
+		ServerName: "memphis-devbroker",
+		Host:       o.Host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   storeDir,
+		MaxPayload: int32(o.MaxPayload),
+		NoSigs:     true,
+		NoLog:      true,
+		CustomClientAuthentication: &authenticator{
+			user: o.User, password: o.Password, token: o.Token,
+			internalPassword: internalPass,
+		},
+	}
+	if o.TLSCert != "" || o.TLSKey != "" || o.TLSCA != "" {
+		if o.TLSCert == "" || o.TLSKey == "" {
+			return nil, errors.New("devbroker: TLS needs both a certificate and a key")
+		}
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{
+			CertFile: o.TLSCert, KeyFile: o.TLSKey, CaFile: o.TLSCA, Verify: o.TLSCA != "",
+		})
+		if err != nil {
+			return nil, fmt.Errorf("devbroker: load TLS files: %w", err)
+		}
+		sopts.TLS = true
+		sopts.TLSConfig = tc
+		sopts.TLSVerify = o.TLSCA != ""
+		sopts.TLSTimeout = 5
+	}
+	return sopts, nil
+}
+
+// startControlPlane connects the internal client, opens the metadata store
+// and subscribes the Memphis subjects.
+func (b *Broker) startControlPlane(ctx context.Context) error {
+	nc, err := nats.Connect("", nats.InProcessServer(b.srv),
+		nats.UserInfo(internalUser, b.internalPass),
+		nats.Name("memphis-devbroker-internal"),
+		nats.MaxReconnects(-1),
+	)
+	if err != nil {
+		return fmt.Errorf("devbroker: internal connection: %w", err)
+	}
+	b.nc = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("devbroker: jetstream context: %w", err)
+	}
+	b.js = js
+	initCtx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	if b.meta, err = openMetaStore(initCtx, js, b.opts.Memory); err != nil {
+		return err
+	}
+	return b.subscribeAll()
+}
+
+// Addr returns "host:port" of the client listener.
+func (b *Broker) Addr() string {
+	host, port := b.opts.Host, b.Port()
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// Port returns the client port actually bound.
+func (b *Broker) Port() int {
+	if a, ok := b.srv.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return b.opts.Port
+}
+
+// Options returns the effective options (defaults filled in).
+func (b *Broker) Options() Options { return b.opts }
+
+// Stop shuts the broker down: it stops taking requests, waits for those in
+// flight, and shuts nats-server down (which flushes JetStream to disk).
+// Calling Stop more than once is harmless.
+func (b *Broker) Stop() error {
+	b.stopOnce.Do(func() {
+		var errs []error
+		for _, s := range b.subs {
+			if err := s.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+				errs = append(errs, fmt.Errorf("unsubscribe %s: %w", s.Subject, err))
+			}
+		}
+		if b.cancel != nil {
+			b.cancel()
+		}
+		b.wg.Wait()
+		if b.nc != nil {
+			b.nc.Close()
+		}
+		if b.srv != nil {
+			b.srv.Shutdown()
+			b.srv.WaitForShutdown()
+		}
+		if err := b.removeTmp(); err != nil {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			b.stopErr = fmt.Errorf("devbroker: stop: %w", errors.Join(errs...))
+		}
+	})
+	return b.stopErr
+}
+
+func (b *Broker) removeTmp() error {
+	if b.tmpDir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(b.tmpDir); err != nil {
+		return fmt.Errorf("remove temp data dir: %w", err)
+	}
+	return nil
+}
+
+func (b *Broker) logf(format string, args ...any) {
+	if b.opts.Logf != nil {
+		b.opts.Logf(format, args...)
+	}
+}

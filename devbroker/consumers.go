@@ -1,0 +1,194 @@
+package devbroker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+const (
+	defaultMaxAckTimeMs = 30000
+	maxMsgDeliveries    = 10
+)
+
+// createConsumerReq is the $memphis_consumer_creations request (§7.1).
+// The sequence fields are pointers so a hand-written request that leaves
+// them out gets the SDK defaults (1 and -1) instead of an error.
+type createConsumerReq struct {
+	Name                     string `json:"name"`
+	StationName              string `json:"station_name"`
+	ConnectionID             string `json:"connection_id"`
+	ConsumerType             string `json:"consumer_type"`
+	ConsumersGroup           string `json:"consumers_group"`
+	MaxAckTimeMs             int64  `json:"max_ack_time_ms"`
+	MaxMsgDeliveries         int    `json:"max_msg_deliveries"`
+	StartConsumeFromSequence *int64 `json:"start_consume_from_sequence"`
+	LastMessages             *int64 `json:"last_messages"`
+	ReqVersion               int    `json:"req_version"`
+	Username                 string `json:"username"`
+	AppID                    string `json:"app_id"`
+	SdkLang                  string `json:"sdk_lang"`
+}
+
+// createConsumerResp is the style-C success response of §7.2.
+type createConsumerResp struct {
+	SchemaUpdate     schemaUpdate     `json:"schema_update"`
+	PartitionsUpdate partitionsUpdate `json:"partitions_update"`
+	Error            string           `json:"error"`
+}
+
+type destroyConsumerReq struct {
+	Name         string `json:"name"`
+	StationName  string `json:"station_name"`
+	Username     string `json:"username"`
+	ConnectionID string `json:"connection_id"`
+	ReqVersion   int    `json:"req_version"`
+}
+
+func (b *Broker) handleConsumerCreate(ctx context.Context, data []byte) []byte {
+	var req createConsumerReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return []byte(fmt.Sprintf("invalid consumer creation request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	resp, err := b.createConsumer(ctx, req)
+	if err != nil {
+		// Validation and creation failures are plain text (§7.2).
+		return []byte(err.Error())
+	}
+	out, _ := json.Marshal(resp) // plain struct of strings/ints: cannot fail
+	return out
+}
+
+// createConsumer validates the request, registers the consumer and makes
+// sure the group's durable exists on every partition. Caller holds b.mu.
+func (b *Broker) createConsumer(ctx context.Context, req createConsumerReq) (*createConsumerResp, error) {
+	start, last := int64(1), int64(-1)
+	if req.StartConsumeFromSequence != nil {
+		start = *req.StartConsumeFromSequence
+	}
+	if req.LastMessages != nil {
+		last = *req.LastMessages
+	}
+	if start <= 0 {
+		return nil, errors.New("startConsumeFromSequence has to be a positive number")
+	}
+	if last < -1 {
+		return nil, errors.New("min value for LastMessages is -1")
+	}
+	if start > 1 && last > -1 {
+		return nil, errors.New("consumer creation options can't contain both startConsumeFromSequence and lastMessages")
+	}
+	name := strings.ToLower(req.Name)
+	if err := validateName(name, objConsumer); err != nil {
+		return nil, err
+	}
+	group := strings.ToLower(req.ConsumersGroup)
+	if group == "" {
+		group = name
+	}
+	if err := validateName(group, objConsumer); err != nil {
+		return nil, err
+	}
+	ctype := strings.ToLower(req.ConsumerType)
+	switch ctype {
+	case "":
+		ctype = "application"
+	case "application", "connector":
+	default:
+		return nil, fmt.Errorf("consumer type has to be one of the following application/connector and not %s", req.ConsumerType)
+	}
+	ackMs := req.MaxAckTimeMs
+	if ackMs <= 0 {
+		ackMs = defaultMaxAckTimeMs
+	}
+	maxDeliver := req.MaxMsgDeliveries
+	if maxDeliver <= 0 || maxDeliver > maxMsgDeliveries {
+		maxDeliver = maxMsgDeliveries
+	}
+	st, err := b.stationForClient(ctx, req.StationName, req.Username, req.ReqVersion)
+	if err != nil {
+		return nil, err
+	}
+	rec := consumerRecord{
+		Name: name, Station: st.Name, Group: group, ConnectionID: req.ConnectionID,
+		ConsumerType: ctype, MaxAckTimeMs: ackMs, MaxMsgDeliveries: maxDeliver,
+		StartSequence: uint64(start), LastMessages: last,
+		Username: stripAccountID(req.Username), AppID: req.AppID, SdkLang: req.SdkLang,
+		CreatedAt: time.Now().UTC(),
+	}
+	if err := b.ensureDurables(ctx, st, &rec); err != nil {
+		return nil, err
+	}
+	if _, err := b.meta.put(ctx, bucketConsumers, metaKey(st.Name, name, req.ConnectionID), rec); err != nil {
+		return nil, err
+	}
+	return &createConsumerResp{
+		SchemaUpdate:     b.schemaUpdateFor(st.Name),
+		PartitionsUpdate: partitionsUpdate{PartitionsList: st.PartitionsList},
+	}, nil
+}
+
+func (b *Broker) handleConsumerDestroy(ctx context.Context, data []byte) []byte {
+	var req destroyConsumerReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return styleA(fmt.Errorf("invalid consumer destruction request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return styleA(b.destroyConsumer(ctx, req))
+}
+
+// destroyConsumer deletes the consumer record and, when no other active
+// member of its group remains, the group's durables (§7.5). Caller holds b.mu.
+func (b *Broker) destroyConsumer(ctx context.Context, req destroyConsumerReq) error {
+	name := strings.ToLower(req.Name)
+	station := externalName(req.StationName)
+	notFound := fmt.Errorf("Consumer %s at station %s does not exist", name, req.StationName)
+	var key string
+	if req.ReqVersion == 0 || req.ConnectionID == "" {
+		keys, err := b.meta.keys(ctx, bucketConsumers, metaKey(station, name)+"/")
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return notFound
+		}
+		key = keys[0]
+	} else {
+		key = metaKey(station, name, req.ConnectionID)
+	}
+	var rec consumerRecord
+	found, err := b.meta.get(ctx, bucketConsumers, key, &rec)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound
+	}
+	if err := b.meta.del(ctx, bucketConsumers, key); err != nil {
+		return err
+	}
+	members, err := b.stationConsumers(ctx, rec.Station)
+	if err != nil {
+		return err
+	}
+	live := b.connectedIDs()
+	for _, m := range members {
+		if m.Group == rec.Group && live[m.ConnectionID] {
+			return nil // another active member keeps the group's position
+		}
+	}
+	st, found, err := b.getStation(ctx, rec.Station)
+	if err != nil || !found {
+		return err
+	}
+	if err := b.deleteDurables(ctx, st, rec.Group); err != nil {
+		return err
+	}
+	return b.removeGroupFromDLS(ctx, st.Name, rec.Group)
+}

@@ -1,0 +1,102 @@
+package devbroker
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// requestTimeout bounds the work done for one control-plane request. The
+// SDKs wait 20 s, so answering within that keeps them from retrying.
+const requestTimeout = 15 * time.Second
+
+// Control-plane subjects (protocol doc §1.4).
+const (
+	subjStationCreate    = "$memphis_station_creations"
+	subjStationDestroy   = "$memphis_station_destructions"
+	subjProducerCreate   = "$memphis_producer_creations"
+	subjProducerDestroy  = "$memphis_producer_destructions"
+	subjConsumerCreate   = "$memphis_consumer_creations"
+	subjConsumerDestroy  = "$memphis_consumer_destructions"
+	subjSchemaCreate     = "$memphis_schema_creations"
+	subjSchemaAttach     = "$memphis_schema_attachments"
+	subjSchemaDetach     = "$memphis_schema_detachments"
+	subjClientUpdates    = "$memphis_sdk_clients_updates"
+	subjSchemaUpdatesPre = "$memphis_schema_updates_"
+)
+
+// requestHandler answers one request; the returned bytes are the reply
+// payload (which may be empty: style A success).
+type requestHandler func(ctx context.Context, data []byte) []byte
+
+// subscribeAll subscribes the control plane and the DLS side channels.
+func (b *Broker) subscribeAll() error {
+	handlers := []struct {
+		subject, queue string
+		h              requestHandler
+	}{
+		{subjStationCreate, "memphis_station_creations_listeners_group", b.handleStationCreate},
+		{subjStationDestroy, "memphis_station_destructions_listeners_group", b.handleStationDestroy},
+		{subjProducerCreate, "memphis_producer_creations_listeners_group", b.handleProducerCreate},
+		{subjProducerDestroy, "memphis_producer_destructions_listeners_group", b.handleProducerDestroy},
+		{subjConsumerCreate, "memphis_consumer_creations_listeners_group", b.handleConsumerCreate},
+		{subjConsumerDestroy, "memphis_consumer_destructions_listeners_group", b.handleConsumerDestroy},
+		{subjSchemaCreate, "memphis_schema_creations_listeners_group", b.handleSchemaCreate},
+		{subjSchemaAttach, "memphis_schema_attachments_listeners_group", b.handleSchemaAttach},
+		{subjSchemaDetach, "memphis_schema_detachments_listeners_group", b.handleSchemaDetach},
+	}
+	for _, h := range handlers {
+		if err := b.serve(h.subject, h.queue, h.h); err != nil {
+			return err
+		}
+	}
+	return b.subscribeDLS()
+}
+
+// serve queue-subscribes subject and runs h for each message in its own
+// goroutine, replying when the message carries a reply subject.
+func (b *Broker) serve(subject, queue string, h requestHandler) error {
+	sub, err := b.nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			reply := b.safeHandle(subject, h, m.Data)
+			if m.Reply == "" {
+				return
+			}
+			if err := m.Respond(reply); err != nil {
+				b.logf("devbroker: reply on %s: %v", subject, err)
+			}
+		}()
+	})
+	if err != nil {
+		return fmt.Errorf("devbroker: subscribe %s: %w", subject, err)
+	}
+	b.subs = append(b.subs, sub)
+	return nil
+}
+
+// safeHandle runs h with a deadline and turns a panic into an error reply:
+// bad input must never take the broker down.
+func (b *Broker) safeHandle(subject string, h requestHandler, data []byte) (reply []byte) {
+	ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			b.logf("devbroker: panic handling %s: %v\n%s", subject, r, debug.Stack())
+			reply = []byte(fmt.Sprintf("memphis-devbroker internal error handling %s: %v", subject, r))
+		}
+	}()
+	return h(ctx, data)
+}
+
+// styleA is the empty-or-text response (protocol doc §1.2).
+func styleA(err error) []byte {
+	if err == nil {
+		return []byte{}
+	}
+	return []byte(err.Error())
+}

@@ -1,0 +1,293 @@
+package devbroker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Limits from the protocol doc §4.1 / §13.
+const (
+	defaultRetentionValue = 3600
+	defaultIdempotencyMs  = 120000
+	minIdempotencyMs      = 100
+	maxIdempotencyMs      = 24 * 60 * 60 * 1000
+	maxPartitions         = 10000
+)
+
+var errReplicas = errors.New("station can not be created, probably since replicas count is larger than the cluster size")
+
+// createStationReq is the $memphis_station_creations request (§4.1).
+type createStationReq struct {
+	Name                 string     `json:"name"`
+	RetentionType        string     `json:"retention_type"`
+	RetentionValue       int64      `json:"retention_value"`
+	StorageType          string     `json:"storage_type"`
+	Replicas             int        `json:"replicas"`
+	IdempotencyWindowMs  int64      `json:"idempotency_window_in_ms"`
+	SchemaName           string     `json:"schema_name"`
+	DlsConfiguration     *dlsConfig `json:"dls_configuration"`
+	Username             string     `json:"username"`
+	TieredStorageEnabled bool       `json:"tiered_storage_enabled"`
+	PartitionsNumber     int        `json:"partitions_number"`
+	DlsStation           string     `json:"dls_station"`
+}
+
+type destroyStationReq struct {
+	StationName string `json:"station_name"`
+	Username    string `json:"username"`
+}
+
+func (b *Broker) handleStationCreate(ctx context.Context, data []byte) []byte {
+	var req createStationReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return styleA(fmt.Errorf("invalid station creation request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return styleA(b.createStation(ctx, req))
+}
+
+// defaultStationReq is the station auto-created for producers, consumers
+// and dls_station targets (§4.3).
+func defaultStationReq(name, user string) createStationReq {
+	return createStationReq{
+		Name: name, RetentionType: retentionAge, RetentionValue: defaultRetentionValue,
+		StorageType: storageFile, Replicas: 1, IdempotencyWindowMs: defaultIdempotencyMs,
+		DlsConfiguration: &dlsConfig{Poison: true, Schemaverse: true},
+		Username:         user, PartitionsNumber: 1,
+	}
+}
+
+// createStation validates and creates a station, its DLS station if named,
+// and one stream per partition. An existing station is a success that
+// changes nothing. Caller holds b.mu.
+func (b *Broker) createStation(ctx context.Context, req createStationReq) error {
+	name := strings.ToLower(req.Name)
+	if err := validateName(name, objStation); err != nil {
+		return err
+	}
+	if _, found, err := b.getStation(ctx, name); err != nil {
+		return err
+	} else if found {
+		return nil
+	}
+	st, err := b.normaliseStation(name, req)
+	if err != nil {
+		return err
+	}
+	if req.SchemaName != "" {
+		st.SchemaName = strings.ToLower(req.SchemaName)
+		if st.SchemaVersion, err = b.checkStationSchema(ctx, st.SchemaName); err != nil {
+			return err
+		}
+	}
+	if st.DlsStation != "" && st.DlsStation != name {
+		if err := b.createStation(ctx, defaultStationReq(st.DlsStation, req.Username)); err != nil {
+			return fmt.Errorf("dls station %s: %w", st.DlsStation, err)
+		}
+	}
+	if err := b.createStreams(ctx, st); err != nil {
+		return err
+	}
+	if err := b.putStation(ctx, st); err != nil {
+		b.deleteStreams(ctx, st.Name, st.PartitionsList)
+		return err
+	}
+	return nil
+}
+
+// normaliseStation applies the broker's defaults and limits (§4.1).
+func (b *Broker) normaliseStation(name string, req createStationReq) (*stationRecord, error) {
+	if req.PartitionsNumber == 0 {
+		return nil, errors.New("you are using an old SDK, make sure to update your SDK")
+	}
+	if req.PartitionsNumber < 1 || req.PartitionsNumber > maxPartitions {
+		return nil, fmt.Errorf("cannot create station with %d partitions (max:%d min:1): Station -  %s, ", req.PartitionsNumber, maxPartitions, name)
+	}
+	rt := strings.ToLower(req.RetentionType)
+	switch rt {
+	case "":
+		rt = retentionAge
+	case retentionAge, retentionMessages, retentionBytes, retentionAckBased:
+	default:
+		return nil, errors.New("retention type can be one of the following message_age_sec/messages/bytes/ack_based")
+	}
+	rv := req.RetentionValue
+	if rv <= 0 && rt != retentionAckBased {
+		rt, rv = retentionAge, defaultRetentionValue
+	}
+	storage := strings.ToLower(req.StorageType)
+	switch storage {
+	case "":
+		storage = storageFile
+	case storageFile, storageMemory:
+	default:
+		return nil, errors.New("storage type can be one of the following file/memory")
+	}
+	replicas := req.Replicas
+	switch {
+	case replicas <= 0:
+		replicas = 1
+	case replicas == 2 || replicas == 4:
+		replicas = 3
+	case replicas > 5:
+		replicas = 5
+	}
+	if replicas > 1 {
+		return nil, errReplicas // a single node serves one replica only
+	}
+	idem := req.IdempotencyWindowMs
+	switch {
+	case idem <= 0:
+		idem = defaultIdempotencyMs
+	case idem < minIdempotencyMs:
+		idem = minIdempotencyMs
+	case idem > maxIdempotencyMs:
+		return nil, errors.New("idempotency window can not exceed 24 hours")
+	}
+	if rt == retentionAge && idem > rv*1000 {
+		return nil, errors.New("idempotency window cannot be greater than the station retention")
+	}
+	dls := dlsConfig{Poison: true, Schemaverse: true}
+	if req.DlsConfiguration != nil {
+		dls = *req.DlsConfiguration
+	}
+	dlsStation := strings.ToLower(req.DlsStation)
+	if dlsStation != "" {
+		if err := validateName(dlsStation, objStation); err != nil {
+			return nil, err
+		}
+	}
+	parts := make([]int, req.PartitionsNumber)
+	for i := range parts {
+		parts[i] = i + 1
+	}
+	return &stationRecord{
+		Name: name, RetentionType: rt, RetentionValue: rv, StorageType: storage,
+		Replicas: replicas, IdempotencyWindowMs: idem, PartitionsList: parts,
+		DlsConfiguration: dls, DlsStation: dlsStation,
+		TieredStorageEnabled: req.TieredStorageEnabled, Version: 2,
+		CreatedBy: stripAccountID(req.Username), CreatedAt: time.Now().UTC(),
+	}, nil
+}
+
+// streamConfig maps a station partition onto JetStream (§4.2).
+func (b *Broker) streamConfig(st *stationRecord, partition int) jetstream.StreamConfig {
+	name := streamName(st.Name, partition)
+	cfg := jetstream.StreamConfig{
+		Name:              name,
+		Subjects:          []string{name + ".>"},
+		Retention:         jetstream.LimitsPolicy,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgsPerSubject: -1,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          st.Replicas,
+		Duplicates:        time.Duration(st.IdempotencyWindowMs) * time.Millisecond,
+	}
+	switch st.RetentionType {
+	case retentionAckBased:
+		cfg.Retention = jetstream.InterestPolicy
+	case retentionAge:
+		cfg.MaxAge = time.Duration(st.RetentionValue) * time.Second
+	case retentionMessages:
+		cfg.MaxMsgs = st.RetentionValue
+	case retentionBytes:
+		cfg.MaxBytes = st.RetentionValue
+	}
+	if st.StorageType == storageMemory || b.opts.Memory {
+		cfg.Storage = jetstream.MemoryStorage
+	}
+	return cfg
+}
+
+// createStreams creates every partition stream, removing the ones already
+// made when one fails.
+func (b *Broker) createStreams(ctx context.Context, st *stationRecord) error {
+	for i, p := range st.PartitionsList {
+		if _, err := b.js.CreateOrUpdateStream(ctx, b.streamConfig(st, p)); err != nil {
+			b.deleteStreams(ctx, st.Name, st.PartitionsList[:i])
+			if strings.Contains(strings.ToLower(err.Error()), "replicas") {
+				return errReplicas
+			}
+			return fmt.Errorf("create stream %s: %w", streamName(st.Name, p), err)
+		}
+	}
+	return nil
+}
+
+// deleteStreams removes partition streams, tolerating missing ones.
+func (b *Broker) deleteStreams(ctx context.Context, station string, partitions []int) error {
+	var errs []error
+	for _, p := range partitions {
+		err := b.js.DeleteStream(ctx, streamName(station, p))
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, fmt.Errorf("delete stream %s: %w", streamName(station, p), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Broker) handleStationDestroy(ctx context.Context, data []byte) []byte {
+	var req destroyStationReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return styleA(fmt.Errorf("invalid station destruction request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return styleA(b.destroyStation(ctx, req.StationName))
+}
+
+// destroyStation removes a station's streams and every record that refers
+// to it. Caller holds b.mu.
+func (b *Broker) destroyStation(ctx context.Context, name string) error {
+	st, found, err := b.getStation(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		// The real broker prints an empty name here (§4.4); naming the
+		// station is clearer and still contains "does not exist".
+		return fmt.Errorf("Station %s does not exist", externalName(name))
+	}
+	if err := b.deleteStreams(ctx, st.Name, st.PartitionsList); err != nil {
+		return err
+	}
+	prefix := metaKey(st.Name) + "/"
+	for _, bucket := range []string{bucketProducers, bucketConsumers} {
+		keys, err := b.meta.keys(ctx, bucket, prefix)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := b.meta.del(ctx, bucket, k); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.deleteStationDLS(ctx, st.Name); err != nil {
+		return err
+	}
+	// Other stations stop forwarding their dead letters here.
+	all, err := b.listStations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range all {
+		if other.DlsStation == st.Name && other.Name != st.Name {
+			other.DlsStation = ""
+			if err := b.putStation(ctx, other); err != nil {
+				return err
+			}
+		}
+	}
+	return b.meta.del(ctx, bucketStations, metaKey(st.Name))
+}
