@@ -1,53 +1,34 @@
 package devbroker
 
-// Schemaverse control plane (protocol doc §9). This file and any
-// schemas_*.go belong to the Schemaverse engineer; it starts as a
-// placeholder that answers "schemaverse is not available yet".
+// Schemaverse control plane (protocol doc §9): schema creation with content
+// checks and versions, attach/detach, the schema_update snapshot of producer
+// and consumer creation responses, and the $memphis_schema_updates_<station>
+// broadcasts that let live SDK producers switch schemas.
 //
-// What the rest of the broker offers this file:
-//
-// Locking: every control-plane read-modify-write holds b.mu. The schema
-// request handlers below are called WITHOUT b.mu held and must take it
-// (b.mu.Lock(); defer b.mu.Unlock()) around metadata access.
-// schemaUpdateFor and checkStationSchema are called WITH b.mu held and must
-// not take it again.
-//
-// Metadata store (meta.go): JetStream KV buckets holding JSON documents.
-//
-//	b.meta.get(ctx, bucket, key, &v) (found bool, err error)
-//	b.meta.put(ctx, bucket, key, v) (revision uint64, err error)
-//	b.meta.del(ctx, bucket, key) error            // missing key is fine
-//	b.meta.keys(ctx, bucket, prefix) ([]string, error)
-//	metaKey(parts...) string  // builds a safe KV key; use it for schema
-//	                          // names, which the SDK path does not validate
-//
-// Bucket bucketSchemas ("memphis_schemas") is reserved for schemas; its
-// record layout is yours to define. Stations live in bucketStations:
-//
-//	st, found, err := b.getStation(ctx, name)   // name: external or internal form
-//	err = b.putStation(ctx, st)
-//	all, err := b.listStations(ctx)
-//
-// stationRecord.SchemaName ("" = none) and stationRecord.SchemaVersion hold
-// the attached schema and version. Station creation with schema_name calls
-// checkStationSchema and stores the name and returned version. Producer and
-// consumer creation put schemaUpdateFor(station) into their responses.
-//
-// Broadcasts: publish on the internal connection b.nc, e.g.
-// b.nc.Publish(subjSchemaUpdatesPre+internalName(station), payload).
-// Request handlers have the requestHandler signature and are registered in
-// serve.go under their subjects and queue groups.
+// Locking: the request handlers take b.mu; schemaUpdateFor and
+// checkStationSchema are called by the station/producer/consumer code WITH
+// b.mu held and do not take it. Records live in bucketSchemas
+// (schemas_store.go); a station keeps the attached schema's name and version
+// in stationRecord.SchemaName/SchemaVersion, so creating a new version does
+// not change what an attached station enforces.
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/libmemphis/libmemphis/internal/schemaverse"
 )
 
-// errSchemaverseUnavailable is the placeholder answer until the Schemaverse
-// control plane lands.
-var errSchemaverseUnavailable = errors.New("schemaverse is not available yet")
+const objSchema = "Schema"
+
+// Schema update kinds broadcast on $memphis_schema_updates_<station> (§9.5).
+const (
+	schemaUpdateInit = 1
+	schemaUpdateDrop = 2
+)
 
 // schemaUpdate is the schema_update / init object of §9.6. Its zero value
 // marshals to the "no schema" object the SDKs expect.
@@ -64,32 +45,227 @@ type schemaVersionUpdate struct {
 	MessageStructName string `json:"message_struct_name"`
 }
 
+// schemaUpdateMsg is the broadcast body. The key is literally "UpdateType":
+// the real broker's struct has no JSON tag for it.
+type schemaUpdateMsg struct {
+	UpdateType int          `json:"UpdateType"`
+	Init       schemaUpdate `json:"init"`
+}
+
+type createSchemaReq struct {
+	Name              string `json:"name"`
+	Type              string `json:"type"`
+	CreatedByUsername string `json:"created_by_username"`
+	SchemaContent     string `json:"schema_content"`
+	MessageStructName string `json:"message_struct_name"`
+}
+
+type attachSchemaReq struct {
+	Name        string `json:"name"`
+	StationName string `json:"station_name"`
+	Username    string `json:"username"`
+}
+
+type detachSchemaReq struct {
+	StationName string `json:"station_name"`
+	Username    string `json:"username"`
+}
+
+func snapshot(s *schemaRecord, version int) schemaUpdate {
+	v := s.version(version)
+	if v == nil {
+		return schemaUpdate{}
+	}
+	return schemaUpdate{
+		SchemaName: s.Name,
+		Type:       s.Type,
+		ActiveVersion: schemaVersionUpdate{
+			VersionNumber: v.Number, Descriptor: v.Descriptor,
+			SchemaContent: v.Content, MessageStructName: v.MessageStructName,
+		},
+	}
+}
+
 // schemaUpdateFor returns the schema snapshot for a station's producers and
-// consumers. Caller holds b.mu.
+// consumers: the version attached to the station, not the schema's latest.
+// Caller holds b.mu. A metadata read failure is logged and reported as "no
+// schema", because the creation responses have no way to carry it.
 func (b *Broker) schemaUpdateFor(stationName string) schemaUpdate {
-	return schemaUpdate{}
+	ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
+	defer cancel()
+	st, found, err := b.getStation(ctx, stationName)
+	if err != nil || !found || st.SchemaName == "" {
+		if err != nil {
+			b.logf("devbroker: schema snapshot for station %s: %v", stationName, err)
+		}
+		return schemaUpdate{}
+	}
+	s, found, err := b.getSchema(ctx, st.SchemaName)
+	if err != nil || !found {
+		if err != nil {
+			b.logf("devbroker: schema snapshot for station %s: %v", stationName, err)
+		}
+		return schemaUpdate{}
+	}
+	return snapshot(s, st.SchemaVersion)
 }
 
 // checkStationSchema is called by station creation when schema_name is set
-// and returns the version to attach. Caller holds b.mu.
+// and returns the version to attach. Unlike the real broker (which silently
+// succeeds without a schema), an unknown schema fails the creation. Caller
+// holds b.mu.
 func (b *Broker) checkStationSchema(ctx context.Context, schemaName string) (version int, err error) {
-	return 0, fmt.Errorf("Schema %s does not exist", schemaName)
+	s, found, err := b.getSchema(ctx, schemaName)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, fmt.Errorf("Schema %s does not exist", schemaName)
+	}
+	return s.activeVersion(), nil
 }
 
 // handleSchemaCreate answers $memphis_schema_creations (style B).
 func (b *Broker) handleSchemaCreate(ctx context.Context, data []byte) []byte {
-	out, _ := json.Marshal(struct {
+	var req createSchemaReq
+	err := json.Unmarshal(data, &req)
+	if err != nil {
+		err = fmt.Errorf("invalid schema creation request: %v", err)
+	} else {
+		b.mu.Lock()
+		err = b.createSchema(ctx, req)
+		b.mu.Unlock()
+	}
+	resp := struct {
 		Error string `json:"error"`
-	}{errSchemaverseUnavailable.Error()})
+	}{}
+	if err != nil {
+		resp.Error = err.Error()
+	}
+	out, _ := json.Marshal(resp)
 	return out
+}
+
+// createSchema validates and stores a schema or a new version of it (§9.1).
+// Caller holds b.mu.
+func (b *Broker) createSchema(ctx context.Context, req createSchemaReq) error {
+	// The real broker's SDK path validates neither; the SDKs do it client
+	// side. Doing it here keeps non-SDK clients from storing names that no
+	// station could ever reference.
+	name := strings.ToLower(req.Name)
+	if err := validateName(name, objSchema); err != nil {
+		return err
+	}
+	typ := schemaverse.Type(strings.ToLower(req.Type))
+	if err := schemaverse.CheckContent(typ, req.SchemaContent); err != nil {
+		return err
+	}
+	s, found, err := b.getSchema(ctx, name)
+	if err != nil {
+		return err
+	}
+	next := 1
+	if found {
+		if s.Type != string(typ) {
+			return fmt.Errorf("%s already exist with type - %s", name, s.Type)
+		}
+		if latest := s.Versions[len(s.Versions)-1]; latest.Content == req.SchemaContent {
+			return fmt.Errorf("%s already exists in the db with the same schema content", name)
+		}
+		next = len(s.Versions) + 1
+	} else {
+		s = &schemaRecord{Name: name, Type: string(typ), CreatedBy: stripAccountID(req.CreatedByUsername), CreatedAt: time.Now().UTC()}
+	}
+	v := schemaVersionRecord{
+		Number: next, Active: next == 1, Content: req.SchemaContent,
+		CreatedBy: stripAccountID(req.CreatedByUsername), CreatedAt: time.Now().UTC(),
+	}
+	if typ == schemaverse.Protobuf {
+		// Unlike the real broker (always "<name>_1.proto" on this path, §16)
+		// the descriptor file carries the real version, which is the name
+		// clients look up.
+		if v.Descriptor, v.MessageStructName, err = schemaverse.ProtobufDescriptor(name, next, req.SchemaContent); err != nil {
+			return err
+		}
+	}
+	s.Versions = append(s.Versions, v)
+	return b.putSchema(ctx, s)
 }
 
 // handleSchemaAttach answers $memphis_schema_attachments (style A).
 func (b *Broker) handleSchemaAttach(ctx context.Context, data []byte) []byte {
-	return styleA(errSchemaverseUnavailable)
+	var req attachSchemaReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return styleA(fmt.Errorf("invalid schema attachment request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return styleA(b.attachSchema(ctx, req))
+}
+
+// attachSchema stores the schema's active version on the station and tells
+// the station's producers and consumers. Caller holds b.mu.
+func (b *Broker) attachSchema(ctx context.Context, req attachSchemaReq) error {
+	st, found, err := b.getStation(ctx, req.StationName)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("memphis: Station %s does not exist", req.StationName)
+	}
+	s, found, err := b.getSchema(ctx, req.Name)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("Schema %s does not exist", req.Name)
+	}
+	st.SchemaName, st.SchemaVersion = s.Name, s.activeVersion()
+	if err := b.putStation(ctx, st); err != nil {
+		return err
+	}
+	return b.broadcastSchemaUpdate(st.Name, schemaUpdateMsg{UpdateType: schemaUpdateInit, Init: snapshot(s, st.SchemaVersion)})
 }
 
 // handleSchemaDetach answers $memphis_schema_detachments (style A).
 func (b *Broker) handleSchemaDetach(ctx context.Context, data []byte) []byte {
-	return styleA(errSchemaverseUnavailable)
+	var req detachSchemaReq
+	if err := json.Unmarshal(data, &req); err != nil {
+		return styleA(fmt.Errorf("invalid schema detachment request: %v", err))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return styleA(b.detachSchema(ctx, req))
 }
+
+// detachSchema clears the station's schema and broadcasts a drop. Caller
+// holds b.mu.
+func (b *Broker) detachSchema(ctx context.Context, req detachSchemaReq) error {
+	st, found, err := b.getStation(ctx, req.StationName)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("station %s does not exist", req.StationName)
+	}
+	st.SchemaName, st.SchemaVersion = "", 0
+	if err := b.putStation(ctx, st); err != nil {
+		return err
+	}
+	return b.broadcastSchemaUpdate(st.Name, schemaUpdateMsg{UpdateType: schemaUpdateDrop})
+}
+
+// broadcastSchemaUpdate publishes on $memphis_schema_updates_<internal
+// station>. It is published before the request's reply on the same
+// connection, so an SDK receives the update before its attach call returns.
+func (b *Broker) broadcastSchemaUpdate(station string, msg schemaUpdateMsg) error {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("encode schema update for %s: %w", station, err)
+	}
+	if err := b.nc.Publish(subjSchemaUpdatesPre+internalName(station), data); err != nil {
+		return fmt.Errorf("broadcast schema update for %s: %w", station, err)
+	}
+	return nil
+}
+
