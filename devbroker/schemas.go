@@ -268,4 +268,3 @@ func (b *Broker) broadcastSchemaUpdate(station string, msg schemaUpdateMsg) erro
 	}
 	return nil
 }
-
