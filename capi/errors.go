@@ -1,0 +1,135 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "internal.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+
+	"github.com/libmemphis/libmemphis/sdk"
+)
+
+const statusOK C.int = C.MEMPHIS_OK
+
+// statusOf maps an sdk error onto the C status. The values are the same
+// numbers, but the switch keeps the C ABI stable even if sdk.Code changes.
+func statusOf(err error) C.int {
+	switch sdk.CodeOf(err) {
+	case sdk.CodeOK:
+		return C.MEMPHIS_OK
+	case sdk.CodeInvalidArgument:
+		return C.MEMPHIS_ERR_INVALID_ARGUMENT
+	case sdk.CodeNotConnected:
+		return C.MEMPHIS_ERR_NOT_CONNECTED
+	case sdk.CodeTimeout:
+		return C.MEMPHIS_ERR_TIMEOUT
+	case sdk.CodeNoMessages:
+		return C.MEMPHIS_ERR_NO_MESSAGES
+	case sdk.CodeNotFound:
+		return C.MEMPHIS_ERR_NOT_FOUND
+	case sdk.CodeAlreadyExists:
+		return C.MEMPHIS_ERR_ALREADY_EXISTS
+	case sdk.CodeAuth:
+		return C.MEMPHIS_ERR_AUTH
+	case sdk.CodeTLS:
+		return C.MEMPHIS_ERR_TLS
+	case sdk.CodeUnreachable:
+		return C.MEMPHIS_ERR_UNREACHABLE
+	case sdk.CodeBroker:
+		return C.MEMPHIS_ERR_BROKER
+	case sdk.CodeSchemaValidation:
+		return C.MEMPHIS_ERR_SCHEMA_VALIDATION
+	case sdk.CodeHeader:
+		return C.MEMPHIS_ERR_HEADER
+	case sdk.CodeQueueFull:
+		return C.MEMPHIS_ERR_QUEUE_FULL
+	case sdk.CodeClosed:
+		return C.MEMPHIS_ERR_CLOSED
+	case sdk.CodePayloadTooLarge:
+		return C.MEMPHIS_ERR_PAYLOAD_TOO_LARGE
+	}
+	return C.MEMPHIS_ERR_INTERNAL
+}
+
+// setMsg hands a detail message to the shim (which frees it) when the
+// caller asked for one.
+func setMsg(em **C.char, msg string) {
+	if em != nil {
+		if *em != nil {
+			C.free(unsafe.Pointer(*em))
+		}
+		*em = C.CString(msg)
+	}
+}
+
+// fail returns st with a detail message.
+func fail(em **C.char, st C.int, msg string) C.int {
+	setMsg(em, msg)
+	return st
+}
+
+// failErr returns the status of err (non-nil) with its full text, which keeps
+// the broker's own words.
+func failErr(em **C.char, err error) C.int {
+	st := statusOf(err)
+	if st == statusOK {
+		st = C.MEMPHIS_ERR_INTERNAL
+	}
+	setMsg(em, err.Error())
+	return st
+}
+
+func badHandle(em **C.char, k kind) C.int {
+	return fail(em, C.MEMPHIS_ERR_INVALID_HANDLE, "invalid "+k.String()+" handle (destroyed, unknown or of another type)")
+}
+
+func nullArg(em **C.char, name string) C.int {
+	return fail(em, C.MEMPHIS_ERR_INVALID_ARGUMENT, name+" must not be NULL")
+}
+
+func badArg(em **C.char, format string, args ...any) C.int {
+	return fail(em, C.MEMPHIS_ERR_INVALID_ARGUMENT, fmt.Sprintf(format, args...))
+}
+
+var panicOnce sync.Once
+
+// guard is deferred by every export: a Go panic must never unwind into C
+// (it would abort the host process), so it becomes MEMPHIS_ERR_INTERNAL.
+func guard(st *C.int, em **C.char) {
+	if r := recover(); r != nil {
+		reportPanic(r)
+		*st = C.MEMPHIS_ERR_INTERNAL
+		setMsg(em, fmt.Sprintf("internal error in libmemphis: %v", r))
+	}
+}
+
+// reportPanic prints the first panic's stack to stderr so the bug can be
+// reported; later ones only return their status.
+func reportPanic(r any) {
+	panicOnce.Do(func() {
+		fmt.Fprintf(os.Stderr, "libmemphis: recovered panic: %v\n%s", r, debug.Stack())
+	})
+}
+
+// goStr copies a required C string.
+func goStr(p *C.char) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	return C.GoString(p), true
+}
+
+// optStr copies an optional C string (NULL = "").
+func optStr(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	return C.GoString(p)
+}

@@ -1,0 +1,30 @@
+/* internal.h - declarations shared by the C files of capi/ and the cgo
+ * preambles. Not installed; the public API is include/memphis.h. */
+#ifndef MEMPHIS_CAPI_INTERNAL_H
+#define MEMPHIS_CAPI_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "memphis.h"
+
+/* Set in a fork()ed child (pthread_atfork); read by every shim before it
+ * enters the Go runtime, which does not survive fork(). */
+extern volatile int memphis_capi_forked;
+
+/* Builds the caller's error object from a Go export's result. msg is a
+ * malloc'd string from Go (or NULL) and is always consumed. */
+memphis_status_t memphis_capi_finish(int status, char *msg, memphis_error_t **err);
+
+/* Trampolines: cgo cannot call C function pointers, so Go calls these.
+ * Function pointers and user data cross into Go as integers only. */
+void memphis_capi_call_delivery(uintptr_t cb, int status, const char *error_message, uint64_t sequence, uintptr_t user_data,
+                                uint64_t producer);
+void memphis_capi_call_consume(uintptr_t cb, uint64_t *msgs, size_t count, int status, const char *error_message,
+                               uintptr_t user_data, uint64_t consumer);
+
+/* The producer/consumer whose callback runs on the calling thread (0 = none):
+ * lets flush/stop/destroy avoid waiting for the very callback they run in. */
+uint64_t memphis_capi_current_producer(void);
+uint64_t memphis_capi_current_consumer(void);
+
+#endif

@@ -1,0 +1,250 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "internal.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/libmemphis/libmemphis/sdk"
+)
+
+// produceOpts converts the caller's memphis_produce_opts_t (NULL = unset).
+func produceOpts(p *C.memphis_produce_opts_t, em **C.char) (sdk.ProduceOptions, C.int) {
+	var o sdk.ProduceOptions
+	if p == nil {
+		return o, statusOK
+	}
+	// The headers field is a handle id, not memory: read it as an integer
+	// so Go never holds it in a pointer-typed variable.
+	if hid := *(*uint64)(unsafe.Pointer(&p.headers)); hid != 0 {
+		ho, ok := lookup[*headersObj](hid, kindHeaders)
+		if !ok {
+			return o, badHandle(em, kindHeaders)
+		}
+		o.Headers = ho.snapshot()
+	}
+	o.MsgID = optStr(p.msg_id)
+	o.PartitionKey = optStr(p.partition_key)
+	if p.partition_number < 0 {
+		return o, badArg(em, "partition number must not be negative (got %d)", int(p.partition_number))
+	}
+	o.PartitionNumber = int(p.partition_number)
+	if p.ack_wait_ms < 0 {
+		return o, badArg(em, "ack wait must not be negative (got %d)", int64(p.ack_wait_ms))
+	}
+	o.AckWait = time.Duration(p.ack_wait_ms) * time.Millisecond
+	return o, statusOK
+}
+
+// maxPayload is far above any NATS max_payload (64 MB at most); larger
+// lengths are rejected before copying.
+const maxPayload = 1 << 31
+
+// payload copies the caller's buffer (the caller may reuse it at once).
+func payload(data unsafe.Pointer, n C.size_t, em **C.char) ([]byte, C.int) {
+	if data == nil {
+		if n != 0 {
+			return nil, nullArg(em, "data (with len > 0)")
+		}
+		return []byte{}, statusOK
+	}
+	if uint64(n) > maxPayload {
+		return nil, fail(em, C.MEMPHIS_ERR_PAYLOAD_TOO_LARGE, fmt.Sprintf("len %d is larger than any broker accepts", uint64(n)))
+	}
+	b := make([]byte, int(n))
+	copy(b, unsafe.Slice((*byte)(data), int(n)))
+	return b, statusOK
+}
+
+//export memphis_go_producer_produce
+func memphis_go_producer_produce(h C.uint64_t, data unsafe.Pointer, n C.size_t, po *C.memphis_produce_opts_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	p, st := lookupProducer(h, em)
+	if p == nil {
+		return st
+	}
+	msg, st := payload(data, n, em)
+	if st != statusOK {
+		return st
+	}
+	o, st := produceOpts(po, em)
+	if st != statusOK {
+		return st
+	}
+	if err := p.p.Produce(context.Background(), msg, o); err != nil {
+		return failErr(em, err)
+	}
+	return statusOK
+}
+
+// canceled is an already cancelled context: with it a full window fails at
+// once instead of waiting.
+var canceled = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// blockCtx turns block_timeout_ms into the context bounding the wait for
+// room in the in-flight window.
+func blockCtx(ms C.int64_t) (context.Context, context.CancelFunc) {
+	switch {
+	case ms == 0:
+		return canceled, func() {}
+	case ms > 0:
+		return context.WithTimeout(context.Background(), time.Duration(ms)*time.Millisecond)
+	}
+	return context.Background(), func() {}
+}
+
+// asyncErr reports a produce that was not accepted. A timeout caused by the
+// block context means the window stayed full: that is QUEUE_FULL.
+func asyncErr(ctx context.Context, em **C.char, err error) C.int {
+	if ctx.Err() != nil && sdk.CodeOf(err) == sdk.CodeTimeout {
+		return fail(em, C.MEMPHIS_ERR_QUEUE_FULL, "in-flight window is full: "+err.Error())
+	}
+	return failErr(em, err)
+}
+
+// done builds the delivery function of one message.
+func (po *producerObj) done(cb, ud C.uintptr_t) func(sdk.Delivery) {
+	if cb == 0 {
+		return po.recordFailure
+	}
+	return func(d sdk.Delivery) {
+		// Runs on an sdk goroutine: a panic here would kill the process.
+		defer func() {
+			if r := recover(); r != nil {
+				reportPanic(r)
+			}
+		}()
+		st := statusOf(d.Err)
+		var text *C.char
+		if d.Err != nil {
+			text = C.CString(d.Err.Error())
+			defer C.free(unsafe.Pointer(text))
+		}
+		C.memphis_capi_call_delivery(cb, st, text, C.uint64_t(d.Sequence), ud, C.uint64_t(po.id))
+	}
+}
+
+//export memphis_go_producer_produce_async
+func memphis_go_producer_produce_async(h C.uint64_t, data unsafe.Pointer, n C.size_t, popts *C.memphis_produce_opts_t,
+	cb, ud C.uintptr_t, blockMs C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	p, st := lookupProducer(h, em)
+	if p == nil {
+		return st
+	}
+	msg, st := payload(data, n, em)
+	if st != statusOK {
+		return st
+	}
+	o, st := produceOpts(popts, em)
+	if st != statusOK {
+		return st
+	}
+	ctx, cancel := blockCtx(blockMs)
+	defer cancel()
+	if err := p.p.ProduceAsync(ctx, msg, o, p.done(cb, ud)); err != nil {
+		return asyncErr(ctx, em, err)
+	}
+	return statusOK
+}
+
+//export memphis_go_producer_produce_batch
+func memphis_go_producer_produce_batch(h C.uint64_t, data *unsafe.Pointer, lens *C.size_t, popts *C.memphis_produce_opts_t,
+	count C.size_t, cb C.uintptr_t, uds *C.uintptr_t, blockMs C.int64_t, accepted *C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if accepted != nil {
+		*accepted = 0
+	}
+	p, st := lookupProducer(h, em)
+	if p == nil {
+		return st
+	}
+	if count == 0 {
+		return statusOK
+	}
+	if data == nil {
+		return nullArg(em, "data")
+	}
+	if lens == nil {
+		return nullArg(em, "lens")
+	}
+	if uint64(count) > 1<<32 {
+		return badArg(em, "count %d is not a plausible batch size", uint64(count))
+	}
+	ds := unsafe.Slice(data, int(count))
+	ls := unsafe.Slice(lens, int(count))
+	var optv []C.memphis_produce_opts_t
+	if popts != nil {
+		optv = unsafe.Slice(popts, int(count))
+	}
+	var us []C.uintptr_t
+	if uds != nil {
+		us = unsafe.Slice(uds, int(count))
+	}
+	ctx, cancel := blockCtx(blockMs)
+	defer cancel()
+	for i := range ds {
+		msg, st := payload(ds[i], ls[i], em)
+		if st != statusOK {
+			return st
+		}
+		var o sdk.ProduceOptions
+		if optv != nil {
+			if o, st = produceOpts(&optv[i], em); st != statusOK {
+				return st
+			}
+		}
+		var ud C.uintptr_t
+		if us != nil {
+			ud = us[i]
+		}
+		if err := p.p.ProduceAsync(ctx, msg, o, p.done(cb, ud)); err != nil {
+			return asyncErr(ctx, em, err)
+		}
+		if accepted != nil {
+			*accepted = C.size_t(i + 1)
+		}
+	}
+	return statusOK
+}
+
+//export memphis_go_conn_produce
+func memphis_go_conn_produce(ch C.uint64_t, station, name *C.char, data unsafe.Pointer, n C.size_t,
+	popts *C.memphis_produce_opts_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	s, ok := goStr(station)
+	if !ok {
+		return nullArg(em, "station_name")
+	}
+	pn, ok := goStr(name)
+	if !ok {
+		return nullArg(em, "producer_name")
+	}
+	c, st := lookupConn(ch, em)
+	if c == nil {
+		return st
+	}
+	msg, st := payload(data, n, em)
+	if st != statusOK {
+		return st
+	}
+	o, st := produceOpts(popts, em)
+	if st != statusOK {
+		return st
+	}
+	if err := c.Produce(context.Background(), s, pn, msg, o); err != nil {
+		return failErr(em, err)
+	}
+	return statusOK
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// kind tags a handle with its C type so a handle of one type passed where
+// another is expected is rejected instead of misused.
+type kind uint64
+
+const (
+	kindConn kind = iota + 1
+	kindConnOpts
+	kindStation
+	kindStationOpts
+	kindProducer
+	kindProducerOpts
+	kindConsumer
+	kindConsumerOpts
+	kindMsg
+	kindHeaders
+)
+
+var kindNames = [...]string{
+	kindConn:         "memphis_conn_t",
+	kindConnOpts:     "memphis_conn_opts_t",
+	kindStation:      "memphis_station_t",
+	kindStationOpts:  "memphis_station_opts_t",
+	kindProducer:     "memphis_producer_t",
+	kindProducerOpts: "memphis_producer_opts_t",
+	kindConsumer:     "memphis_consumer_t",
+	kindConsumerOpts: "memphis_consumer_opts_t",
+	kindMsg:          "memphis_msg_t",
+	kindHeaders:      "memphis_headers_t",
+}
+
+func (k kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "handle"
+}
+
+// The kind lives in the top byte. Ids are therefore far above any user-space
+// address, so a handle is never mistaken for (or dereferenced as) memory,
+// and the 56-bit counter cannot wrap in practice: ids are never reused.
+const kindShift = 56
+
+var (
+	lastID  atomic.Uint64
+	handles sync.Map // uint64 id -> object
+)
+
+// newHandle registers v and returns its new, never reused id.
+func newHandle(k kind, v any) uint64 {
+	id := uint64(k)<<kindShift | lastID.Add(1)
+	handles.Store(id, v)
+	return id
+}
+
+// lookup returns the live object of kind k behind id.
+func lookup[T any](id uint64, k kind) (T, bool) {
+	var zero T
+	if kind(id>>kindShift) != k {
+		return zero, false
+	}
+	v, ok := handles.Load(id)
+	if !ok {
+		return zero, false
+	}
+	t, ok := v.(T)
+	return t, ok
+}
+
+// release removes id from the table and returns its object; only the first
+// of concurrent or repeated releases succeeds, so double destroy is harmless.
+func release[T any](id uint64, k kind) (T, bool) {
+	var zero T
+	if kind(id>>kindShift) != k {
+		return zero, false
+	}
+	v, ok := handles.LoadAndDelete(id)
+	if !ok {
+		return zero, false
+	}
+	t, ok := v.(T)
+	return t, ok
+}
