@@ -3,9 +3,10 @@ package sdk
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 
-	"github.com/nats-io/nats.go"
+	"github.com/libmemphis/libmemphis/internal/schemaverse"
 )
 
 // Schema types accepted by CreateSchema (§9.2).
@@ -39,10 +40,9 @@ type detachSchemaReq struct {
 // version has the same content is success.
 func (c *Conn) CreateSchema(ctx context.Context, name, schemaType string, content []byte) error {
 	const op = "create schema"
-	switch schemaType {
-	case SchemaTypeProtobuf, SchemaTypeJSON, SchemaTypeGraphQL, SchemaTypeAvro:
-	default:
-		return newErr(CodeInvalidArgument, op, "unsupported schema type")
+	typ, err := schemaverse.ParseType(schemaType)
+	if err != nil {
+		return newErr(CodeInvalidArgument, op, err.Error())
 	}
 	if err := validateName(op, "Schema", name); err != nil {
 		return err
@@ -51,8 +51,8 @@ func (c *Conn) CreateSchema(ctx context.Context, name, schemaType string, conten
 		return newErr(CodeInvalidArgument, op, "Only alphanumeric and the '_', '-', '.' characters are allowed in Schema")
 	}
 	var resp errorOnly
-	err := c.requestJSON(ctx, op, "$memphis_schema_creations", createSchemaReq{
-		Name: name, Type: schemaType, CreatedByUsername: c.username, SchemaContent: string(content),
+	err = c.requestJSON(ctx, op, "$memphis_schema_creations", createSchemaReq{
+		Name: name, Type: string(typ), CreatedByUsername: c.username, SchemaContent: string(content),
 	}, &resp)
 	if err != nil && strings.Contains(err.Error(), "already exists") {
 		return nil
@@ -93,36 +93,12 @@ func (c *Conn) DetachSchema(ctx context.Context, stationName string) error {
 		detachSchemaReq{StationName: stationName, Username: c.username})
 }
 
-// schemaUpdate is the §9.6 snapshot carried by producer/consumer creation
-// responses (schema_update) and by schema update broadcasts (init).
-type schemaUpdate struct {
-	SchemaName    string `json:"schema_name"`
-	ActiveVersion struct {
-		VersionNumber     int    `json:"version_number"`
-		Descriptor        string `json:"descriptor"`
-		Content           string `json:"schema_content"`
-		MessageStructName string `json:"message_struct_name"`
-	} `json:"active_version"`
-	SchemaType string `json:"type"`
-}
-
-// seedSchema is called with the schema_update of every producer and
-// consumer creation response for internalStation.
-func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {}
-
-// releaseSchema is called when a producer or consumer of internalStation
-// is destroyed (one call per seedSchema call).
-func (c *Conn) releaseSchema(internalStation string) {}
-
-// validateMessage is called before every publish; it returns the bytes to
-// publish. hdrs must not be retained after it returns (the SDK recycles
-// the header map).
-func (c *Conn) validateMessage(ctx context.Context, p *Producer, internalStation string, msg []byte, hdrs nats.Header) ([]byte, error) {
-	return msg, nil
-}
-
-// DataDeserialized returns the message decoded with the station's current
-// schema; without a schema it returns the raw bytes.
-func (m *Message) DataDeserialized() (any, error) {
-	return m.Data(), nil
+// CreateSchemaFromFile is CreateSchema with the schema read from path, the
+// form the official SDKs offer (create_schema(name, type, path)).
+func (c *Conn) CreateSchemaFromFile(ctx context.Context, name, schemaType, path string) error {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return &Error{Code: CodeInvalidArgument, Op: "create schema", Msg: "reading schema file", Err: err}
+	}
+	return c.CreateSchema(ctx, name, schemaType, content)
 }

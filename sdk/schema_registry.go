@@ -1,0 +1,176 @@
+package sdk
+
+import (
+	"encoding/json"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/libmemphis/libmemphis/internal/schemaverse"
+	"github.com/nats-io/nats.go"
+)
+
+// Live schema state (§9.5/§9.6). Every producer and consumer of a station
+// shares one stationSchema per connection: it is seeded from creation
+// responses, kept current by one reference-counted subscription to
+// $memphis_schema_updates_<internal station>, and read lock-free on every
+// produce.
+//
+// The registry is keyed by connection id instead of living in Conn so that
+// this file set owns all of it; runtime.AddCleanup drops a registry once its
+// Conn is garbage collected (Close does not release schemas one by one).
+
+// schemaUpdate is the §9.6 snapshot carried by producer/consumer creation
+// responses (schema_update) and by schema update broadcasts (init).
+type schemaUpdate struct {
+	SchemaName    string `json:"schema_name"`
+	ActiveVersion struct {
+		VersionNumber     int    `json:"version_number"`
+		Descriptor        string `json:"descriptor"`
+		Content           string `json:"schema_content"`
+		MessageStructName string `json:"message_struct_name"`
+	} `json:"active_version"`
+	SchemaType string `json:"type"`
+}
+
+// schemaUpdateMsg is the broadcast body; the key is literally "UpdateType".
+type schemaUpdateMsg struct {
+	UpdateType int          `json:"UpdateType"`
+	Init       schemaUpdate `json:"init"`
+}
+
+const (
+	schemaUpdateInit = 1
+	schemaUpdateDrop = 2
+)
+
+func (u *schemaUpdate) schema() schemaverse.Schema {
+	return schemaverse.Schema{
+		Name: u.SchemaName, Type: schemaverse.Type(u.SchemaType), Version: u.ActiveVersion.VersionNumber,
+		Content: u.ActiveVersion.Content, Descriptor: u.ActiveVersion.Descriptor,
+		MessageStructName: u.ActiveVersion.MessageStructName,
+	}
+}
+
+// compiledSchema is one station's active schema. err is set when the
+// broker's snapshot could not be compiled: producing then fails closed
+// rather than publish unchecked messages to a schema-enforced station.
+type compiledSchema struct {
+	schema    schemaverse.Schema
+	validator schemaverse.Validator
+	err       error
+}
+
+type stationSchema struct {
+	refs int
+	sub  *nats.Subscription
+	cur  atomic.Pointer[compiledSchema] // nil = no schema attached
+}
+
+// apply installs a snapshot, compiling only when it differs from the
+// current one (every producer creation re-sends the same snapshot).
+func (s *stationSchema) apply(u schemaUpdate) {
+	if u.SchemaName == "" {
+		s.cur.Store(nil)
+		return
+	}
+	next := u.schema()
+	if old := s.cur.Load(); old != nil && old.schema == next {
+		return
+	}
+	v, err := schemaverse.Compile(next)
+	s.cur.Store(&compiledSchema{schema: next, validator: v, err: err})
+}
+
+// onUpdate handles one broadcast. memphis.py treats an empty schema name as
+// "drop" whatever the type, so an unknown UpdateType falls back to that.
+func (s *stationSchema) onUpdate(m *nats.Msg) {
+	var u schemaUpdateMsg
+	if json.Unmarshal(m.Data, &u) != nil {
+		return
+	}
+	if u.UpdateType == schemaUpdateDrop {
+		u.Init = schemaUpdate{}
+	}
+	s.apply(u.Init)
+}
+
+type schemaRegistry struct {
+	mu       sync.Mutex
+	stations map[string]*stationSchema // internal station name
+}
+
+// registries maps Conn.connID -> *schemaRegistry.
+var registries sync.Map
+
+func (c *Conn) schemas() *schemaRegistry {
+	if r, ok := registries.Load(c.connID); ok {
+		return r.(*schemaRegistry)
+	}
+	r, loaded := registries.LoadOrStore(c.connID, &schemaRegistry{stations: map[string]*stationSchema{}})
+	if !loaded {
+		runtime.AddCleanup(c, func(id string) { registries.Delete(id) }, c.connID)
+	}
+	return r.(*schemaRegistry)
+}
+
+// currentSchema returns the station's active schema, or nil.
+func (c *Conn) currentSchema(internalStation string) *compiledSchema {
+	v, ok := registries.Load(c.connID)
+	if !ok {
+		return nil
+	}
+	r := v.(*schemaRegistry)
+	r.mu.Lock()
+	s := r.stations[internalStation]
+	r.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.cur.Load()
+}
+
+// seedSchema is called with the schema_update of every producer and
+// consumer creation response for internalStation.
+func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {
+	r := c.schemas()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stations[internalStation]
+	if s == nil {
+		s = &stationSchema{}
+		sub, err := c.nc.Subscribe("$memphis_schema_updates_"+internalStation, s.onUpdate)
+		if err != nil {
+			// Only a closed connection refuses a subscription; validation
+			// still uses the seeded snapshot.
+			sub = nil
+		}
+		s.sub = sub
+		r.stations[internalStation] = s
+	}
+	s.refs++
+	s.apply(u)
+}
+
+// releaseSchema is called when a producer or consumer of internalStation
+// is destroyed (one call per seedSchema call).
+func (c *Conn) releaseSchema(internalStation string) {
+	v, ok := registries.Load(c.connID)
+	if !ok {
+		return
+	}
+	r := v.(*schemaRegistry)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stations[internalStation]
+	if s == nil {
+		return
+	}
+	if s.refs--; s.refs > 0 {
+		return
+	}
+	if s.sub != nil {
+		_ = s.sub.Unsubscribe()
+	}
+	delete(r.stations, internalStation)
+}
