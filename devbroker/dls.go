@@ -1,12 +1,304 @@
 package devbroker
 
-import "context"
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 
-// subscribeDLS subscribes the dead-letter side channels (§8).
-func (b *Broker) subscribeDLS() error { return nil }
+	"github.com/nats-io/nats.go"
+)
 
-// deleteStationDLS drops a station's DLS rows. Caller holds b.mu.
-func (b *Broker) deleteStationDLS(ctx context.Context, station string) error { return nil }
+// Dead-letter subjects (protocol doc §8).
+const (
+	subjMaxDeliveries  = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
+	subjNackedDLS      = "$memphis_nacked_dls"
+	subjSchemaverseDLS = "$memphis_schemaverse_dls"
+	subjPMAcks         = "$memphis_pm_acks"
+	subjNotifications  = "$memphis_notifications"
+	dlsSubjectPrefix   = "$memphis_dls_"
 
-// removeGroupFromDLS drops a destroyed group from pending DLS rows. Caller holds b.mu.
-func (b *Broker) removeGroupFromDLS(ctx context.Context, station, group string) error { return nil }
+	hdrProducedBy = "$memphis_producedBy"
+	hdrConnID     = "$memphis_connectionId"
+	hdrPMID       = "$memphis_pm_id"
+	hdrPMGroup    = "$memphis_pm_cg_name"
+	producedByDLS = "$memphis_dls"
+)
+
+// subscribeDLS subscribes the dead-letter side channels on the internal
+// connection. They are fire-and-forget publishes: nothing is replied.
+func (b *Broker) subscribeDLS() error {
+	for _, s := range []struct {
+		subject string
+		h       requestHandler
+	}{
+		{subjMaxDeliveries, b.handleMaxDeliveries},
+		{subjNackedDLS, b.handleNackedDLS},
+		{subjSchemaverseDLS, b.handleSchemaverseDLS},
+		{subjPMAcks, b.handlePMAck},
+		{subjNotifications, b.handleNotification},
+	} {
+		if err := b.serve(s.subject, "memphis_devbroker_"+strings.TrimPrefix(s.subject, "$"), s.h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxDeliveriesAdvisory is the part of JetStream's max_deliver advisory we
+// use; a stock server sends no payload, so the message is loaded by seq.
+type maxDeliveriesAdvisory struct {
+	Stream    string `json:"stream"`
+	Consumer  string `json:"consumer"`
+	StreamSeq uint64 `json:"stream_seq"`
+}
+
+// handleMaxDeliveries turns a max-deliveries advisory into a poison row
+// and resends the message to the group's DLS subject (§8.5, §8.6).
+func (b *Broker) handleMaxDeliveries(ctx context.Context, data []byte) []byte {
+	var adv maxDeliveriesAdvisory
+	if err := json.Unmarshal(data, &adv); err != nil {
+		b.logf("devbroker: bad max deliveries advisory: %v", err)
+		return nil
+	}
+	internal, part, ok := strings.Cut(adv.Stream, "$")
+	p, err := strconv.Atoi(part)
+	if !ok || err != nil || strings.HasPrefix(adv.Stream, "$memphis") {
+		return nil // not a station partition stream
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recordPoison(ctx, externalName(internal), p, adv.StreamSeq, externalName(adv.Consumer), "", true)
+	return nil
+}
+
+// nackedDLSMsg is a consumer's explicit dead-letter request (§8.4).
+type nackedDLSMsg struct {
+	StationName string `json:"station_name"`
+	Error       string `json:"error"`
+	Partition   int    `json:"partition"`
+	CgName      string `json:"cg_name"`
+	Seq         uint64 `json:"seq"`
+}
+
+// handleNackedDLS records a message a consumer dead-lettered. It is not
+// resent to the group: the group itself asked to be rid of it.
+func (b *Broker) handleNackedDLS(ctx context.Context, data []byte) []byte {
+	var m nackedDLSMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		b.logf("devbroker: bad %s message: %v", subjNackedDLS, err)
+		return nil
+	}
+	if m.Partition <= 0 {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recordPoison(ctx, externalName(m.StationName), m.Partition, m.Seq, strings.ToLower(m.CgName), m.Error, false)
+	return nil
+}
+
+// recordPoison stores a poison row for (station, partition, seq) and
+// group, forwards a new row to the DLS station and, when resend is set,
+// sends the message to the group's DLS subject. Caller holds b.mu.
+func (b *Broker) recordPoison(ctx context.Context, station string, partition int, seq uint64, group, reason string, resend bool) {
+	st, found, err := b.getStation(ctx, station)
+	if err != nil || !found || !st.DlsConfiguration.Poison {
+		return
+	}
+	if !b.groupExists(ctx, st.Name, group) {
+		return // like the real broker: only groups it knows about
+	}
+	stream, err := b.js.Stream(ctx, streamName(st.Name, partition))
+	if err != nil {
+		return
+	}
+	raw, err := stream.GetMsg(ctx, seq)
+	if err != nil {
+		return // the message is gone (retention) or the stream changed
+	}
+	if raw.Header.Get(hdrProducedBy) == producedByDLS {
+		return
+	}
+	row, isNew, added, err := b.addPoisonGroup(ctx, dlsRow{
+		Station: st.Name, Partition: partition, Seq: seq, Error: reason,
+		Producer: raw.Header.Get(hdrProducedBy), ConnID: raw.Header.Get(hdrConnID),
+		Data: raw.Data, Headers: raw.Header,
+	}, group)
+	if err != nil {
+		b.logf("devbroker: store poison message %s/%d/%d: %v", st.Name, partition, seq, err)
+		return
+	}
+	if isNew {
+		b.forwardToDLSStation(ctx, st, row, "unacked")
+	}
+	if resend && added {
+		b.resendPoison(row, group)
+	}
+}
+
+// groupExists reports whether any consumer record of the station belongs
+// to group. Caller holds b.mu.
+func (b *Broker) groupExists(ctx context.Context, station, group string) bool {
+	members, err := b.stationConsumers(ctx, station)
+	if err != nil {
+		return false
+	}
+	for _, m := range members {
+		if m.Group == group {
+			return true
+		}
+	}
+	return false
+}
+
+// resendPoison publishes a poison message to the group's DLS subjects, new
+// and legacy form, with the §8.6 headers. Unlike the real broker, which
+// waits for a person to press "resend" in its UI, this happens at once.
+func (b *Broker) resendPoison(row *dlsRow, group string) {
+	h := nats.Header{}
+	for k, v := range row.Headers {
+		if k == "producedBy" {
+			continue
+		}
+		h[k] = append([]string(nil), v...)
+	}
+	h.Set(hdrPMID, strconv.FormatUint(row.ID, 10))
+	h.Set(hdrPMGroup, group)
+	h.Set(hdrProducedBy, producedByDLS)
+	base := dlsSubjectPrefix + internalName(row.Station)
+	for _, subj := range []string{base + "." + internalName(group), base + "_" + internalName(group)} {
+		if err := b.nc.PublishMsg(&nats.Msg{Subject: subj, Header: h, Data: row.Data}); err != nil {
+			b.logf("devbroker: resend poison message to %s: %v", subj, err)
+		}
+	}
+}
+
+// forwardToDLSStation stores a copy of a dead letter in the station's
+// dls_station (§8.7), on a random partition. Caller holds b.mu.
+func (b *Broker) forwardToDLSStation(ctx context.Context, st *stationRecord, row *dlsRow, kind string) {
+	if st.DlsStation == "" {
+		return
+	}
+	target, found, err := b.getStation(ctx, st.DlsStation)
+	if err != nil || !found || len(target.PartitionsList) == 0 {
+		return
+	}
+	p := target.PartitionsList[rand.IntN(len(target.PartitionsList))]
+	h := nats.Header{}
+	for k, v := range row.Headers {
+		// JetStream control headers of the original publish (de-dup id,
+		// expectations) must not apply to the copy.
+		if strings.HasPrefix(k, "Nats-") {
+			continue
+		}
+		h[k] = append([]string(nil), v...)
+	}
+	h.Set("station", st.Name)
+	h.Set("type", kind)
+	msg := &nats.Msg{Subject: finalSubject(target.Name, p), Header: h, Data: row.Data}
+	if _, err := b.js.PublishMsg(ctx, msg); err != nil {
+		b.logf("devbroker: forward dead letter of %s to %s: %v", st.Name, target.Name, err)
+	}
+}
+
+// schemaverseDLSMsg is a producer's schema-validation failure (§6.6).
+type schemaverseDLSMsg struct {
+	StationName string `json:"station_name"`
+	Producer    struct {
+		Name         string `json:"name"`
+		ConnectionID string `json:"connection_id"`
+	} `json:"producer"`
+	Message struct {
+		Data    string            `json:"data"` // hex
+		Headers map[string]string `json:"headers"`
+	} `json:"message"`
+	ValidationError string `json:"validation_error"`
+}
+
+// handleSchemaverseDLS stores a schema-failure row and forwards it to the
+// DLS station.
+func (b *Broker) handleSchemaverseDLS(ctx context.Context, data []byte) []byte {
+	var m schemaverseDLSMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		b.logf("devbroker: bad %s message: %v", subjSchemaverseDLS, err)
+		return nil
+	}
+	payload, err := hex.DecodeString(m.Message.Data)
+	if err != nil {
+		b.logf("devbroker: %s: message data is not hex: %v", subjSchemaverseDLS, err)
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, found, err := b.getStation(ctx, m.StationName)
+	if err != nil || !found {
+		return nil
+	}
+	h := nats.Header{}
+	for k, v := range m.Message.Headers {
+		h.Set(k, v)
+	}
+	row := &dlsRow{
+		Station: st.Name, Type: dlsTypeSchema, Producer: m.Producer.Name,
+		ConnID: m.Producer.ConnectionID, Error: m.ValidationError, Data: payload, Headers: h,
+	}
+	if row.ID, err = b.nextDLSID(ctx); err == nil {
+		err = b.saveDLSRow(ctx, metaKey("st", st.Name, "s", strconv.FormatUint(row.ID, 10)), row)
+	}
+	if err != nil {
+		b.logf("devbroker: store schema failure of %s: %v", st.Name, err)
+		return nil
+	}
+	b.forwardToDLSStation(ctx, st, row, "failed_schema")
+	return nil
+}
+
+// pmAck is a consumer's ack of a resent poison message (§8.6).
+type pmAck struct {
+	ID     json.Number `json:"id"`
+	CgName string      `json:"cg_name"`
+}
+
+func (b *Broker) handlePMAck(ctx context.Context, data []byte) []byte {
+	var a pmAck
+	if err := json.Unmarshal(data, &a); err != nil {
+		b.logf("devbroker: bad %s message: %v", subjPMAcks, err)
+		return nil
+	}
+	id, err := strconv.ParseUint(a.ID.String(), 10, 64)
+	if err != nil {
+		b.logf("devbroker: %s: bad id %q", subjPMAcks, a.ID)
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.ackPoison(ctx, id, strings.ToLower(a.CgName)); err != nil {
+		b.logf("devbroker: ack poison message %d: %v", id, err)
+	}
+	return nil
+}
+
+// handleNotification accepts $memphis_notifications; there is no Slack
+// here, so the alert only goes to the broker's log.
+func (b *Broker) handleNotification(ctx context.Context, data []byte) []byte {
+	b.logf("devbroker: notification: %s", data)
+	return nil
+}
+
+// dlsRows lists a station's DLS rows (tests reach it via export_test.go).
+func (b *Broker) dlsRows(ctx context.Context, station string) ([]dlsRow, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	rows, err := b.stationDLSRows(ctx, externalName(station))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dlsRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package devbroker
+
+import "context"
+
+// DLSRow is the test view of a dead-letter row.
+type DLSRow struct {
+	ID        uint64
+	Type      string
+	Partition int
+	Seq       uint64
+	Groups    []string
+	Producer  string
+	Error     string
+	Data      []byte
+}
+
+// DLSRows exposes a station's dead-letter rows to the external tests.
+func DLSRows(b *Broker, station string) ([]DLSRow, error) {
+	rows, err := b.dlsRows(context.Background(), station)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DLSRow, len(rows))
+	for i, r := range rows {
+		out[i] = DLSRow{ID: r.ID, Type: r.Type, Partition: r.Partition, Seq: r.Seq,
+			Groups: r.Groups, Producer: r.Producer, Error: r.Error, Data: r.Data}
+	}
+	return out, nil
+}
