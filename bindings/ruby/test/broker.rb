@@ -13,6 +13,8 @@ module MemphisTest
     module_function
 
     def broker_path
+      return ENV["MEMPHIS_DEVBROKER"] if ENV["MEMPHIS_DEVBROKER"] && !ENV["MEMPHIS_DEVBROKER"].empty?
+
       path = File.join(REPO, "build/bin/memphis-devbroker")
       unless File.executable?(path)
         run!("go", "build", "-o", path, "./cmd/memphis-devbroker")

@@ -17,7 +17,8 @@ class ConsumerTest < Minitest::Test
 
   def test_consume_block_gets_messages_context_and_acks
     produce("a", "b", "c")
-    c = quick_consumer(@conn, @station)
+    group = unique("grp")
+    c = quick_consumer(@conn, @station, consumer_group: group)
     c.set_context({ "key" => "value" })
     got = Queue.new
     threads = Queue.new
@@ -35,9 +36,8 @@ class ConsumerTest < Minitest::Test
     refute_equal Thread.current, threads.pop
     c.stop_consume
     refute c.consuming?
-    # Everything was acked: a new member of the same group gets nothing.
-    c.destroy
-    again = quick_consumer(@conn, @station, c.name)
+    # Everything was acked: another member of the same group gets nothing.
+    again = quick_consumer(@conn, @station, consumer_group: group)
     assert_empty again.fetch
   end
 
@@ -218,11 +218,11 @@ class ConsumerTest < Minitest::Test
 
   def test_ack_all
     produce("x", "y", "z")
-    c = quick_consumer(@conn, @station)
+    group = unique("grp")
+    c = quick_consumer(@conn, @station, consumer_group: group)
     msgs = fetch_n(c, 3)
     Memphis.ack_all(msgs)
-    c.destroy
-    assert_empty quick_consumer(@conn, @station, c.name).fetch
+    assert_empty quick_consumer(@conn, @station, consumer_group: group).fetch
     assert_nil Memphis.ack_all([])
   end
 

@@ -59,9 +59,11 @@ class ProducerTest < Minitest::Test
     p = producer
     3.times { p.produce("same", msg_id: "id-1") }
     p.produce("other", msg_id: "id-2")
-    got = fetch_n(quick_consumer(@conn, @station), 2).map(&:data)
-    assert_equal %w[same other], got
     c = quick_consumer(@conn, @station)
+    got = fetch_n(c, 2)
+    assert_equal %w[same other], got.map(&:data)
+    assert_equal [1, 2], got.map(&:sequence_number), "duplicates were stored"
+    got.each(&:ack)
     assert_empty c.fetch, "duplicates were stored"
   end
 

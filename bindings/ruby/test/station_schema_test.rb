@@ -44,7 +44,10 @@ class StationSchemaTest < Minitest::Test
   end
 
   def test_retention_value_alone_keeps_default_type
-    @conn.station(name: unique("age"), retention_value: 60)
+    @conn.station(name: unique("age"), retention_value: 3600)
+    # The library checks the combination with the default idempotency window.
+    err = assert_raises(Memphis::Error) { @conn.station(name: unique("age"), retention_value: 60) }
+    assert_match(/idempotency window/, err.message)
   end
 
   def test_station_bad_input
