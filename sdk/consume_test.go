@@ -1,0 +1,239 @@
+package sdk
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestConsumeLoop(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "loop", func(o *StationOptions) { o.PartitionsNumber = 3 })
+	p := createProducer(t, c, "prod", "loop")
+	cons := createConsumer(t, c, "loop", "worker", func(o *ConsumerOptions) { o.BatchSize = 7 })
+	cons.SetContext("my-ctx")
+	col := newCollector()
+	var badCtx atomic.Bool
+	var drained atomic.Bool
+	h := col.handler(true)
+	err := cons.Consume(func(msgs []*Message, err error, uc any) {
+		if uc != "my-ctx" {
+			badCtx.Store(true)
+		}
+		if errors.Is(err, ErrNoMessages) {
+			drained.Store(true)
+			return
+		}
+		if len(msgs) > 7 {
+			t.Errorf("batch of %d exceeds batch size 7", len(msgs))
+		}
+		h(msgs, err, uc)
+	}, PartitionSelector{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cons.Consume(col.handler(true), PartitionSelector{}); err == nil {
+		t.Fatal("second Consume on the same consumer accepted")
+	}
+	const n = 60
+	for i := range n {
+		if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "all messages consumed", func() bool { return col.distinct() == n })
+	waitFor(t, "drained-station signal", drained.Load)
+	if badCtx.Load() {
+		t.Fatal("handler got a different context value")
+	}
+	col.mu.Lock()
+	errs := append([]error(nil), col.errs...)
+	col.mu.Unlock()
+	if len(errs) != 0 {
+		t.Fatalf("unexpected handler errors: %v", errs)
+	}
+	if err := cons.StopConsume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cons.StopConsume(); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("second StopConsume: %v", err)
+	}
+	// The loop can be started again after a stop.
+	if err := cons.Consume(col.handler(true), PartitionSelector{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cons.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A handler may stop its own loop without deadlocking.
+func TestStopConsumeFromHandler(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	cons := createConsumer(t, c, "selfstop", "worker")
+	stopped := make(chan error, 1)
+	if err := cons.Consume(func(_ []*Message, _ error, _ any) {
+		select {
+		case stopped <- cons.StopConsume():
+		default:
+		}
+	}, PartitionSelector{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("StopConsume from handler: %v", err)
+	}
+}
+
+func TestNackAndDelay(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "redeliver")
+	cons := createConsumer(t, c, "redeliver", "worker")
+	if err := p.Produce(ctx, []byte("again"), ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := fetchOne(t, cons)
+	if err := m.Nack(); err != nil {
+		t.Fatal(err)
+	}
+	m2 := fetchOne(t, cons)
+	if m2.SequenceNumber() != m.SequenceNumber() || m2.DeliveryCount() != 2 {
+		t.Fatalf("after nack: seq %d deliveries %d", m2.SequenceNumber(), m2.DeliveryCount())
+	}
+	const delay = 1500 * time.Millisecond
+	if err := m2.Delay(delay); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	m3 := fetchOne(t, cons)
+	if waited := time.Since(start); waited < delay-200*time.Millisecond {
+		t.Fatalf("delayed message came back after %v, before the %v delay", waited, delay)
+	}
+	if m3.SequenceNumber() != m.SequenceNumber() {
+		t.Fatal("a different message came back")
+	}
+	if err := m3.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m3.Delay(-time.Second); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("negative delay: %v", err)
+	}
+}
+
+// fetchOne waits for exactly one message without acknowledging it.
+func fetchOne(t testing.TB, cons *Consumer) *Message {
+	t.Helper()
+	ctx := testCtx(t)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs, err := cons.Fetch(ctx, 1, PartitionSelector{})
+		if err != nil {
+			t.Fatalf("fetch: %v", err)
+		}
+		if len(msgs) == 1 {
+			return msgs[0]
+		}
+	}
+	t.Fatal("no message arrived")
+	return nil
+}
+
+func TestStartSequenceAndLastMessages(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "positions")
+	for i := range 10 {
+		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromSeq := createConsumer(t, c, "positions", "from-seq", func(o *ConsumerOptions) {
+		o.StartConsumeFromSequence = 8
+		o.BatchSize = 10
+	})
+	msgs := fetchUntil(t, fromSeq, 3, PartitionSelector{})
+	if msgs[0].SequenceNumber() != 8 || string(msgs[0].Data()) != string(payload(7)) {
+		t.Fatalf("start sequence 8 began at %d (%s)", msgs[0].SequenceNumber(), msgs[0].Data())
+	}
+	last := createConsumer(t, c, "positions", "last-two", func(o *ConsumerOptions) {
+		o.LastMessages = 2
+		o.BatchSize = 10
+	})
+	msgs = fetchUntil(t, last, 2, PartitionSelector{})
+	if string(msgs[0].Data()) != string(payload(8)) || string(msgs[1].Data()) != string(payload(9)) {
+		t.Fatalf("last 2 messages: %s, %s", msgs[0].Data(), msgs[1].Data())
+	}
+	for _, cons := range []*Consumer{fromSeq, last} {
+		if more, err := cons.Fetch(ctx, 10, PartitionSelector{}); err != nil || len(more) != 0 {
+			t.Fatalf("extra messages: %d, %v", len(more), err)
+		}
+	}
+}
+
+// Members of one group share the work; each message goes to one member.
+func TestConsumerGroup(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "shared")
+	a := createConsumer(t, c, "shared", "a", func(o *ConsumerOptions) { o.Group = "team" })
+	bb := createConsumer(t, c, "shared", "b", func(o *ConsumerOptions) { o.Group = "team" })
+	ca, cb := newCollector(), newCollector()
+	if err := a.Consume(ca.handler(true), PartitionSelector{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bb.Consume(cb.handler(true), PartitionSelector{}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	for i := range n {
+		if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "group consumed everything", func() bool { return ca.count()+cb.count() >= n })
+	ca.mu.Lock()
+	for k := range ca.seen {
+		if cb.seen[k] {
+			t.Errorf("%s delivered to both members", k)
+		}
+	}
+	ca.mu.Unlock()
+}
+
+func TestConsumerValidationErrors(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	o := DefaultConsumerOptions("valid", "c")
+	o.BatchSize = 6000
+	if _, err := c.CreateConsumer(ctx, o); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("batch 6000: %v", err)
+	}
+	cons := createConsumer(t, c, "valid", "c")
+	if _, err := cons.Fetch(ctx, 0, PartitionSelector{}); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("fetch 0: %v", err)
+	}
+	if err := cons.Consume(nil, PartitionSelector{}); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("nil handler: %v", err)
+	}
+	if _, err := c.CreateStation(ctx, DefaultStationOptions("bad name")); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("bad station name: %v", err)
+	}
+	if _, err := c.CreateProducer(ctx, DefaultProducerOptions("", "s")); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("empty producer name: %v", err)
+	}
+}

@@ -1,0 +1,354 @@
+package sdk
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestProduceAsyncAndFlush(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "async", func(o *StationOptions) { o.PartitionsNumber = 2 })
+	p := createProducer(t, c, "prod", "async")
+	const n = 500
+	var mu sync.Mutex
+	seqs := map[[2]uint64]bool{}
+	var fails atomic.Int64
+	for i := range n {
+		err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, func(d Delivery) {
+			if d.Err != nil {
+				fails.Add(1)
+				return
+			}
+			mu.Lock()
+			seqs[[2]uint64{uint64(d.Partition), d.Sequence}] = true
+			mu.Unlock()
+		})
+		if err != nil {
+			t.Fatalf("produce async %d: %v", i, err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	mu.Lock()
+	got := len(seqs)
+	mu.Unlock()
+	if got != n || fails.Load() != 0 {
+		t.Fatalf("%d distinct deliveries, %d failures; want %d, 0", got, fails.Load(), n)
+	}
+	cons := createConsumer(t, c, "async", "reader", func(o *ConsumerOptions) { o.BatchSize = 500 })
+	fetchUntil(t, cons, n, PartitionSelector{})
+}
+
+// 100,000 nonblocking produces: every one is either acknowledged or its
+// failure is reported — nothing disappears silently.
+func TestProduceAsync100k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "bulk")
+	opts := DefaultProducerOptions("bulk-prod", "bulk")
+	opts.MaxInFlight = 2000
+	p, err := c.CreateProducer(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100000
+	var ok, failed, refused atomic.Int64
+	var maxSeq atomic.Uint64
+	msg := make([]byte, 128)
+	for range n {
+		err := p.ProduceAsync(ctx, msg, ProduceOptions{}, func(d Delivery) {
+			if d.Err != nil {
+				failed.Add(1)
+				return
+			}
+			ok.Add(1)
+			for {
+				cur := maxSeq.Load()
+				if d.Sequence <= cur || maxSeq.CompareAndSwap(cur, d.Sequence) {
+					break
+				}
+			}
+		})
+		if err != nil {
+			refused.Add(1)
+		}
+	}
+	flushErr := p.Flush(ctx)
+	total := ok.Load() + failed.Load() + refused.Load()
+	if total != n {
+		t.Fatalf("accounted for %d of %d messages (ok %d, failed %d, refused %d)", total, n, ok.Load(), failed.Load(), refused.Load())
+	}
+	if failed.Load() > 0 && flushErr == nil {
+		t.Fatal("failures happened but Flush reported none")
+	}
+	if ok.Load() == n && maxSeq.Load() != n {
+		t.Fatalf("all %d acknowledged but the last sequence is %d", n, maxSeq.Load())
+	}
+	t.Logf("ok %d, failed %d, refused %d", ok.Load(), failed.Load(), refused.Load())
+}
+
+func TestProduceWindowBackpressure(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "window")
+	opts := DefaultProducerOptions("wp", "window")
+	opts.MaxInFlight = 1
+	opts.AckWait = 300 * time.Millisecond
+	p, err := c.CreateProducer(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold the only slot: the callback blocks until released, so the
+	// window stays full and the next produce must fail with QueueFull.
+	release := make(chan struct{})
+	var firstDone sync.WaitGroup
+	firstDone.Add(1)
+	if err := p.ProduceAsync(ctx, []byte("a"), ProduceOptions{}, func(Delivery) {
+		<-release
+		firstDone.Done()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = p.ProduceAsync(ctx, []byte("b"), ProduceOptions{}, nil)
+	if CodeOf(err) != CodeQueueFull {
+		t.Fatalf("full window: %v, want CodeQueueFull", err)
+	}
+	close(release)
+	firstDone.Wait()
+	if err := p.ProduceAsync(ctx, []byte("c"), ProduceOptions{}, nil); err != nil {
+		t.Fatalf("after the window drained: %v", err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProduceErrorsReachCaller(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "gone")
+	p := createProducer(t, c, "prod", "gone")
+	st := &Station{conn: c, Name: "gone"}
+	if err := st.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Sync: the broker's absence of a stream is a clear error.
+	err := p.Produce(ctx, []byte("x"), ProduceOptions{AckWait: 2 * time.Second})
+	if err == nil {
+		t.Fatal("sync produce to a destroyed station succeeded")
+	}
+	// Nonblocking: the failure arrives in the callback and in Flush.
+	got := make(chan Delivery, 1)
+	if err := p.ProduceAsync(ctx, []byte("x"), ProduceOptions{AckWait: 2 * time.Second}, func(d Delivery) { got <- d }); err != nil {
+		t.Fatal(err)
+	}
+	d := <-got
+	if d.Err == nil {
+		t.Fatal("nonblocking produce to a destroyed station reported success")
+	}
+	if err := p.Flush(ctx); err == nil {
+		t.Fatal("Flush did not report the failure")
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("second Flush re-reported: %v", err)
+	}
+}
+
+func TestProduceBatch(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "batch")
+	p := createProducer(t, c, "prod", "batch")
+	msgs := make([]BatchMessage, 100)
+	for i := range msgs {
+		msgs[i] = BatchMessage{Data: payload(i)}
+	}
+	msgs[50].Options.Headers = Headers{"$memphis_bad": "x"}
+	var mu sync.Mutex
+	results := map[int]error{}
+	err := p.ProduceBatch(ctx, msgs, func(i int, d Delivery) {
+		mu.Lock()
+		if _, dup := results[i]; dup {
+			t.Errorf("message %d reported twice", i)
+		}
+		results[i] = d.Err
+		mu.Unlock()
+	})
+	if CodeOf(err) != CodeHeader {
+		t.Fatalf("batch with a reserved header: %v", err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(results) != 100 {
+		t.Fatalf("%d results, want 100", len(results))
+	}
+	for i, e := range results {
+		if (i == 50) != (e != nil) {
+			t.Fatalf("message %d: %v", i, e)
+		}
+	}
+	cons := createConsumer(t, c, "batch", "reader", func(o *ConsumerOptions) { o.BatchSize = 100 })
+	fetchUntil(t, cons, 99, PartitionSelector{})
+}
+
+func TestIdempotency(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "idem")
+	p := createProducer(t, c, "prod", "idem")
+	for range 3 {
+		if err := p.Produce(ctx, []byte("once"), ProduceOptions{MsgID: "id-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dup := make(chan Delivery, 1)
+	if err := p.ProduceAsync(ctx, []byte("once"), ProduceOptions{MsgID: "id-1"}, func(d Delivery) { dup <- d }); err != nil {
+		t.Fatal(err)
+	}
+	if d := <-dup; d.Err != nil || !d.Duplicate {
+		t.Fatalf("repeated msg-id: %+v, want Duplicate", d)
+	}
+	if err := p.Produce(ctx, []byte("twice"), ProduceOptions{MsgID: "id-2"}); err != nil {
+		t.Fatal(err)
+	}
+	cons := createConsumer(t, c, "idem", "reader")
+	msgs := fetchUntil(t, cons, 2, PartitionSelector{})
+	if string(msgs[0].Data()) != "once" || msgs[0].Headers()["msg-id"] != "id-1" {
+		t.Fatalf("first message %q %v", msgs[0].Data(), msgs[0].Headers())
+	}
+	more, err := cons.Fetch(ctx, 10, PartitionSelector{})
+	if err != nil || len(more) != 0 {
+		t.Fatalf("duplicates stored: %d more, %v", len(more), err)
+	}
+}
+
+func TestPartitionRouting(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "routed", func(o *StationOptions) { o.PartitionsNumber = 3 })
+	p := createProducer(t, c, "prod", "routed")
+	// Vectors of §6.1, mod 3, over the list [1,2,3]. (An empty key means
+	// "no key", as in the official SDKs, so its vector is only unit-tested.)
+	want := map[string]int{"a": 1, "key": 2, "user-1": 3, "customer-42": 1, "memphis": 1}
+	for key, part := range want {
+		got := make(chan Delivery, 1)
+		if err := p.ProduceAsync(ctx, []byte(key), ProduceOptions{PartitionKey: key}, func(d Delivery) { got <- d }); err != nil {
+			t.Fatal(err)
+		}
+		if d := <-got; d.Err != nil || d.Partition != part {
+			t.Fatalf("key %q went to partition %d (%v), want %d", key, d.Partition, d.Err, part)
+		}
+	}
+	if err := p.Produce(ctx, []byte("p2"), ProduceOptions{PartitionNumber: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Produce(ctx, []byte("x"), ProduceOptions{PartitionNumber: 4}); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("partition 4 of 3: %v", err)
+	}
+	if err := p.Produce(ctx, []byte("x"), ProduceOptions{PartitionNumber: 1, PartitionKey: "k"}); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("key and number: %v", err)
+	}
+	// Consumers read one partition by key or number.
+	cons := createConsumer(t, c, "routed", "reader")
+	msgs := fetchUntil(t, cons, 1, PartitionSelector{Key: "user-1"}) // partition 3 holds only "user-1"
+	for _, m := range msgs {
+		if m.Partition() != 3 {
+			t.Fatalf("fetch by key user-1 got partition %d", m.Partition())
+		}
+	}
+	msgs = fetchUntil(t, cons, 2, PartitionSelector{Number: 2}) // "key" and "p2"
+	for _, m := range msgs {
+		if m.Partition() != 2 || (string(m.Data()) != "key" && string(m.Data()) != "p2") {
+			t.Fatalf("partition 2 held %q (partition %d)", m.Data(), m.Partition())
+		}
+	}
+}
+
+func TestHeaderRules(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "hdrs")
+	err := p.Produce(ctx, []byte("x"), ProduceOptions{Headers: Headers{"$memphis_producedBy": "evil"}})
+	if CodeOf(err) != CodeHeader || !strings.Contains(err.Error(), "$memphis") {
+		t.Fatalf("reserved header: %v", err)
+	}
+}
+
+func TestOneShotProduceCachesProducer(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	for i := range 5 {
+		if err := c.Produce(ctx, "oneshot", "quick", payload(i), ProduceOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.producers)
+	c.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d cached producers, want 1", n)
+	}
+	o := DefaultConsumerOptions("oneshot", "quick-reader")
+	o.BatchMaxWait = time.Second
+	var got int
+	for got < 5 {
+		msgs, err := c.FetchMessages(ctx, o, PartitionSelector{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := AckAll(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+		got += len(msgs)
+	}
+}
+
+func TestMultiStationProducer(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "fan", "left", "right")
+	if err := p.Produce(ctx, []byte("both"), ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	stations := map[string]bool{}
+	if err := p.ProduceAsync(ctx, []byte("both-async"), ProduceOptions{}, func(d Delivery) {
+		mu.Lock()
+		stations[d.Station] = d.Err == nil
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !stations["left"] || !stations["right"] {
+		t.Fatalf("deliveries %v", stations)
+	}
+	for _, s := range []string{"left", "right"} {
+		fetchUntil(t, createConsumer(t, c, s, "r"), 2, PartitionSelector{})
+	}
+	_ = context.Background()
+}
