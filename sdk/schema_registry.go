@@ -174,3 +174,21 @@ func (c *Conn) releaseSchema(internalStation string) {
 	}
 	delete(r.stations, internalStation)
 }
+
+// closeSchemas drops the connection's schema state at once. Conn.Close may
+// call it; without that call the state goes when the Conn is collected.
+func (c *Conn) closeSchemas() {
+	v, ok := registries.LoadAndDelete(c.connID)
+	if !ok {
+		return
+	}
+	r := v.(*schemaRegistry)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, s := range r.stations {
+		if s.sub != nil {
+			_ = s.sub.Unsubscribe()
+		}
+		delete(r.stations, name)
+	}
+}
