@@ -27,3 +27,6 @@ func DLSRows(b *Broker, station string) ([]DLSRow, error) {
 	}
 	return out, nil
 }
+
+// Connected reports whether a Memphis connection id has an open connection.
+func Connected(b *Broker, connID string) bool { return b.connectedIDs()[connID] }
