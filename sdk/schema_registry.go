@@ -95,9 +95,33 @@ func (s *stationSchema) onUpdate(m *nats.Msg) {
 	s.apply(u.Init)
 }
 
+// schemaRegistry is one connection's schema state. Writers (seed, release)
+// hold mu and replace the map; readers (every produce) load it without a
+// lock, so parallel producers never contend here.
 type schemaRegistry struct {
 	mu       sync.Mutex
-	stations map[string]*stationSchema // internal station name
+	stations atomic.Pointer[map[string]*stationSchema] // internal station name; never mutated in place
+}
+
+func newSchemaRegistry() *schemaRegistry {
+	r := &schemaRegistry{}
+	r.stations.Store(&map[string]*stationSchema{})
+	return r
+}
+
+func (r *schemaRegistry) lookup(internalStation string) *stationSchema {
+	return (*r.stations.Load())[internalStation]
+}
+
+// update applies f to a copy of the map and publishes it; r.mu must be held.
+func (r *schemaRegistry) update(f func(m map[string]*stationSchema)) {
+	old := *r.stations.Load()
+	m := make(map[string]*stationSchema, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	f(m)
+	r.stations.Store(&m)
 }
 
 // registries maps Conn.connID -> *schemaRegistry.
@@ -107,7 +131,7 @@ func (c *Conn) schemas() *schemaRegistry {
 	if r, ok := registries.Load(c.connID); ok {
 		return r.(*schemaRegistry)
 	}
-	r, loaded := registries.LoadOrStore(c.connID, &schemaRegistry{stations: map[string]*stationSchema{}})
+	r, loaded := registries.LoadOrStore(c.connID, newSchemaRegistry())
 	if !loaded {
 		runtime.AddCleanup(c, func(id string) { registries.Delete(id) }, c.connID)
 	}
@@ -120,10 +144,7 @@ func (c *Conn) currentSchema(internalStation string) *compiledSchema {
 	if !ok {
 		return nil
 	}
-	r := v.(*schemaRegistry)
-	r.mu.Lock()
-	s := r.stations[internalStation]
-	r.mu.Unlock()
+	s := v.(*schemaRegistry).lookup(internalStation)
 	if s == nil {
 		return nil
 	}
@@ -136,7 +157,7 @@ func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {
 	r := c.schemas()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.stations[internalStation]
+	s := r.lookup(internalStation)
 	if s == nil {
 		s = &stationSchema{}
 		sub, err := c.nc.Subscribe("$memphis_schema_updates_"+internalStation, s.onUpdate)
@@ -146,7 +167,7 @@ func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {
 			sub = nil
 		}
 		s.sub = sub
-		r.stations[internalStation] = s
+		r.update(func(m map[string]*stationSchema) { m[internalStation] = s })
 	}
 	s.refs++
 	s.apply(u)
@@ -162,7 +183,7 @@ func (c *Conn) releaseSchema(internalStation string) {
 	r := v.(*schemaRegistry)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.stations[internalStation]
+	s := r.lookup(internalStation)
 	if s == nil {
 		return
 	}
@@ -172,7 +193,7 @@ func (c *Conn) releaseSchema(internalStation string) {
 	if s.sub != nil {
 		_ = s.sub.Unsubscribe()
 	}
-	delete(r.stations, internalStation)
+	r.update(func(m map[string]*stationSchema) { delete(m, internalStation) })
 }
 
 // closeSchemas drops the connection's schema state at once. Conn.Close may
@@ -185,10 +206,10 @@ func (c *Conn) closeSchemas() {
 	r := v.(*schemaRegistry)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for name, s := range r.stations {
+	for _, s := range *r.stations.Load() {
 		if s.sub != nil {
 			_ = s.sub.Unsubscribe()
 		}
-		delete(r.stations, name)
 	}
+	r.stations.Store(&map[string]*stationSchema{})
 }

@@ -309,3 +309,48 @@ func TestSchemaverseClientSideErrors(t *testing.T) {
 		t.Fatalf("broker content error should carry CodeSchemaValidation: %v", err)
 	}
 }
+
+func TestSchemaverseSubscriptionIsSharedAndReleased(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	tc := schemaCases[0]
+	if err := c.CreateSchema(ctx, "orders", tc.typ, []byte(tc.content)); err != nil {
+		t.Fatal(err)
+	}
+	createStation(t, c, "Shop.Orders", func(o *StationOptions) { o.SchemaName = "orders" })
+	const internal = "shop#orders"
+	p1 := createProducer(t, c, "p1", "shop.orders")
+	p2 := createProducer(t, c, "p2", "Shop.Orders")
+	cons := createConsumer(t, c, "shop.orders", "reader")
+	s := c.schemas().lookup(internal)
+	if s == nil || s.refs != 3 || s.sub == nil {
+		t.Fatalf("station schema state = %+v, want one subscription with 3 references", s)
+	}
+	if err := p1.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantSchemaErr(t, p2.Produce(ctx, tc.invalid, ProduceOptions{}))
+	if err := p2.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cons.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.schemas().lookup(internal); s != nil {
+		t.Fatalf("state kept after the last producer/consumer went: %+v", s)
+	}
+	if s.sub.IsValid() {
+		t.Fatal("update subscription still active after the last release")
+	}
+	// A new producer is seeded from its creation response again.
+	p3 := createProducer(t, c, "p3", "shop.orders")
+	wantSchemaErr(t, p3.Produce(ctx, tc.invalid, ProduceOptions{}))
+	if err := p3.Produce(ctx, tc.valid, ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.closeSchemas()
+	if c.currentSchema(internal) != nil {
+		t.Fatal("closeSchemas kept state")
+	}
+}

@@ -74,3 +74,15 @@ func TestParseType(t *testing.T) {
 		t.Error("ParseType(yaml) succeeded")
 	}
 }
+
+func TestCheckContentDeepProtoIsRejectedQuickly(t *testing.T) {
+	deep := "syntax = \"proto3\";\n" + strings.Repeat("message A { ", 1_000_000) + strings.Repeat("}", 1_000_000)
+	err := CheckContent(Protobuf, deep)
+	if err == nil || !strings.HasPrefix(err.Error(), errProtoPrefix) || !strings.Contains(err.Error(), "nesting") {
+		t.Fatalf("deep proto: %v", err)
+	}
+	ok := "syntax = \"proto3\";\n" + strings.Repeat("message A { ", 20) + "int32 x = 1; " + strings.Repeat("}", 20)
+	if err := CheckContent(Protobuf, ok); err != nil {
+		t.Fatalf("20 nested messages rejected: %v", err)
+	}
+}

@@ -96,7 +96,9 @@ func (v *protobufValidator) Validate(msg []byte) ([]byte, error) {
 		if err := protojson.Unmarshal(msg, m); err != nil {
 			return nil, invalid("%s", cleanProtoErr(err))
 		}
-		out, err := proto.Marshal(m)
+		// Deterministic: field-number order, so equal input gives equal bytes
+		// (dynamic messages otherwise marshal in map order).
+		out, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 		if err != nil {
 			return nil, invalid("%s", cleanProtoErr(err))
 		}

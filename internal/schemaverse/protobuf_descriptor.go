@@ -24,6 +24,9 @@ func protoFileName(schemaName string, version int) string {
 // compileProtoSource compiles one in-memory .proto file. Only the well-known
 // google/protobuf imports resolve: the broker has no other files to offer.
 func compileProtoSource(fileName, content string) (linker.File, error) {
+	if err := checkProtoNesting(content); err != nil {
+		return nil, err
+	}
 	c := protocompile.Compiler{
 		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
 			Accessor: protocompile.SourceAccessorFromMap(map[string]string{fileName: content}),
@@ -79,4 +82,30 @@ func appendImports(set *descriptorpb.FileDescriptorSet, fd protoreflect.FileDesc
 		set.File = append(set.File, protoutil.ProtoFromFileDescriptor(dep))
 		appendImports(set, dep, seen)
 	}
+}
+
+// maxProtoNesting bounds brace/bracket nesting in a .proto file. The compiler
+// walks its syntax tree recursively, and a megabyte of "message A {" would
+// take seconds and risk the goroutine stack limit - a fatal error that
+// recover cannot catch - on the broker. Real schemas nest a few levels.
+const maxProtoNesting = 200
+
+// checkProtoNesting counts nesting without parsing; braces inside strings
+// or comments count too, which only makes the bound stricter.
+func checkProtoNesting(content string) error {
+	depth := 0
+	for i := 0; i < len(content); i++ {
+		switch content[i] {
+		case '{', '[', '(', '<':
+			depth++
+			if depth > maxProtoNesting {
+				return fmt.Errorf("nesting deeper than %d levels", maxProtoNesting)
+			}
+		case '}', ']', ')', '>':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return nil
 }
