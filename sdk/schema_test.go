@@ -232,7 +232,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 		t.Fatalf("bad %s schema: %v, want %q", tc.typ, err, tc.badText)
 	}
 	if err := c.CreateSchema(ctx, schema, SchemaTypeJSON, []byte(`{"type":"object"}`)); tc.typ != SchemaTypeJSON &&
-		(err == nil || !strings.Contains(err.Error(), schema+" already exist with type - "+tc.typ)) {
+		(CodeOf(err) != CodeAlreadyExists || !strings.Contains(err.Error(), schema+" already exist with type - "+tc.typ)) {
 		t.Fatalf("type change: %v", err)
 	}
 }
