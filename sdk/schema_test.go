@@ -178,6 +178,13 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 		t.Fatalf("DLS report = %s", report.Data)
 	}
 
+	// The broker forwards the rejected message to the station's dls_station.
+	dlsCons := createConsumer(t, c, "dls-"+tc.typ, "dls-reader")
+	dead := fetchUntil(t, dlsCons, 1, PartitionSelector{})[0]
+	if string(dead.Data()) != string(tc.invalid) || dead.Headers()["type"] != "failed_schema" || dead.Headers()["station"] != strings.ToLower(station) {
+		t.Fatalf("dls station got %q %v", dead.Data(), dead.Headers())
+	}
+
 	if err := p.Produce(ctx, tc.valid, ProduceOptions{}); err != nil {
 		t.Fatalf("valid message rejected: %v", err)
 	}
