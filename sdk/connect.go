@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,6 +72,10 @@ type Conn struct {
 
 	clientsSub *nats.Subscription
 	flags      clientFlags
+
+	// disconnects counts lost connections, so a fetch that spanned an
+	// outage can report it instead of looking like an empty station.
+	disconnects atomic.Uint64
 }
 
 // clientFlags holds the values broadcast on $memphis_sdk_clients_updates.
@@ -230,6 +235,9 @@ func (c *Conn) dial(ctx context.Context, user string, tlsCfg *tls.Config, probe 
 	// Errors of the async kind (slow consumer etc.) are surfaced through
 	// operation results; the default handler would print to stderr.
 	o.AsyncErrorCB = func(*nats.Conn, *nats.Subscription, error) {}
+	if !probe {
+		o.DisconnectedErrCB = func(*nats.Conn, error) { c.disconnects.Add(1) }
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

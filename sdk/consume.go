@@ -79,7 +79,18 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 	l.goid.Store(curGoroutineID())
 	defer close(l.done)
 	retryWait := time.Duration(0)
+	epoch := c.conn.disconnects.Load()
 	for ctx.Err() == nil {
+		// A reconnect between two fetches would otherwise go unnoticed:
+		// report every outage, even one that healed in between.
+		if cur := c.conn.disconnects.Load(); cur != epoch {
+			epoch = cur
+			h(nil, &Error{Code: CodeNotConnected, Op: "consume",
+				Msg: "connection to the broker was lost; consuming resumes when it is back"}, c.context())
+			if ctx.Err() != nil {
+				return
+			}
+		}
 		msgs := c.takeDLS(c.opts.BatchSize)
 		var err error
 		if len(msgs) == 0 {

@@ -66,7 +66,11 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	if wait < time.Millisecond {
 		wait = time.Millisecond
 	}
-	inbox := conn.nc.NewRespInbox()
+	epoch := conn.disconnects.Load()
+	// NewInbox, not NewRespInbox: nats.go hands a message on an unknown
+	// response-inbox token to its only pending request, which would let a
+	// pulled message answer a concurrent control request.
+	inbox := conn.nc.NewInbox()
 	sub, err := conn.nc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, wrapErr(opFetch, err)
@@ -87,9 +91,14 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	for len(msgs) < batch {
 		m, err := sub.NextMsgWithContext(pctx)
 		if err != nil {
-			if len(msgs) > 0 || ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-				// Expiry without a status (e.g. the request was lost in a
-				// reconnect) is just an empty fetch.
+			if len(msgs) > 0 {
+				return msgs, nil
+			}
+			if conn.disconnects.Load() != epoch {
+				return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker was lost during the fetch"}
+			}
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				// Expiry without an end-of-batch status is an empty fetch.
 				return msgs, nil
 			}
 			return msgs, wrapErr(opFetch, err)

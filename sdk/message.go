@@ -135,7 +135,7 @@ func (w *ackWaiter) onReply(m *nats.Msg, err error) {
 }
 
 // ackConfirmWait bounds an ack confirmation when ctx has no deadline.
-const ackConfirmWait = 30 * time.Second
+const ackConfirmWait = 10 * time.Second
 
 // AckAll acknowledges many messages in one call: every ack is sent at
 // once and the broker's confirmations are awaited together, so a batch
