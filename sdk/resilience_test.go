@@ -3,10 +3,10 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"errors"
 	"testing"
 	"time"
 
