@@ -162,7 +162,8 @@ static void reap(struct broker *b, int sig)
 {
     if (b->pid <= 0)
         return;
-    kill(b->pid, SIGCONT); /* in case a test stopped it */
+    if (sig != SIGKILL)
+        kill(b->pid, SIGCONT); /* in case a test stopped it */
     kill(b->pid, sig);
     for (int i = 0; i < 1000; i++) {
         if (waitpid(b->pid, NULL, WNOHANG) == b->pid) {
@@ -177,6 +178,33 @@ static void reap(struct broker *b, int sig)
 }
 
 void broker_kill(struct broker *b) { reap(b, SIGKILL); }
+
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+void broker_pause(struct broker *b)
+{
+    kill(b->pid, SIGSTOP);
+    double end = now_s() + 10;
+    while (proc_state(b->pid) != 'T') {
+        if (now_s() > end)
+            test_fail(__FILE__, __LINE__, "broker did not stop");
+        sleep_ms(2);
+    }
+}
+
+void broker_resume(struct broker *b) { kill(b->pid, SIGCONT); }
 
 void broker_stop(struct broker *b)
 {

@@ -72,6 +72,9 @@ struct broker {
 void broker_start(struct broker *b, ...);
 /* Stops it (SIGTERM, then SIGKILL) and removes its data dir. */
 void broker_stop(struct broker *b);
+/* SIGSTOP and wait until the process is really stopped (no more acks). */
+void broker_pause(struct broker *b);
+void broker_resume(struct broker *b);
 /* SIGKILL: the broker vanishes without a goodbye. */
 void broker_kill(struct broker *b);
 

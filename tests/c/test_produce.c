@@ -1,0 +1,374 @@
+/* Producing: sync, nonblocking with delivery reports, batches, flush,
+ * backpressure, oversize payloads, a broker that dies mid-produce. */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "harness.h"
+
+struct tally {
+    int ok, failed, calls;
+    uint64_t last_seq;
+    memphis_status_t last_status;
+    int user_sum; /* sum of the per-message user_data values seen */
+    pthread_mutex_t mu;
+};
+#define TALLY_INIT {0, 0, 0, 0, MEMPHIS_OK, 0, PTHREAD_MUTEX_INITIALIZER}
+
+static struct tally g;
+
+static void on_delivery(memphis_status_t st, const char *msg, uint64_t seq, void *ud)
+{
+    pthread_mutex_lock(&g.mu);
+    g.calls++;
+    if (st == MEMPHIS_OK) {
+        g.ok++;
+        if (msg != NULL)
+            g.failed += 1000; /* success must come without a message */
+    } else {
+        g.failed++;
+        if (msg == NULL || !*msg)
+            g.failed += 1000;
+    }
+    g.last_seq = seq;
+    g.last_status = st;
+    g.user_sum += (int)(intptr_t)ud;
+    pthread_mutex_unlock(&g.mu);
+}
+
+static int calls(void)
+{
+    pthread_mutex_lock(&g.mu);
+    int n = g.calls;
+    pthread_mutex_unlock(&g.mu);
+    return n;
+}
+
+MEMPHIS_TEST(produce_sync_roundtrip, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(c, "c-sync", "p");
+    memphis_headers_t *h = NULL;
+    OK(memphis_headers_new(&h, E));
+    OK(memphis_headers_add(h, "trace", "abc", E));
+    memphis_produce_opts_t o;
+    memphis_produce_opts_init(&o);
+    o.headers = h;
+    o.msg_id = "id-1";
+    o.ack_wait_ms = 5000;
+    const char payload[] = "hello\0binary";
+    OK(memphis_producer_produce(p, payload, sizeof payload, &o, E));
+    OK(memphis_headers_destroy(h, E)); /* headers were copied */
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_produce(p, payload, sizeof payload, &o, E));
+    o.headers = NULL;
+    OK(memphis_producer_produce(p, payload, sizeof payload, &o, E)); /* duplicate msg id */
+    OK(memphis_producer_produce(p, NULL, 0, NULL, E));               /* empty message */
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce(p, NULL, 3, NULL, E));
+    o.headers = NULL;
+    o.partition_number = -1;
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce(p, "x", 1, &o, E));
+    o.partition_number = 0;
+    o.ack_wait_ms = -1;
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce(p, "x", 1, &o, E));
+    /* one-shot produce on the connection */
+    OK(memphis_conn_produce(c, "c-sync", "oneshot", "third", 5, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_produce(c, NULL, "x", "a", 1, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_produce(c, "c-sync", NULL, "a", 1, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_produce(c, "c-sync", "x", NULL, 1, NULL, E));
+
+    memphis_consumer_t *k = test_consumer(c, "c-sync", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, 3, &n);
+    CHECK(n == 3); /* the duplicate was de-duplicated */
+    const void *data;
+    size_t len;
+    OK(memphis_msg_data(msgs[0], &data, &len, E));
+    CHECK(len == sizeof payload && memcmp(data, payload, len) == 0);
+    const char *v = NULL;
+    OK(memphis_msg_header_get(msgs[0], "trace", &v, E));
+    CHECK(strcmp(v, "abc") == 0);
+    OK(memphis_msg_header_get(msgs[0], "$memphis_producedBy", &v, E));
+    CHECK(strcmp(v, "p") == 0);
+    EXPECT_ST(MEMPHIS_ERR_NOT_FOUND, memphis_msg_header_get(msgs[0], "absent", &v, E));
+    size_t hc = 0;
+    OK(memphis_msg_header_count(msgs[0], &hc, E));
+    CHECK(hc >= 3);
+    const char *key = NULL, *prev = "";
+    for (size_t i = 0; i < hc; i++) {
+        OK(memphis_msg_header_at(msgs[0], i, &key, &v, E));
+        CHECK(strcmp(prev, key) < 0); /* sorted by key */
+        prev = key;
+    }
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_at(msgs[0], hc, &key, &v, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_at(msgs[0], 0, NULL, &v, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_at(msgs[0], 0, &key, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_get(msgs[0], NULL, &v, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_get(msgs[0], "k", NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_header_count(msgs[0], NULL, E));
+    uint64_t seq = 0;
+    int64_t ts = 0;
+    int part = 0;
+    bool dls = true;
+    OK(memphis_msg_sequence(msgs[0], &seq, E));
+    CHECK(seq == 1);
+    OK(memphis_msg_sequence(msgs[2], &seq, E));
+    CHECK(seq == 3);
+    OK(memphis_msg_time_sent(msgs[0], &ts, E));
+    CHECK(ts > 1700000000000LL);
+    OK(memphis_msg_partition(msgs[0], &part, E));
+    CHECK(part == 1);
+    OK(memphis_msg_is_dls(msgs[0], &dls, E));
+    CHECK(!dls);
+    OK(memphis_msg_data(msgs[1], &data, &len, E));
+    CHECK(len == 0 && data != NULL);
+    OK(memphis_msg_data(msgs[2], &data, &len, E));
+    CHECK(len == 5 && memcmp(data, "third", 5) == 0);
+    char *text = NULL;
+    OK(memphis_msg_deserialize(msgs[2], &text, E)); /* no schema: the raw text */
+    CHECK(strcmp(text, "third") == 0);
+    memphis_free(text);
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_data(msgs[0], NULL, &len, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_data(msgs[0], &data, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_sequence(msgs[0], NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_time_sent(msgs[0], NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_partition(msgs[0], NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_is_dls(msgs[0], NULL, E));
+    OK(memphis_msgs_ack(msgs, n, E));
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_producer_destroy(p, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_destroy(p, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_produce(p, "x", 1, NULL, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
+MEMPHIS_TEST(produce_async_callbacks, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(c, "c-async", "p");
+    enum { N = 500 };
+    char buf[64];
+    int want_sum = 0;
+    for (int i = 1; i <= N; i++) {
+        int len = snprintf(buf, sizeof buf, "m%d", i);
+        OK(memphis_producer_produce_async(p, buf, (size_t)len, NULL, on_delivery, (void *)(intptr_t)i, -1, E));
+        want_sum += i;
+    }
+    uint64_t failed = 99;
+    OK(memphis_producer_flush(p, 30000, &failed, E));
+    CHECK(failed == 0);
+    /* flush returns after every delivery report ran */
+    CHECK(calls() == N && g.ok == N && g.failed == 0);
+    CHECK(g.user_sum == want_sum);
+    /* NULL callback: successes are silent, flush reports nothing */
+    for (int i = 0; i < 50; i++)
+        OK(memphis_producer_produce_async(p, "q", 1, NULL, NULL, NULL, 100, E));
+    OK(memphis_producer_flush(p, 30000, &failed, E));
+    CHECK(failed == 0);
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce_async(p, NULL, 1, NULL, NULL, NULL, 0, E));
+    OK(memphis_producer_flush(p, 0, NULL, E)); /* nothing pending */
+    OK(memphis_producer_destroy(p, E));
+
+    memphis_consumer_t *k = test_consumer(c, "c-async", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, N + 50, &n);
+    CHECK(n == N + 50);
+    uint64_t seq = 0;
+    OK(memphis_msg_sequence(msgs[N - 1], &seq, E));
+    CHECK(seq == N);
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
+MEMPHIS_TEST(produce_batch, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(c, "c-batch", "p");
+    enum { N = 1000 };
+    static char bufs[N][16];
+    const void *data[N];
+    size_t lens[N];
+    void *uds[N];
+    memphis_produce_opts_t opts[N];
+    int want_sum = 0;
+    for (int i = 0; i < N; i++) {
+        lens[i] = (size_t)snprintf(bufs[i], sizeof bufs[i], "b%d", i);
+        data[i] = bufs[i];
+        uds[i] = (void *)(intptr_t)(i + 1);
+        want_sum += i + 1;
+        memphis_produce_opts_init(&opts[i]);
+    }
+    opts[3].msg_id = "dup";
+    opts[4].msg_id = "dup"; /* de-duplicated by the broker: still acknowledged */
+    size_t accepted = 0;
+    OK(memphis_producer_produce_batch(p, data, lens, opts, N, on_delivery, uds, -1, &accepted, E));
+    CHECK(accepted == N);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(calls() == N && g.ok == N && g.user_sum == want_sum);
+    /* without opts/user_data/callback, and with an empty batch */
+    OK(memphis_producer_produce_batch(p, data, lens, NULL, 10, NULL, NULL, -1, NULL, E));
+    OK(memphis_producer_produce_batch(p, NULL, NULL, NULL, 0, NULL, NULL, 0, &accepted, E));
+    CHECK(accepted == 0);
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce_batch(p, NULL, lens, NULL, 2, NULL, NULL, 0, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_producer_produce_batch(p, data, NULL, NULL, 2, NULL, NULL, 0, NULL, E));
+    /* a bad element stops the batch: the ones before it were accepted */
+    const void *mixed[3] = {"a", NULL, "c"};
+    size_t mixed_lens[3] = {1, 4, 1};
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT,
+              memphis_producer_produce_batch(p, mixed, mixed_lens, NULL, 3, NULL, NULL, -1, &accepted, E));
+    CHECK(accepted == 1);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    OK(memphis_producer_destroy(p, E));
+
+    memphis_consumer_t *k = test_consumer(c, "c-batch", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, N - 1 + 10 + 1, &n);
+    CHECK(n == N - 1 + 10 + 1);
+    const void *d;
+    size_t l;
+    OK(memphis_msg_data(msgs[N - 2], &d, &l, E));
+    CHECK(l == strlen("b999") && memcmp(d, "b999", l) == 0);
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
+MEMPHIS_TEST(oversize_payload, "integration")
+{
+    struct broker b;
+    broker_start(&b, "--max-payload", "4096", NULL);
+    memphis_conn_t *c = test_connect(&b);
+    memphis_producer_t *p = test_producer(c, "c-big", "p");
+    size_t big = 64 * 1024;
+    char *buf = calloc(1, big);
+    EXPECT_ST(MEMPHIS_ERR_PAYLOAD_TOO_LARGE, memphis_producer_produce(p, buf, big, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_PAYLOAD_TOO_LARGE, memphis_producer_produce_async(p, buf, big, NULL, on_delivery, NULL, -1, E));
+    OK(memphis_producer_produce(p, buf, 100, NULL, E)); /* the producer is still usable */
+    OK(memphis_producer_flush(p, 10000, NULL, E));
+    CHECK(calls() == 0); /* the rejected message got no callback */
+    free(buf);
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_conn_destroy(c, E));
+    broker_stop(&b);
+}
+
+/* A stopped broker sends no acks: the window fills and block_timeout_ms = 0
+ * fails at once with QUEUE_FULL; flush times out; after SIGCONT all
+ * deliveries complete. */
+MEMPHIS_TEST(queue_full_backpressure, "integration")
+{
+    struct broker *b = test_broker();
+    memphis_conn_t *c = test_connect(b);
+    memphis_producer_opts_t *o = NULL;
+    memphis_producer_t *p = NULL;
+    OK(memphis_producer_opts_new("c-window", "p", &o, E));
+    OK(memphis_producer_opts_set_max_in_flight(o, 4, E));
+    OK(memphis_producer_create(c, o, &p, E));
+    OK(memphis_producer_opts_destroy(o, E));
+
+    broker_pause(b);
+    for (int i = 0; i < 4; i++)
+        OK(memphis_producer_produce_async(p, "w", 1, NULL, on_delivery, NULL, 0, E));
+    double t0 = now_s();
+    EXPECT_ST(MEMPHIS_ERR_QUEUE_FULL, memphis_producer_produce_async(p, "w", 1, NULL, on_delivery, NULL, 0, E));
+    EXPECT_ST(MEMPHIS_ERR_QUEUE_FULL, memphis_producer_produce_async(p, "w", 1, NULL, on_delivery, NULL, 200, E));
+    size_t accepted = 9;
+    const void *d[2] = {"a", "b"};
+    size_t l[2] = {1, 1};
+    EXPECT_ST(MEMPHIS_ERR_QUEUE_FULL, memphis_producer_produce_batch(p, d, l, NULL, 2, on_delivery, NULL, 0, &accepted, E));
+    CHECK(accepted == 0);
+    EXPECT_ST(MEMPHIS_ERR_TIMEOUT, memphis_producer_flush(p, 100, NULL, E));
+    CHECK(now_s() - t0 < 10); /* no call waited for the 15 s ack wait */
+    CHECK(calls() == 0);
+    broker_resume(b);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(calls() == 4 && g.ok == 4);
+    OK(memphis_producer_produce_async(p, "w", 1, NULL, on_delivery, NULL, 0, E));
+    OK(memphis_producer_destroy(p, E)); /* destroy flushes */
+    CHECK(calls() == 5);
+    OK(memphis_conn_destroy(c, E));
+}
+
+/* The broker dies while messages are in flight: every accepted message gets
+ * a failure report, later produces fail fast, nothing crashes or hangs. */
+MEMPHIS_TEST(broker_dies_mid_produce, "integration")
+{
+    struct broker b;
+    broker_start(&b, NULL);
+    memphis_conn_t *c = test_connect(&b);
+    memphis_producer_opts_t *o = NULL;
+    memphis_producer_t *p = NULL;
+    OK(memphis_producer_opts_new("c-dies", "p", &o, E));
+    OK(memphis_producer_opts_set_ack_wait_ms(o, 2000, E));
+    OK(memphis_producer_create(c, o, &p, E));
+    OK(memphis_producer_opts_destroy(o, E));
+    OK(memphis_producer_produce(p, "before", 6, NULL, E));
+
+    broker_pause(&b); /* acks stop; then the broker vanishes */
+    int accepted = 0;
+    for (int i = 0; i < 100; i++)
+        if (memphis_producer_produce_async(p, "x", 1, NULL, on_delivery, NULL, 0, NULL) == MEMPHIS_OK)
+            accepted++;
+    broker_kill(&b);
+    uint64_t failed = 0;
+    memphis_status_t st = memphis_producer_flush(p, 30000, &failed, E);
+    CHECK(st == MEMPHIS_OK); /* every message with a callback was reported there */
+    if (!(calls() == accepted && g.failed == accepted && g.ok == 0))
+        test_fail(__FILE__, __LINE__, "accepted %d calls %d failed %d ok %d", accepted, calls(), g.failed, g.ok);
+    CHECK(g.last_status != MEMPHIS_OK);
+
+    /* without callbacks the failures are counted by flush */
+    memphis_status_t sync = memphis_producer_produce(p, "after", 5, NULL, E);
+    CHECK(sync == MEMPHIS_ERR_NOT_CONNECTED || sync == MEMPHIS_ERR_CLOSED || sync == MEMPHIS_ERR_TIMEOUT);
+    memphis_status_t as = memphis_producer_produce_async(p, "after", 5, NULL, NULL, NULL, 0, E);
+    if (as == MEMPHIS_OK) {
+        st = memphis_producer_flush(p, 30000, &failed, E);
+        CHECK(st != MEMPHIS_OK && failed == 1);
+    }
+    bool up = true;
+    OK(memphis_conn_is_connected(c, &up, E));
+    CHECK(!up);
+    memphis_producer_destroy(p, E); /* may report the lost broker; must not hang */
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_destroy(p, E));
+    OK(memphis_conn_destroy(c, E));
+    broker_stop(&b);
+}
+
+struct thread_arg {
+    memphis_producer_t *p;
+    int n;
+    int errors;
+};
+
+static void *produce_thread(void *a)
+{
+    struct thread_arg *ta = a;
+    for (int i = 0; i < ta->n; i++) {
+        if (memphis_producer_produce_async(ta->p, "t", 1, NULL, on_delivery, NULL, -1, NULL) != MEMPHIS_OK)
+            ta->errors++;
+        if (i % 50 == 0 && memphis_producer_produce(ta->p, "s", 1, NULL, NULL) != MEMPHIS_OK)
+            ta->errors++;
+    }
+    return NULL;
+}
+
+MEMPHIS_TEST(produce_from_threads, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(c, "c-threads", "p");
+    pthread_t th[4];
+    struct thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct thread_arg){p, 250, 0};
+        CHECK(pthread_create(&th[i], NULL, produce_thread, &args[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(args[i].errors == 0);
+    }
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(g.ok == 1000);
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_conn_destroy(c, E));
+}
