@@ -1,0 +1,216 @@
+package sdk
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libmemphis/libmemphis/devbroker"
+)
+
+func TestConnectWithToken(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b, func(o *ConnectOptions) { o.Password, o.ConnectionToken = "", "memphis" })
+	if !c.IsConnected() {
+		t.Fatal("not connected")
+	}
+	if err := c.Produce(testCtx(t), "tok", "p", []byte("x"), ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConnectHostScheme(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b, func(o *ConnectOptions) { o.Host = "http://" + o.Host })
+	if !c.IsConnected() {
+		t.Fatal("http:// prefix not stripped")
+	}
+}
+
+// The probe user "root$<account>" is tried first; the broker accepts both
+// forms, so any account id connects (the fallback to the plain name is
+// exercised by the wrong-account case of the broker's own tests).
+func TestConnectAccountProbe(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b, func(o *ConnectOptions) { o.AccountID = 7 })
+	if !c.IsConnected() {
+		t.Fatal("not connected")
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	b := startBroker(t)
+	ctx := testCtx(t)
+	o := brokerOptions(t, b)
+	o.Password = "wrong"
+	if _, err := Connect(ctx, o); CodeOf(err) != CodeAuth {
+		t.Fatalf("wrong password: %v", err)
+	}
+	o = brokerOptions(t, b)
+	o.Password, o.ConnectionToken = "", "wrong"
+	if _, err := Connect(ctx, o); CodeOf(err) != CodeAuth {
+		t.Fatalf("wrong token: %v", err)
+	}
+	// A port nothing listens on: refused at once.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	o = brokerOptions(t, b)
+	o.Port = port
+	_, err = Connect(ctx, o)
+	if CodeOf(err) != CodeUnreachable || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("closed port: %v", err)
+	}
+}
+
+func TestConnectTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey, caFile := makeCA(t, dir, "ca")
+	srvCert, srvKey := issueCert(t, dir, "server", ca, caKey)
+	cliCert, cliKey := issueCert(t, dir, "client", ca, caKey)
+	b := startBroker(t, func(o *devbroker.Options) {
+		o.TLSCert, o.TLSKey, o.TLSCA = srvCert, srvKey, caFile
+	})
+	c := connect(t, b, func(o *ConnectOptions) {
+		o.TLSCertFile, o.TLSKeyFile, o.TLSCAFile = cliCert, cliKey, caFile
+	})
+	if err := c.Produce(testCtx(t), "secure", "p", []byte("x"), ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A client trusting another CA must fail with a TLS error.
+	_, _, otherCA := makeCA(t, dir, "other")
+	o := brokerOptions(t, b)
+	o.TLSCertFile, o.TLSKeyFile, o.TLSCAFile = cliCert, cliKey, otherCA
+	if _, err := Connect(testCtx(t), o); CodeOf(err) != CodeTLS {
+		t.Fatalf("untrusted server: %v", err)
+	}
+	o.TLSCAFile = filepath.Join(dir, "missing.pem")
+	if _, err := Connect(testCtx(t), o); CodeOf(err) != CodeTLS {
+		t.Fatalf("missing CA file: %v", err)
+	}
+}
+
+func makeCA(t *testing.T, dir, name string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key, writePEMFile(t, dir, name+".pem", "CERTIFICATE", der)
+}
+
+func issueCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writePEMFile(t, dir, name+".pem", "CERTIFICATE", der), writePEMFile(t, dir, name+"-key.pem", "EC PRIVATE KEY", kb)
+}
+
+func writePEMFile(t *testing.T, dir, name, typ string, der []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestStations(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	o := DefaultStationOptions("full")
+	o.RetentionType, o.RetentionValue = RetentionMessages, 5
+	o.StorageType = StorageMemory
+	o.IdempotencyWindow = 500 * time.Millisecond
+	o.PartitionsNumber = 2
+	o.SendPoisonMsgToDls, o.SendSchemaFailedMsgToDls = false, false
+	o.DlsStation = "full-dls"
+	s, err := c.CreateStation(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Creating it again is success.
+	if _, err := c.CreateStation(ctx, o); err != nil {
+		t.Fatalf("re-create: %v", err)
+	}
+	// Retention by message count: only the last 5 per partition remain.
+	p := createProducer(t, c, "prod", "full")
+	for i := range 12 {
+		if err := p.Produce(ctx, payload(i), ProduceOptions{PartitionNumber: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons := createConsumer(t, c, "full", "r", func(o *ConsumerOptions) { o.BatchSize = 20 })
+	msgs := fetchUntil(t, cons, 5, PartitionSelector{Number: 1})
+	if string(msgs[0].Data()) != string(payload(7)) {
+		t.Fatalf("oldest kept message %s, want %s", msgs[0].Data(), payload(7))
+	}
+	if err := s.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Destroy(ctx); err != nil {
+		t.Fatalf("destroying a destroyed station: %v", err)
+	}
+	bad := DefaultStationOptions("x")
+	bad.RetentionType = "forever"
+	if _, err := c.CreateStation(ctx, bad); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("bad retention: %v", err)
+	}
+	bad = DefaultStationOptions("x")
+	bad.IdempotencyWindow = 2 * time.Hour
+	bad.RetentionValue = 60
+	_, err = c.CreateStation(ctx, bad)
+	if CodeOf(err) != CodeInvalidArgument || !strings.Contains(err.Error(), "idempotency window cannot be greater than the station retention") {
+		t.Fatalf("broker text lost: %v", err)
+	}
+	_ = context.Background()
+}
