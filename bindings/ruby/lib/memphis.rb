@@ -39,10 +39,10 @@ module Memphis
     def ack_all(messages)
       return nil if messages.empty?
 
-      handles = messages.map { |m| m.send(:handle!) }
-      array = FFI::MemoryPointer.new(:pointer, handles.size)
-      array.write_array_of_pointer(handles)
-      Status.call(:msgs_ack, array, handles.size)
+      addresses = messages.map(&:address)
+      array = FFI::MemoryPointer.new(:pointer, addresses.size)
+      array.write_array_of_uint64(addresses)
+      Call.msgs_ack(array, addresses.size)
       nil
     end
 

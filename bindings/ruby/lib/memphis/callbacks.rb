@@ -63,7 +63,7 @@ module Memphis
 
       def build_consume
         FFI::Function.new(:void, Native::CONSUME_CB) do |msgs, count, status, error, user_data|
-          addresses = count.zero? || msgs.null? ? [] : msgs.read_array_of_pointer(count).map(&:address)
+          addresses = count.zero? || msgs.null? ? [] : msgs.read_array_of_uint64(count)
           text = error.null? ? nil : error.read_string.force_encoding(Encoding::UTF_8)
           target = lookup(user_data.address)
           if target

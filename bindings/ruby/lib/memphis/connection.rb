@@ -26,8 +26,8 @@ module Memphis
 
       out = FFI::MemoryPointer.new(:pointer)
       Options.with(:conn, [], Options::CONN, opts) do |o|
-        Status.call(:conn_opts_set_host, o, host)
-        Status.call(:connect, o, out)
+        Call.conn_opts_set_host(o, host)
+        Call.connect(o, out)
       end
       adopt_handle(out.read_pointer, :conn_destroy)
       @lock = Mutex.new
@@ -42,7 +42,7 @@ module Memphis
       return false unless ptr
 
       out = FFI::MemoryPointer.new(:bool)
-      Status.call(:conn_is_connected, ptr, out)
+      Call.conn_is_connected(ptr, out)
       out.read_uint8 != 0
     rescue ClosedError
       false
@@ -55,7 +55,7 @@ module Memphis
       Options.with(:station, [name], Options::STATION, checked(opts, Options::STATION, "station")) do |o|
         Options.set_retention(o, retention_type, retention_value)
         Options.set_storage(o, storage_type)
-        Status.call(:station_create, handle!, o, out)
+        Call.station_create(handle!, o, out)
       end
       Station.new(out.read_pointer, name)
     end
@@ -71,26 +71,26 @@ module Memphis
       raise InvalidArgumentError, "give exactly one of path: and content:" unless path.nil? ^ content.nil?
 
       if path
-        Status.call(:schema_create_from_file, handle!, name, type, Convert.str(path, "path"))
+        Call.schema_create_from_file(handle!, name, type, Convert.str(path, "path"))
       else
-        Status.call(:schema_create, handle!, name, type, Convert.str(content, "content"))
+        Call.schema_create(handle!, name, type, Convert.str(content, "content"))
       end
       nil
     end
 
     def enforce_schema(name:, station_name:)
-      Status.call(:schema_enforce, handle!, Convert.str(name, "name"), Convert.str(station_name, "station_name"))
+      Call.schema_enforce(handle!, Convert.str(name, "name"), Convert.str(station_name, "station_name"))
       nil
     end
 
     # Deprecated in memphis.py in favour of enforce_schema.
     def attach_schema(name:, station_name:)
-      Status.call(:schema_attach, handle!, Convert.str(name, "name"), Convert.str(station_name, "station_name"))
+      Call.schema_attach(handle!, Convert.str(name, "name"), Convert.str(station_name, "station_name"))
       nil
     end
 
     def detach_schema(station_name:)
-      Status.call(:schema_detach, handle!, Convert.str(station_name, "station_name"))
+      Call.schema_detach(handle!, Convert.str(station_name, "station_name"))
       nil
     end
 
@@ -103,8 +103,8 @@ module Memphis
       out = FFI::MemoryPointer.new(:pointer)
       Options.with(:producer, [stations.first, producer_name], Options::PRODUCER,
                    checked(opts, Options::PRODUCER, "producer")) do |o|
-        stations.drop(1).each { |s| Status.call(:producer_opts_add_station, o, s) }
-        Status.call(:producer_create, handle!, o, out)
+        stations.drop(1).each { |s| Call.producer_opts_add_station(o, s) }
+        Call.producer_create(handle!, o, out)
       end
       Producer.new(out.read_pointer, producer_name, stations)
     end
@@ -127,7 +127,7 @@ module Memphis
       data = Payload.to_bytes(message)
       ProduceOptions.with(headers: headers, msg_id: msg_id, partition_key: producer_partition_key,
                           partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
-        Status.call(:conn_produce, handle!, station_name, producer_name, data, data.bytesize, opts)
+        Call.conn_produce(handle!, station_name, producer_name, data, data.bytesize, opts)
       end
       nil
     end
@@ -139,7 +139,7 @@ module Memphis
       out = FFI::MemoryPointer.new(:pointer)
       Options.with(:consumer, [station_name, consumer_name], Options::CONSUMER,
                    checked(opts, Options::CONSUMER, "consumer")) do |o|
-        Status.call(:consumer_create, handle!, o, out)
+        Call.consumer_create(handle!, o, out)
       end
       Consumer.new(out.read_pointer, station_name, consumer_name, @consumer_events)
     end
@@ -155,7 +155,7 @@ module Memphis
       count_out = FFI::MemoryPointer.new(:size_t)
       Options.with(:consumer, [station_name, consumer_name], Options::CONSUMER,
                    checked(opts, Options::CONSUMER, "fetch_messages")) do |o|
-        Status.call(:fetch_messages, handle!, o, key, number, msgs_out, count_out)
+        Call.fetch_messages(handle!, o, key, number, msgs_out, count_out)
       end
       Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
     end
@@ -173,7 +173,7 @@ module Memphis
         nil # closing anyway; a failed flush of a cached producer is not fatal here
       end
       ptr = take_handle
-      Status.call(:conn_destroy, ptr) if ptr
+      Call.conn_destroy(ptr) if ptr
       nil
     end
     alias destroy close

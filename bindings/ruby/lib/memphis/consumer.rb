@@ -45,7 +45,7 @@ module Memphis
 
         loop = ConsumeLoop.new(self, block)
         begin
-          Status.call(:consumer_consume, handle!, Callbacks.consume, FFI::Pointer.new(loop.id), key, number)
+          Call.consumer_consume(handle!, Callbacks.consume, FFI::Pointer.new(loop.id), key, number)
         rescue StandardError
           loop.finish
           raise
@@ -71,7 +71,7 @@ module Memphis
 
       begin
         handle = @handle
-        Status.call(:consumer_stop, handle) if handle
+        Call.consumer_stop(handle) if handle
       rescue ClosedError, NotConnectedError
         nil # the connection is gone, and its consume loop with it
       ensure
@@ -89,7 +89,7 @@ module Memphis
       number = consumer_partition_number.nil? ? 0 : Convert.int(consumer_partition_number, "consumer_partition_number")
       msgs_out = FFI::MemoryPointer.new(:pointer)
       count_out = FFI::MemoryPointer.new(:size_t)
-      Status.call(:consumer_fetch, handle!, size, key, number, msgs_out, count_out)
+      Call.consumer_fetch(handle!, size, key, number, msgs_out, count_out)
       Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
     end
 
@@ -97,7 +97,7 @@ module Memphis
     def destroy
       stop_consume
       ptr = take_handle
-      Status.call(:consumer_destroy, ptr) if ptr
+      Call.consumer_destroy(ptr) if ptr
       nil
     end
 

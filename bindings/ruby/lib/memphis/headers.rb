@@ -16,10 +16,10 @@ module Memphis
       raise HeaderError, "headers must be a Hash, got #{hash.class}" unless hash.is_a?(Hash)
 
       out = FFI::MemoryPointer.new(:pointer)
-      Status.call(:headers_new, out)
+      Call.headers_new(out)
       ptr = out.read_pointer
       begin
-        hash.each { |k, v| Status.call(:headers_add, ptr, key(k), value(k, v)) }
+        hash.each { |k, v| Call.headers_add(ptr, key(k), value(k, v)) }
         yield ptr
       ensure
         Native.headers_destroy(ptr, nil)

@@ -204,6 +204,7 @@ module Memphis
           rescue LoadError, FFI::NotFoundError => e
             raise LibraryError, "cannot use #{@path}: #{e.message}"
           end
+          Call.define_all
           @loaded = true
         end
         self
@@ -211,6 +212,31 @@ module Memphis
 
       def loaded?
         @loaded
+      end
+    end
+  end
+
+  # Checked calls: Call.<fn>(args without the trailing err) returns OK or
+  # raises the status's exception with the library's message. Generated
+  # once per fallible function when the library loads.
+  module Call
+    # Functions that do not take a trailing `memphis_error_t **err`.
+    UNCHECKED = %i[version version_str status_str status_name status_list error_status error_message
+                   error_free free produce_opts_init].freeze
+
+    def self.define_all
+      Native::FUNCTIONS.each do |name, (args, _ret)|
+        next if UNCHECKED.include?(name)
+
+        params = Array.new(args.size - 1) { |i| "a#{i}" }
+        call_args = (params + ["errp"]).join(", ")
+        singleton_class.class_eval(<<~RUBY, __FILE__, __LINE__ + 1)
+          def #{name}(#{params.join(', ')})
+            errp = Status.errp
+            status = Native.#{name}(#{call_args})
+            status.zero? ? status : Status.fail!(status, errp)
+          end
+        RUBY
       end
     end
   end

@@ -85,16 +85,16 @@ module Memphis
 
       type_out = FFI::MemoryPointer.new(:int)
       value_out = FFI::MemoryPointer.new(:int64)
-      Status.call(:station_opts_get_retention, opts, type_out, value_out)
+      Call.station_opts_get_retention(opts, type_out, value_out)
       t = type.nil? ? type_out.read_int : enum(Retention::VALUES, type, "retention_type")
       v = value.nil? ? value_out.read_int64 : Convert.int64(value, "retention_value")
-      Status.call(:station_opts_set_retention, opts, t, v)
+      Call.station_opts_set_retention(opts, t, v)
     end
 
     def set_storage(opts, storage)
       return if storage.nil?
 
-      Status.call(:station_opts_set_storage, opts, enum(Storage::VALUES, storage, "storage_type"))
+      Call.station_opts_set_storage(opts, enum(Storage::VALUES, storage, "storage_type"))
     end
 
     def enum(values, given, name)

@@ -42,7 +42,7 @@ module Memphis
         else
           raise InvalidArgumentError, "a delivery block needs nonblocking: true" if on_delivery
 
-          Status.call(:producer_produce, handle!, data, data.bytesize, opts)
+          Call.producer_produce(handle!, data, data.bytesize, opts)
         end
       end
       nil
@@ -70,7 +70,7 @@ module Memphis
     def flush(timeout_sec: nil)
       ms = timeout_sec.nil? ? -1 : Convert.seconds_to_ms(timeout_sec, "timeout_sec")
       failed = FFI::MemoryPointer.new(:uint64)
-      Status.call(:producer_flush, handle!, ms, failed)
+      Call.producer_flush(handle!, ms, failed)
       @pending.wait
       nil
     end
@@ -86,7 +86,7 @@ module Memphis
       return nil unless ptr
 
       begin
-        Status.call(:producer_destroy, ptr)
+        Call.producer_destroy(ptr)
       ensure
         @pending.wait
       end
@@ -107,11 +107,11 @@ module Memphis
 
     def produce_async(data, opts, block_timeout_ms, on_delivery)
       timeout = Convert.int64(block_timeout_ms, "block_timeout_ms")
-      return Status.call(:producer_produce_async, handle!, data, data.bytesize, opts, nil, nil, timeout) unless on_delivery
+      return Call.producer_produce_async(handle!, data, data.bytesize, opts, nil, nil, timeout) unless on_delivery
 
       id = track(on_delivery, nil)
       begin
-        Status.call(:producer_produce_async, handle!, data, data.bytesize, opts, Callbacks.delivery,
+        Call.producer_produce_async(handle!, data, data.bytesize, opts, Callbacks.delivery,
                     FFI::Pointer.new(id), timeout)
       rescue StandardError
         Callbacks.unregister(id)&.cancel # refused: no report will come
@@ -133,7 +133,7 @@ module Memphis
         user_data = ids && FFI::MemoryPointer.new(:pointer, @count).tap { |p| p.write_array_of_uint64(ids) }
         accepted = FFI::MemoryPointer.new(:size_t)
         begin
-          Status.call(:producer_produce_batch, handle, pointers, lengths, opts_array, @count,
+          Call.producer_produce_batch(handle, pointers, lengths, opts_array, @count,
                       on_delivery ? Callbacks.delivery : nil, user_data, timeout, accepted)
         rescue Error => e
           n = accepted.read(:size_t)

@@ -20,7 +20,7 @@ module Memphis
       ptr = take_handle
       raise ClosedError, "station #{@name} was already destroyed" unless ptr
 
-      Status.call(:station_destroy, ptr)
+      Call.station_destroy(ptr)
       nil
     end
 

@@ -30,13 +30,23 @@ module Memphis
     module_function
 
     # Calls Native.<fn>(*args, err_out) and raises the matching exception when
-    # the status is not OK. The err out-pointer is reused per thread (fiber),
-    # which keeps the hot produce path free of an allocation per call.
+    # the status is not OK. For names computed at run time; fixed call sites
+    # use the generated Call.<fn> methods, which skip the dynamic dispatch.
     def call(fn, *args)
-      errp = (Thread.current[:__memphis_errp] ||= FFI::MemoryPointer.new(:pointer))
+      errp = errp()
       status = Native.public_send(fn, *args, errp)
       return status if status == OK
 
+      raise take_error(status, errp.read_pointer)
+    end
+
+    # The err out-pointer, reused per thread (fiber): the hot produce path
+    # allocates nothing per call for it.
+    def errp
+      Thread.current[:__memphis_errp] ||= FFI::MemoryPointer.new(:pointer)
+    end
+
+    def fail!(status, errp)
       raise take_error(status, errp.read_pointer)
     end
 

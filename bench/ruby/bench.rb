@@ -1,0 +1,140 @@
+# frozen_string_literal: true
+
+# Throughput of the Ruby gem beside the C API doing the same work in the same
+# run, against one memphis-devbroker on loopback. Not a test: it prints
+# figures and the gem/C ratios.
+#
+#   ruby bench/ruby/bench.rb [COUNT] [SYNC_COUNT] [ROUNDS]
+#
+# Modes (512-byte messages):
+#   nonblocking  COUNT produce(nonblocking: true) calls, then flush (all acknowledged)
+#   batch        produce_batch in chunks of 1000, then flush
+#   sync         SYNC_COUNT synchronous produces (one broker round trip each)
+#   consume      fetch batches of 1000, read every payload, ack each batch
+# Each mode runs ROUNDS times alternating C and Ruby after an untimed warm-up;
+# the median is reported.
+$LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
+require_relative "../../bindings/ruby/test/broker"
+require "securerandom"
+
+ENV["MEMPHIS_LIBRARY"] = MemphisTest::Build.library_path
+require "memphis"
+
+COUNT = Integer(ARGV[0] || 20_000)
+SYNC_COUNT = Integer(ARGV[1] || 2_000)
+ROUNDS = Integer(ARGV[2] || 5)
+SIZE = 512
+CHUNK = 1000
+REPO = MemphisTest::REPO
+
+def build_c_baseline
+  out = File.join(REPO, "build/bench/ruby_c_baseline")
+  src = File.join(__dir__, "c_baseline.c")
+  lib_dir = File.dirname(ENV.fetch("MEMPHIS_LIBRARY"))
+  if !File.exist?(out) || File.mtime(out) < File.mtime(src)
+    FileUtils.mkdir_p(File.dirname(out))
+    ok = system("cc", "-O2", "-Wall", "-I#{File.join(REPO, 'include')}", "-o", out, src,
+                "-L#{lib_dir}", "-l:#{File.basename(ENV.fetch('MEMPHIS_LIBRARY'))}", "-Wl,-rpath,#{lib_dir}")
+    abort "bench: building the C baseline failed" unless ok
+  end
+  out
+end
+
+def now
+  Process.clock_gettime(Process::CLOCK_MONOTONIC)
+end
+
+def run_c(exe, broker, mode, station, count)
+  out = IO.popen([exe, broker.host, broker.port.to_s, mode, station, count.to_s, SIZE.to_s], &:read)
+  abort "bench: C baseline failed in #{mode}" unless $?.success?
+  Float(out.split.last)
+end
+
+def run_ruby(conn, mode, station, count)
+  payload = "x" * SIZE
+  if mode == "consume"
+    c = conn.consumer(station_name: station, consumer_name: "bench-rb-consumer", batch_size: CHUNK,
+                      batch_max_time_to_wait_ms: 1000)
+    got = 0
+    t0 = now
+    while got < count
+      msgs = c.fetch
+      next if msgs.empty?
+
+      msgs.each(&:data)
+      Memphis.ack_all(msgs)
+      got += msgs.size
+    end
+    t1 = now
+    c.destroy
+    return t1 - t0
+  end
+
+  p = conn.producer(station_name: station, producer_name: "bench-rb")
+  t0 = now
+  case mode
+  when "nonblocking"
+    count.times { p.produce(payload, nonblocking: true) }
+    p.flush
+  when "batch"
+    chunk = Array.new(CHUNK, payload)
+    (count / CHUNK).times { p.produce_batch(chunk) }
+    p.produce_batch(Array.new(count % CHUNK, payload)) unless (count % CHUNK).zero?
+    p.flush
+  when "sync"
+    count.times { p.produce(payload) }
+  end
+  t1 = now
+  p.destroy
+  t1 - t0
+end
+
+# Fills a station for a consume run (not timed).
+def prefill(conn, station, count)
+  p = conn.producer(station_name: station, producer_name: "bench-fill")
+  payload = "x" * SIZE
+  (count / CHUNK).times { p.produce_batch(Array.new(CHUNK, payload)) }
+  p.produce_batch(Array.new(count % CHUNK, payload)) unless (count % CHUNK).zero?
+  p.flush
+  p.destroy
+end
+
+def median(values)
+  s = values.sort
+  s[s.size / 2]
+end
+
+broker = MemphisTest::Broker.new.start
+begin
+  exe = build_c_baseline
+  conn = Memphis.connect(host: broker.host, port: broker.port, username: "root", password: "memphis")
+  puts format("libmemphis %s, ruby %s, ffi %s, %d-byte messages, %d rounds, broker %s:%d",
+              Memphis.library_version, RUBY_VERSION, FFI::VERSION, SIZE, ROUNDS, broker.host, broker.port)
+  puts format("%-12s %8s %14s %14s %8s", "mode", "count", "C msg/s", "Ruby msg/s", "ratio")
+  %w[nonblocking batch sync consume].each do |mode|
+    count = mode == "sync" ? SYNC_COUNT : COUNT
+    c_times = []
+    rb_times = []
+    # Untimed warm-up of both sides (first station, first producer, caches).
+    unless mode == "consume"
+      run_c(exe, broker, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
+      run_ruby(conn, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
+    end
+    ROUNDS.times do
+      c_station = "bench-c-#{SecureRandom.hex(3)}"
+      rb_station = "bench-rb-#{SecureRandom.hex(3)}"
+      if mode == "consume"
+        prefill(conn, c_station, count)
+        prefill(conn, rb_station, count)
+      end
+      c_times << run_c(exe, broker, mode, c_station, count)
+      rb_times << run_ruby(conn, mode, rb_station, count)
+    end
+    c_rate = count / median(c_times)
+    rb_rate = count / median(rb_times)
+    puts format("%-12s %8d %14.0f %14.0f %7.2fx", mode, count, c_rate, rb_rate, rb_rate / c_rate)
+  end
+  conn.close
+ensure
+  broker.cleanup
+end

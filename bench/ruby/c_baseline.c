@@ -1,0 +1,132 @@
+/*
+ * C side of the Ruby benchmark: the same operations as bench.rb, straight
+ * through the C API, so the two can be compared in the same run.
+ *
+ *   c_baseline HOST PORT MODE STATION COUNT SIZE
+ *   MODE: nonblocking | batch | sync | consume
+ *
+ * Prints one line: "<mode> <count> <seconds>". Exits non-zero on any error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "memphis.h"
+
+#define BATCH_CHUNK 1000
+#define FETCH_BATCH 1000
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void check(memphis_status_t st, memphis_error_t *err, const char *what) {
+    if (st == MEMPHIS_OK) return;
+    fprintf(stderr, "%s: %s: %s\n", what, memphis_status_name(st), memphis_error_message(err));
+    memphis_error_free(err);
+    exit(1);
+}
+
+static memphis_conn_t *connect_to(const char *host, int port) {
+    memphis_error_t *err = NULL;
+    memphis_conn_opts_t *opts = NULL;
+    check(memphis_conn_opts_new(&opts, &err), err, "conn opts");
+    check(memphis_conn_opts_set_host(opts, host, &err), err, "host");
+    check(memphis_conn_opts_set_port(opts, port, &err), err, "port");
+    check(memphis_conn_opts_set_username(opts, "root", &err), err, "username");
+    check(memphis_conn_opts_set_password(opts, "memphis", &err), err, "password");
+    memphis_conn_t *conn = NULL;
+    check(memphis_connect(opts, &conn, &err), err, "connect");
+    memphis_conn_opts_destroy(opts, NULL);
+    return conn;
+}
+
+static memphis_producer_t *make_producer(memphis_conn_t *conn, const char *station) {
+    memphis_error_t *err = NULL;
+    memphis_producer_opts_t *opts = NULL;
+    check(memphis_producer_opts_new(station, "bench-c", &opts, &err), err, "producer opts");
+    memphis_producer_t *p = NULL;
+    check(memphis_producer_create(conn, opts, &p, &err), err, "producer");
+    memphis_producer_opts_destroy(opts, NULL);
+    return p;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 7) {
+        fprintf(stderr, "usage: %s HOST PORT MODE STATION COUNT SIZE\n", argv[0]);
+        return 2;
+    }
+    const char *host = argv[1], *mode = argv[3], *station = argv[4];
+    int port = atoi(argv[2]);
+    size_t count = (size_t)strtoull(argv[5], NULL, 10), size = (size_t)strtoull(argv[6], NULL, 10);
+    char *payload = malloc(size);
+    memset(payload, 'x', size);
+    memphis_conn_t *conn = connect_to(host, port);
+    memphis_error_t *err = NULL;
+    double t0 = 0, t1 = 0;
+
+    if (strcmp(mode, "consume") == 0) {
+        memphis_consumer_opts_t *copts = NULL;
+        check(memphis_consumer_opts_new(station, "bench-c-consumer", &copts, &err), err, "consumer opts");
+        check(memphis_consumer_opts_set_batch_size(copts, FETCH_BATCH, &err), err, "batch size");
+        check(memphis_consumer_opts_set_batch_max_wait_ms(copts, 1000, &err), err, "batch wait");
+        memphis_consumer_t *c = NULL;
+        check(memphis_consumer_create(conn, copts, &c, &err), err, "consumer");
+        memphis_consumer_opts_destroy(copts, NULL);
+        size_t got = 0;
+        t0 = now();
+        while (got < count) {
+            memphis_msg_t **msgs = NULL;
+            size_t n = 0;
+            check(memphis_consumer_fetch(c, 0, NULL, 0, &msgs, &n, &err), err, "fetch");
+            if (n == 0) continue;
+            /* Read each payload, as the Ruby side does, then ack the batch. */
+            for (size_t i = 0; i < n; i++) {
+                const void *d; size_t len;
+                check(memphis_msg_data(msgs[i], &d, &len, &err), err, "data");
+            }
+            check(memphis_msgs_ack(msgs, n, &err), err, "ack");
+            memphis_msgs_destroy(msgs, n, NULL);
+            got += n;
+        }
+        t1 = now();
+        memphis_consumer_destroy(c, NULL);
+    } else {
+        memphis_producer_t *p = make_producer(conn, station);
+        if (strcmp(mode, "nonblocking") == 0) {
+            t0 = now();
+            for (size_t i = 0; i < count; i++)
+                check(memphis_producer_produce_async(p, payload, size, NULL, NULL, NULL, -1, &err), err, "produce_async");
+            check(memphis_producer_flush(p, -1, NULL, &err), err, "flush");
+            t1 = now();
+        } else if (strcmp(mode, "batch") == 0) {
+            const void *ptrs[BATCH_CHUNK];
+            size_t lens[BATCH_CHUNK];
+            for (size_t i = 0; i < BATCH_CHUNK; i++) { ptrs[i] = payload; lens[i] = size; }
+            t0 = now();
+            for (size_t done = 0; done < count; done += BATCH_CHUNK) {
+                size_t n = count - done < BATCH_CHUNK ? count - done : BATCH_CHUNK;
+                check(memphis_producer_produce_batch(p, ptrs, lens, NULL, n, NULL, NULL, -1, NULL, &err), err, "batch");
+            }
+            check(memphis_producer_flush(p, -1, NULL, &err), err, "flush");
+            t1 = now();
+        } else if (strcmp(mode, "sync") == 0) {
+            t0 = now();
+            for (size_t i = 0; i < count; i++)
+                check(memphis_producer_produce(p, payload, size, NULL, &err), err, "produce");
+            t1 = now();
+        } else {
+            fprintf(stderr, "unknown mode %s\n", mode);
+            return 2;
+        }
+        memphis_producer_destroy(p, NULL);
+    }
+    printf("%s %zu %.6f\n", mode, count, t1 - t0);
+    memphis_conn_destroy(conn, NULL);
+    free(payload);
+    return 0;
+}
