@@ -21,6 +21,9 @@ import (
 // connections; JetStream recovery of a large data dir can take a while.
 const startupTimeout = 60 * time.Second
 
+// stopGrace is how long Stop lets in-flight requests finish normally.
+const stopGrace = 10 * time.Second
+
 // Broker is a running memphis-devbroker.
 type Broker struct {
 	opts   Options
@@ -39,7 +42,10 @@ type Broker struct {
 
 	ctx    context.Context // cancelled by Stop; parent of request contexts
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // in-flight request handlers and background loops
+	wg     sync.WaitGroup // in-flight request handlers
+
+	stateMu  sync.Mutex // guards stopping against wg.Add (see track)
+	stopping bool
 
 	subs     []*nats.Subscription
 	stopOnce sync.Once
@@ -203,10 +209,21 @@ func (b *Broker) Stop() error {
 				errs = append(errs, fmt.Errorf("unsubscribe %s: %w", s.Subject, err))
 			}
 		}
+		b.stateMu.Lock()
+		b.stopping = true
+		b.stateMu.Unlock()
+		// Let in-flight requests finish so their replies go out, but do not
+		// hang on a stuck one: after a grace period their contexts end.
+		done := make(chan struct{})
+		go func() { b.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+		}
 		if b.cancel != nil {
 			b.cancel()
 		}
-		b.wg.Wait()
+		<-done
 		if b.nc != nil {
 			b.nc.Close()
 		}

@@ -9,9 +9,11 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// requestTimeout bounds the work done for one control-plane request. The
-// SDKs wait 20 s, so answering within that keeps them from retrying.
-const requestTimeout = 15 * time.Second
+// requestTimeout bounds the work done for one control-plane request. It is
+// long on purpose: a station with thousands of partitions takes longer than
+// the SDKs' 20 s request timeout to create, and finishing the job lets the
+// SDK's retry (which waits on b.mu) find the station in place.
+const requestTimeout = 5 * time.Minute
 
 // Control-plane subjects (protocol doc §1.4).
 const (
@@ -60,7 +62,9 @@ func (b *Broker) subscribeAll() error {
 // goroutine, replying when the message carries a reply subject.
 func (b *Broker) serve(subject, queue string, h requestHandler) error {
 	sub, err := b.nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
-		b.wg.Add(1)
+		if !b.track() {
+			return // stopping: nats.go may still hand over a queued message
+		}
 		go func() {
 			defer b.wg.Done()
 			reply := b.safeHandle(subject, h, m.Data)
@@ -77,6 +81,18 @@ func (b *Broker) serve(subject, queue string, h requestHandler) error {
 	}
 	b.subs = append(b.subs, sub)
 	return nil
+}
+
+// track registers an in-flight handler unless Stop has begun, so Stop's
+// wait never races with a late Add.
+func (b *Broker) track() bool {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	if b.stopping {
+		return false
+	}
+	b.wg.Add(1)
+	return true
 }
 
 // safeHandle runs h with a deadline and turns a panic into an error reply:
