@@ -78,13 +78,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Print before writing the ready file: a fixture that waits for the
+	// file may show the log's first line right away.
+	fmt.Fprintf(stdout, "memphis-devbroker listening on %s\n", b.Addr())
 	if c.readyFile != "" {
 		if err := writeReadyFile(c.readyFile, b.Addr()); err != nil {
 			_ = b.Stop()
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "memphis-devbroker listening on %s\n", b.Addr())
 	<-ctx.Done()
 	if c.readyFile != "" {
 		_ = os.Remove(c.readyFile)
