@@ -243,3 +243,32 @@ class ConsumerTest < Minitest::Test
     c.destroy
   end
 end
+
+class ConsumerDefaultsTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  def test_library_default_batch_size_applies_when_omitted
+    conn = connect
+    station = unique("defaults")
+    conn.producer(station_name: station, producer_name: "p").produce_batch(Array.new(15) { |i| "d#{i}" })
+    c = conn.consumer(station_name: station, consumer_name: unique("c"), batch_max_time_to_wait_ms: 500)
+    assert_equal 10, c.fetch.size # memphis.py's documented default batch_size
+  end
+
+  def test_consume_one_partition
+    conn = connect
+    station = unique("parts")
+    conn.station(name: station, partitions_number: 2)
+    p = conn.producer(station_name: station, producer_name: "p")
+    p.produce("one", producer_partition_number: 1)
+    p.produce("two", producer_partition_number: 2)
+    c = quick_consumer(conn, station)
+    got = Queue.new
+    c.consume(consumer_partition_number: 2) { |msgs, _e, _c| msgs.each { |m| got << [m.data, m.partition]; m.ack } }
+    assert_equal ["two", 2], got.pop
+    sleep 0.3 # several pull rounds: partition 1 must stay untouched
+    c.stop_consume
+    assert_empty got
+    assert_raises(Memphis::InvalidArgumentError) { c.consume(consumer_partition_number: "2") { nil } }
+  end
+end
