@@ -47,6 +47,11 @@ func TestProducerCreateErrors(t *testing.T) {
 		req[tc.field] = tc.value
 		c.expectJSON("$memphis_producer_creations", req, sprintf(emptyProducerErr, tc.want))
 	}
+	c.expectText("$memphis_station_creations", stationReq("parts", 2), "")
+	req := c.producerReq("old-sdk", "parts")
+	req["req_version"] = 1
+	c.expectJSON("$memphis_producer_creations", req,
+		sprintf(emptyProducerErr, "to produce to this station please upgrade your SDK version"))
 }
 
 func TestProducerDestroy(t *testing.T) {

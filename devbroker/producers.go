@@ -92,6 +92,11 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 	if err != nil {
 		return err
 	}
+	if req.ReqVersion < 2 && len(st.PartitionsList) > 1 {
+		// Pre-partition SDKs publish to "<station>.final", which no
+		// partition stream captures.
+		return errors.New("to produce to this station please upgrade your SDK version")
+	}
 	rec := producerRecord{
 		Name: name, Station: st.Name, ConnectionID: req.ConnectionID, ProducerType: ptype,
 		Username: stripAccountID(req.Username), AppID: req.AppID, SdkLang: req.SdkLang,
