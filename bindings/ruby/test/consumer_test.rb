@@ -231,7 +231,8 @@ class ConsumerTest < Minitest::Test
     assert_raises(Memphis::InvalidArgumentError) { quick_consumer(@conn, @station, start_consume_from_sequence: -1) }
     assert_match(/unknown consumer option/,
                  assert_raises(Memphis::InvalidArgumentError) { quick_consumer(@conn, @station, bogus: 1) }.message)
-    assert_raises(Memphis::Error) { @conn.consumer(station_name: @station, consumer_name: "Not Valid!") }
+    err = assert_raises(Memphis::InvalidArgumentError) { @conn.consumer(station_name: @station, consumer_name: "Not Valid!") }
+    assert_match(/alphanumeric/, err.message)
   end
 
   def test_destroy_consumer_and_use_after

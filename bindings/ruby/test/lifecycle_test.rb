@@ -123,3 +123,17 @@ class LifecycleTest < Minitest::Test
     assert_equal 0, p.pending_deliveries
   end
 end
+
+class LifecycleOwnershipTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  # A connection reachable only through its producer must stay open.
+  def test_children_keep_their_connection_alive
+    station = unique("own")
+    producer = Memphis.connect(host: broker.host, port: broker.port, username: "root", password: "memphis")
+                      .producer(station_name: station, producer_name: "p")
+    3.times { GC.start }
+    producer.produce("still connected")
+    producer.destroy
+  end
+end

@@ -157,7 +157,7 @@ class ProducerTest < Minitest::Test
     assert_match(/unknown producer option/, assert_raises(Memphis::InvalidArgumentError) { producer("bad", bogus: 1) }.message)
     assert_raises(Memphis::InvalidArgumentError) { p.produce("x", ack_wait_sec: -1) }
     assert_raises(Memphis::InvalidArgumentError) { @conn.producer(station_name: [], producer_name: "x") }
-    assert_raises(Memphis::Error) { @conn.producer(station_name: @station, producer_name: "Bad Name!") }
+    assert_raises(Memphis::InvalidArgumentError) { @conn.producer(station_name: @station, producer_name: "Bad Name!") }
   end
 
   def test_destroy_then_use_raises_closed

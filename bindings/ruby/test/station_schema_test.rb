@@ -58,8 +58,8 @@ class StationSchemaTest < Minitest::Test
     assert_raises(Memphis::InvalidArgumentError) { @conn.station(name: 42) }
     assert_match(/unknown station option/,
                  assert_raises(Memphis::InvalidArgumentError) { @conn.station(name: unique("x"), colour: "red") }.message)
-    err = assert_raises(Memphis::Error) { @conn.station(name: "Bad Name With Spaces!") }
-    refute_empty err.message
+    err = assert_raises(Memphis::InvalidArgumentError) { @conn.station(name: "Bad Name With Spaces!") }
+    assert_match(/alphanumeric/, err.message)
     assert_raises(Memphis::Error) { @conn.station(name: unique("x"), schema_name: unique("missing")) }
   end
 
@@ -137,10 +137,13 @@ class StationSchemaTest < Minitest::Test
                  assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "xml", content: "<a/>") }.message)
     assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "json") }
     assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "json", content: "{}", path: "/x") }
-    bad = assert_raises(Memphis::Error) { @conn.create_schema(name: unique("bad"), type: "json", content: "{not json") }
-    refute_empty bad.message
-    assert_raises(Memphis::Error) { @conn.create_schema(name: unique("bad"), type: "json", path: "/nonexistent/schema.json") }
-    assert_raises(Memphis::Error) { @conn.enforce_schema(name: unique("missing"), station_name: unique("st")) }
+    bad = assert_raises(Memphis::SchemaError) { @conn.create_schema(name: unique("bad"), type: "json", content: "{not json") }
+    assert_match(/invalid/, bad.message)
+    missing = assert_raises(Memphis::InvalidArgumentError) do
+      @conn.create_schema(name: unique("bad"), type: "json", path: "/nonexistent/schema.json")
+    end
+    assert_match(/no such file/, missing.message)
+    assert_raises(Memphis::NotFoundError) { @conn.enforce_schema(name: unique("missing"), station_name: unique("st")) }
     assert_raises(Memphis::InvalidArgumentError) { @conn.detach_schema(station_name: nil) }
   end
 end

@@ -57,7 +57,7 @@ module Memphis
         Options.set_storage(o, storage_type)
         Call.station_create(handle!, o, out)
       end
-      Station.new(out.read_pointer, name)
+      Station.new(out.read_pointer, name, self)
     end
 
     # Creates schema `name` of `type` (json, protobuf, avro, graphql) from the
@@ -106,7 +106,7 @@ module Memphis
         stations.drop(1).each { |s| Call.producer_opts_add_station(o, s) }
         Call.producer_create(handle!, o, out)
       end
-      Producer.new(out.read_pointer, producer_name, stations)
+      Producer.new(out.read_pointer, producer_name, stations, self)
     end
 
     # memphis.py's one-shot produce. Synchronous calls go straight to the
@@ -207,7 +207,8 @@ module Memphis
     end
 
     # Consumers report when they start and stop consuming, so close can stop
-    # the live ones first.
+    # the live ones first. (The bound Method also keeps this connection alive
+    # as long as any of its consumers is.)
     def consumer_event(event, consumer)
       @lock.synchronize do
         if event == :consuming

@@ -18,8 +18,11 @@ module Memphis
     # Wait without limit for room in the in-flight window (backpressure).
     WAIT_FOR_ROOM = -1
 
-    def initialize(ptr, name, station_names)
+    def initialize(ptr, name, station_names, connection)
       adopt_handle(ptr, :producer_destroy)
+      # Held so that a connection reachable only through its producer is not
+      # garbage-collected (and closed by its finalizer) under it.
+      @connection = connection
       @name = name
       @station_names = station_names
       @pending = PendingTracker.new
@@ -35,6 +38,16 @@ module Memphis
                 producer_partition_key: nil, producer_partition_number: nil,
                 block_timeout_ms: WAIT_FOR_ROOM, &on_delivery)
       data = Payload.to_bytes(message)
+      if headers.nil? && msg_id.nil? && producer_partition_key.nil? && producer_partition_number.nil? &&
+         ack_wait_sec.nil? && on_delivery.nil? && block_timeout_ms == WAIT_FOR_ROOM
+        # Fast path, no per-message options: one library call and nothing else.
+        if nonblocking
+          Call.producer_produce_async(handle!, data, data.bytesize, nil, nil, nil, WAIT_FOR_ROOM)
+        else
+          Call.producer_produce(handle!, data, data.bytesize, nil)
+        end
+        return nil
+      end
       ProduceOptions.with(headers: headers, msg_id: msg_id, partition_key: producer_partition_key,
                           partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
         if nonblocking

@@ -10,8 +10,9 @@ module Memphis
 
     attr_reader :name
 
-    def initialize(ptr, name)
+    def initialize(ptr, name, connection)
       adopt_handle(ptr, :station_free)
+      @connection = connection # keeps the connection alive while the station object is
       @name = name
     end
 
