@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/libmemphis/libmemphis v0.0.0
 	github.com/memphisdev/memphis.go v1.3.2
+	github.com/nats-io/nats.go v1.55.0
 )
 
 require (
@@ -25,7 +26,6 @@ require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/santhosh-tekuri/jsonschema/v5 v5.1.0 // indirect
