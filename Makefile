@@ -18,7 +18,8 @@ broker:
 lib:
 	@if [ ! -d capi ]; then echo "SKIP: capi/ not present, libmemphis.so not built"; exit 0; fi; \
 	set -e; mkdir -p $(BUILD)/lib $(BUILD)/include $(BUILD)/internal; \
-	$(GO) build -buildmode=c-shared -ldflags "-extldflags -Wl,-soname,$(LIBFILE)" \
+	$(GO) build -buildmode=c-shared \
+		-ldflags "-extldflags '-Wl,-soname,$(LIBFILE) -Wl,--version-script=$(CURDIR)/capi/libmemphis.map'" \
 		-o $(BUILD)/lib/$(LIBFILE) ./capi; \
 	mv -f $(BUILD)/lib/libmemphis.so.h $(BUILD)/internal/libmemphis_cgo.h 2>/dev/null || true; \
 	mv -f $(BUILD)/lib/$(LIBFILE:.so.$(SOVERSION)=).h $(BUILD)/internal/ 2>/dev/null || true; \

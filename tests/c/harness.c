@@ -26,6 +26,12 @@ void test_register(struct test_case *tc)
     cases = tc;
 }
 
+memphis_error_t **t_err_slot(void)
+{
+    t_reset_err();
+    return &t_err;
+}
+
 void t_reset_err(void)
 {
     memphis_error_free(t_err);

@@ -33,8 +33,11 @@ _Noreturn void test_fail(const char *file, int line, const char *fmt, ...);
 
 /* The error of the last checked call. */
 extern memphis_error_t *t_err;
-#define E (&t_err)
 void t_reset_err(void);
+/* E frees the previous error before handing out the slot again, so raw
+ * calls outside EXPECT_ST never leak one. */
+memphis_error_t **t_err_slot(void);
+#define E (t_err_slot())
 
 #define CHECK(cond)                                                  \
     do {                                                             \
