@@ -2,13 +2,9 @@ package devbroker
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
-	"math/rand/v2"
 	"strconv"
 	"strings"
-
-	"github.com/nats-io/nats.go"
 )
 
 // Dead-letter subjects (protocol doc §8).
@@ -152,108 +148,6 @@ func (b *Broker) groupExists(ctx context.Context, station, group string) bool {
 		}
 	}
 	return false
-}
-
-// resendPoison publishes a poison message to the group's DLS subjects, new
-// and legacy form, with the §8.6 headers. Unlike the real broker, which
-// waits for a person to press "resend" in its UI, this happens at once.
-func (b *Broker) resendPoison(row *dlsRow, group string) {
-	h := nats.Header{}
-	for k, v := range row.Headers {
-		if k == "producedBy" {
-			continue
-		}
-		h[k] = append([]string(nil), v...)
-	}
-	h.Set(hdrPMID, strconv.FormatUint(row.ID, 10))
-	h.Set(hdrPMGroup, group)
-	h.Set(hdrProducedBy, producedByDLS)
-	base := dlsSubjectPrefix + internalName(row.Station)
-	for _, subj := range []string{base + "." + internalName(group), base + "_" + internalName(group)} {
-		if err := b.nc.PublishMsg(&nats.Msg{Subject: subj, Header: h, Data: row.Data}); err != nil {
-			b.logf("devbroker: resend poison message to %s: %v", subj, err)
-		}
-	}
-}
-
-// forwardToDLSStation stores a copy of a dead letter in the station's
-// dls_station (§8.7), on a random partition. Caller holds b.mu.
-func (b *Broker) forwardToDLSStation(ctx context.Context, st *stationRecord, row *dlsRow, kind string) {
-	if st.DlsStation == "" {
-		return
-	}
-	target, found, err := b.getStation(ctx, st.DlsStation)
-	if err != nil || !found || len(target.PartitionsList) == 0 {
-		return
-	}
-	p := target.PartitionsList[rand.IntN(len(target.PartitionsList))]
-	h := nats.Header{}
-	for k, v := range row.Headers {
-		// JetStream control headers of the original publish (de-dup id,
-		// expectations) must not apply to the copy.
-		if strings.HasPrefix(k, "Nats-") {
-			continue
-		}
-		h[k] = append([]string(nil), v...)
-	}
-	h.Set("station", st.Name)
-	h.Set("type", kind)
-	msg := &nats.Msg{Subject: finalSubject(target.Name, p), Header: h, Data: row.Data}
-	if _, err := b.js.PublishMsg(ctx, msg); err != nil {
-		b.logf("devbroker: forward dead letter of %s to %s: %v", st.Name, target.Name, err)
-	}
-}
-
-// schemaverseDLSMsg is a producer's schema-validation failure (§6.6).
-type schemaverseDLSMsg struct {
-	StationName string `json:"station_name"`
-	Producer    struct {
-		Name         string `json:"name"`
-		ConnectionID string `json:"connection_id"`
-	} `json:"producer"`
-	Message struct {
-		Data    string            `json:"data"` // hex
-		Headers map[string]string `json:"headers"`
-	} `json:"message"`
-	ValidationError string `json:"validation_error"`
-}
-
-// handleSchemaverseDLS stores a schema-failure row and forwards it to the
-// DLS station.
-func (b *Broker) handleSchemaverseDLS(ctx context.Context, data []byte) []byte {
-	var m schemaverseDLSMsg
-	if err := json.Unmarshal(data, &m); err != nil {
-		b.logf("devbroker: bad %s message: %v", subjSchemaverseDLS, err)
-		return nil
-	}
-	payload, err := hex.DecodeString(m.Message.Data)
-	if err != nil {
-		b.logf("devbroker: %s: message data is not hex: %v", subjSchemaverseDLS, err)
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	st, found, err := b.getStation(ctx, m.StationName)
-	if err != nil || !found {
-		return nil
-	}
-	h := nats.Header{}
-	for k, v := range m.Message.Headers {
-		h.Set(k, v)
-	}
-	row := &dlsRow{
-		Station: st.Name, Type: dlsTypeSchema, Producer: m.Producer.Name,
-		ConnID: m.Producer.ConnectionID, Error: m.ValidationError, Data: payload, Headers: h,
-	}
-	if row.ID, err = b.nextDLSID(ctx); err == nil {
-		err = b.saveDLSRow(ctx, metaKey("st", st.Name, "s", strconv.FormatUint(row.ID, 10)), row)
-	}
-	if err != nil {
-		b.logf("devbroker: store schema failure of %s: %v", st.Name, err)
-		return nil
-	}
-	b.forwardToDLSStation(ctx, st, row, "failed_schema")
-	return nil
 }
 
 // pmAck is a consumer's ack of a resent poison message (§8.6).
