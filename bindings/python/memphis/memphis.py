@@ -218,11 +218,7 @@ class Memphis:
         }
 
         def work() -> Any:
-            handle = _native.station_create(conn, name, retention, retention_value, values)
-            # The Station object keeps the name only; the handle is released
-            # now so nothing leaks if the station is never destroyed.
-            _native.station_free(handle)
-            return name
+            return _native.station_create(conn, name, retention, retention_value, values)
 
         return Station(self, name, start(f"creating station {name}", work))
 

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Generator
 
 from . import _native
-from ._ops import Pending, start
+from ._ops import Pending, executor, start
 
 if TYPE_CHECKING:
     from .memphis import Memphis
 
 __all__ = ["Station"]
+
+
+def _free_when_created(creation: Pending[Any]) -> None:
+    def work() -> None:
+        try:
+            _native.station_free(creation.result())
+        except Exception:
+            pass  # creation failed: there is no handle to release
+
+    try:
+        executor().submit(work)
+    except RuntimeError:  # interpreter shutting down
+        pass
 
 
 class Station:
@@ -24,6 +38,10 @@ class Station:
         self.connection = connection
         self.name = name.lower()
         self._creation = creation
+        self._destroyed: Pending[None] | None = None
+        # A station that is never destroyed only releases its handle (the
+        # station stays on the broker).
+        self._finalizer = weakref.finalize(self, _free_when_created, creation)
 
     def __await__(self) -> Generator[Any, None, Station]:
         yield from self._creation.__await__()
@@ -37,12 +55,16 @@ class Station:
         background and logs a failure.
         """
         del timeout_retries  # the library retries control requests itself
+        if self._destroyed is not None:
+            return self._destroyed
+        self._finalizer.detach()
+        creation = self._creation
 
         def work() -> None:
-            handle = self._creation.result()
-            _native.station_destroy(handle)
+            _native.station_destroy(creation.result())
 
-        return start(f"destroying station {self.name}", work)
+        self._destroyed = start(f"destroying station {self.name}", work)
+        return self._destroyed
 
     def __repr__(self) -> str:
         return f"<memphis.Station {self.name}>"

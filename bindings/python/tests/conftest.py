@@ -21,7 +21,7 @@ import pytest
 
 BINDING = Path(__file__).resolve().parent.parent
 REPO = BINDING.parent.parent
-BROKER_BIN = REPO / "build" / "bin" / "memphis-devbroker"
+BROKER_BIN = Path(os.environ.get("MEMPHIS_DEVBROKER") or REPO / "build" / "bin" / "memphis-devbroker")
 LIBRARY = REPO / "build" / "lib" / "libmemphis.so"
 
 # The package under test is this checkout's, whatever else is installed.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, USERNAME
 
 from memphis import Memphis, MemphisConnectError, MemphisError, MemphisHeaderError
+
+from conftest import PASSWORD, USERNAME
 
 
 async def test_wrong_password(broker, library):

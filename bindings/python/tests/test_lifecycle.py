@@ -7,9 +7,9 @@ import gc
 import threading
 import time
 
-from conftest import PASSWORD, USERNAME, collect, eventually
-
 from memphis import Memphis, _registry
+
+from conftest import PASSWORD, USERNAME, collect, eventually
 
 
 async def test_gc_churn_with_messages_in_flight(memphis, name):

@@ -6,10 +6,11 @@ import json
 import logging
 
 import pytest
-from conftest import collect, eventually
 
 from memphis import Headers, MemphisError, MemphisSchemaError
 from memphis.types import Retention, Storage
+
+from conftest import collect, eventually
 
 FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
 

@@ -7,10 +7,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, USERNAME, eventually
 
 from memphis import Headers, Memphis
 from memphis.types import Retention, Storage
+
+from conftest import PASSWORD, USERNAME, eventually
 
 
 async def test_connect_snippet(broker, library):
