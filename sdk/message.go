@@ -137,10 +137,53 @@ func (w *ackWaiter) onReply(m *nats.Msg, err error) {
 // ackConfirmWait bounds an ack confirmation when ctx has no deadline.
 const ackConfirmWait = 10 * time.Second
 
-// AckAll acknowledges many messages in one call: every ack is sent at
-// once and the broker's confirmations are awaited together, so a batch
-// costs about one round trip instead of one per message.
+// ackStream identifies one JetStream consumer: a group on one partition.
+type ackStream struct {
+	cons      *Consumer
+	partition int
+}
+
+// lastPerStream maps each JetStream consumer in msgs to the index of its
+// last message. Batches usually span one or a few partitions, so a slice
+// beats a map here.
+func lastPerStream(msgs []*Message) ([]ackStream, []int) {
+	var keys []ackStream
+	var last []int
+	for i, m := range msgs {
+		if m == nil || m.cons == nil || m.dls {
+			continue
+		}
+		k := ackStream{m.cons, m.partition}
+		found := false
+		for j := range keys {
+			if keys[j] == k {
+				last[j], found = i, true
+				break
+			}
+		}
+		if !found {
+			keys = append(keys, k)
+			last = append(last, i)
+		}
+	}
+	return keys, last
+}
+
+// AckAll acknowledges many messages in one call and waits until the broker
+// confirms them, so a batch costs about one round trip instead of one per
+// message. Per JetStream consumer (group and partition) only the last ack
+// asks for a confirmation: the server processes one connection's acks of
+// one consumer in order, so that confirmation covers the earlier ones.
 func AckAll(ctx context.Context, msgs []*Message) error {
+	_, lastIdx := lastPerStream(msgs)
+	confirm := func(i int) bool {
+		for _, l := range lastIdx {
+			if l == i {
+				return true
+			}
+		}
+		return false
+	}
 	var firstErr error
 	note := func(err error) {
 		if firstErr == nil && err != nil {
@@ -154,7 +197,7 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 	}
 	w.remaining.Store(1) // guard so done cannot close while sending
 	var flushConns []*Conn
-	for _, m := range msgs {
+	for i, m := range msgs {
 		if m == nil || m.cons == nil {
 			note(newErr(CodeInvalidArgument, opAck, "not a consumed message"))
 			continue
@@ -167,6 +210,14 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 		if m.dls {
 			note(m.publishPMAck())
 			flushConns = appendConn(flushConns, conn)
+			continue
+		}
+		if !confirm(i) {
+			if err := conn.nc.Publish(m.msg.Reply, ackPayload); err != nil {
+				note(wrapErr(opAck, err))
+				continue
+			}
+			m.acked.Store(true)
 			continue
 		}
 		w.remaining.Add(1)

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -159,6 +160,10 @@ func parsePubAck(m *nats.Msg, d *Delivery) {
 		}
 		return
 	}
+	if seq, dup, ok := quickPubAck(m.Data); ok {
+		d.Sequence, d.Duplicate = seq, dup
+		return
+	}
 	var a pubAck
 	if err := json.Unmarshal(m.Data, &a); err != nil {
 		d.Err = &Error{Code: CodeBroker, Op: opProduce, Msg: "unreadable acknowledgement", Err: err}
@@ -173,4 +178,40 @@ func parsePubAck(m *nats.Msg, d *Delivery) {
 		return
 	}
 	d.Sequence, d.Duplicate = a.Seq, a.Duplicate
+}
+
+var (
+	seqKey   = []byte(`"seq":`)
+	dupKey   = []byte(`"duplicate"`)
+	errorKey = []byte(`"error"`)
+)
+
+// quickPubAck reads the common successful PubAck
+// ({"stream":"s$1","seq":42[,"duplicate":true]}) without encoding/json,
+// which is the largest client-side cost per acknowledged message. Any
+// other shape is left to the full decoder.
+func quickPubAck(b []byte) (seq uint64, dup, ok bool) {
+	if len(b) < 2 || b[0] != '{' || bytes.Contains(b, errorKey) {
+		return 0, false, false
+	}
+	i := bytes.Index(b, seqKey)
+	if i < 0 {
+		return 0, false, false
+	}
+	j := i + len(seqKey)
+	start := j
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		seq = seq*10 + uint64(b[j]-'0')
+		j++
+	}
+	if j == start || j-start > 19 || j >= len(b) || (b[j] != ',' && b[j] != '}') {
+		return 0, false, false
+	}
+	if k := bytes.Index(b, dupKey); k >= 0 {
+		// The server writes `"duplicate": true` (with a space) by hand;
+		// accept any spacing.
+		rest := bytes.TrimLeft(b[k+len(dupKey):], ": ")
+		dup = bytes.HasPrefix(rest, []byte("true"))
+	}
+	return seq, dup, true
 }

@@ -237,3 +237,26 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("bare error text %q", got)
 	}
 }
+
+func TestQuickPubAck(t *testing.T) {
+	cases := []struct {
+		in      string
+		seq     uint64
+		dup, ok bool
+	}{
+		{`{"stream":"s$1","seq":42}`, 42, false, true},
+		{`{"stream":"s$1","seq":7,"duplicate":true}`, 7, true, true},
+		{`{"stream":"s$1","seq":7,"duplicate": true}`, 7, true, true},
+		{`{"stream":"s$1","seq":7,"duplicate":false}`, 7, false, true},
+		{`{"stream":"s$1","domain":"d","seq":18446744073709551615}`, 0, false, false}, // 20 digits: full decoder
+		{`{"error":{"code":503,"description":"x"},"stream":"","seq":0}`, 0, false, false},
+		{`{"stream":"s$1"}`, 0, false, false},
+		{`garbage`, 0, false, false},
+	}
+	for _, c := range cases {
+		seq, dup, ok := quickPubAck([]byte(c.in))
+		if seq != c.seq || dup != c.dup || ok != c.ok {
+			t.Errorf("%s: %d %v %v", c.in, seq, dup, ok)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package sdk
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// BenchmarkPaired runs libmemphis and raw nats.go in alternating chunks of
+// the same size against the same broker, so that a busy shared machine
+// slows both alike, and reports the ratio libmemphis / nats.go (higher is
+// better for libmemphis). b.N is the message count of each side.
+//
+//	go test -run '^$' -bench Paired -benchtime 40000x ./sdk/
+func BenchmarkPaired(b *testing.B) {
+	const rounds = 10
+	ctx := context.Background()
+	data := benchPayload()
+
+	b.Run("sync-produce", func(b *testing.B) {
+		env := newBenchEnv(b, "paired-sync")
+		p := createProducer(b, env.c, "bench", "paired-sync")
+		pairedRounds(b, rounds, func(n int) {
+			for range n {
+				if err := p.Produce(ctx, data, ProduceOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}, func(n int) {
+			for range n {
+				if _, err := env.raw.Publish(ctx, "paired-sync$1.final", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	b.Run("async-produce", func(b *testing.B) {
+		env := newBenchEnv(b, "paired-async")
+		p := createProducer(b, env.c, "bench", "paired-async")
+		js, err := jetstream.New(env.nc, jetstream.WithPublishAsyncMaxPending(DefaultMaxInFlight))
+		if err != nil {
+			b.Fatal(err)
+		}
+		pairedRounds(b, rounds, func(n int) {
+			for range n {
+				if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}, func(n int) {
+			for range n {
+				if _, err := js.PublishAsync("paired-async$1.final", data, jetstream.WithStallWait(DefaultAckWait)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-js.PublishAsyncComplete()
+		})
+	})
+
+	b.Run("consume", func(b *testing.B) {
+		env := newBenchEnv(b, "paired-consume")
+		sdkCons := createConsumer(b, env.c, "paired-consume", "sdk-reader", func(o *ConsumerOptions) {
+			o.BatchSize = consumeBatch
+			o.BatchMaxWait = 5 * time.Second
+		})
+		createConsumer(b, env.c, "paired-consume", "raw-reader")
+		jc, err := env.raw.Consumer(ctx, "paired-consume$1", "raw-reader")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Both groups read every message: fill once for both.
+		p := createProducer(b, env.c, "filler", "paired-consume")
+		for range b.N {
+			if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := p.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		pairedRounds(b, rounds, func(n int) {
+			for got := 0; got < n; {
+				msgs, err := sdkCons.Fetch(ctx, min(consumeBatch, n-got), PartitionSelector{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := AckAll(ctx, msgs); err != nil {
+					b.Fatal(err)
+				}
+				got += len(msgs)
+			}
+		}, func(n int) {
+			for got := 0; got < n; {
+				batch, err := jc.Fetch(min(consumeBatch, n-got), jetstream.FetchMaxWait(5*time.Second))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for m := range batch.Messages() {
+					if err := m.Ack(); err != nil {
+						b.Fatal(err)
+					}
+					got++
+				}
+				if err := batch.Error(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// pairedRounds splits b.N into rounds chunks and runs sdk and raw on each
+// chunk in turn (alternating which goes first), then reports both rates
+// and their ratio.
+func pairedRounds(b *testing.B, rounds int, sdk, raw func(n int)) {
+	b.Helper()
+	var tSDK, tRaw time.Duration
+	b.ResetTimer()
+	done := 0
+	for r := 0; r < rounds; r++ {
+		n := b.N / rounds
+		if r == rounds-1 {
+			n = b.N - done
+		}
+		done += n
+		if n == 0 {
+			continue
+		}
+		runSDK := func() { s := time.Now(); sdk(n); tSDK += time.Since(s) }
+		runRaw := func() { s := time.Now(); raw(n); tRaw += time.Since(s) }
+		if r%2 == 0 {
+			runSDK()
+			runRaw()
+		} else {
+			runRaw()
+			runSDK()
+		}
+	}
+	b.StopTimer()
+	sdkRate := float64(b.N) / tSDK.Seconds()
+	rawRate := float64(b.N) / tRaw.Seconds()
+	b.ReportMetric(sdkRate, "sdk-msgs/s")
+	b.ReportMetric(rawRate, "nats-msgs/s")
+	b.ReportMetric(sdkRate/rawRate, "ratio")
+}
