@@ -34,6 +34,15 @@ class ProducerTest < Minitest::Test
     assert got.all? { |d| d.encoding == Encoding::BINARY }
   end
 
+  def test_empty_and_oversized_payloads
+    p = producer
+    p.produce("")
+    assert_equal ["".b], fetch_n(quick_consumer(@conn, @station), 1).map(&:data)
+    err = assert_raises(Memphis::PayloadTooLargeError) { p.produce("x" * ((8 * 1024 * 1024) + 1)) }
+    assert_equal "MEMPHIS_ERR_PAYLOAD_TOO_LARGE", err.status
+    p.produce("still usable")
+  end
+
   def test_unsupported_payload_raises_invalid_argument
     err = assert_raises(Memphis::InvalidArgumentError) { producer.produce(3.14) }
     assert_match(/unsupported message type Float/, err.message)
@@ -144,6 +153,10 @@ class ProducerTest < Minitest::Test
   def test_one_shot_produce_sync_and_nonblocking
     @conn.produce(station_name: @station, producer_name: "oneshot", message: "sync", headers: { "a" => "b" })
     @conn.produce(station_name: @station, producer_name: "oneshot", message: "async", nonblocking: true)
+    @conn.flush
+    assert_raises(Memphis::InvalidArgumentError) do
+      @conn.produce(station_name: @station, producer_name: "oneshot", message: "x") { nil }
+    end
     got = fetch_n(quick_consumer(@conn, @station), 2)
     assert_equal %w[sync async], got.map(&:data)
     assert_equal "b", got.first.headers["a"]

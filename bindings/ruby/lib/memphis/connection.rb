@@ -115,12 +115,12 @@ module Memphis
     def produce(station_name:, producer_name:, message:, nonblocking: false, headers: nil, ack_wait_sec: nil,
                 msg_id: nil, producer_partition_key: nil, producer_partition_number: nil, &on_delivery)
       if nonblocking
-        return cached_producer(station_name, producer_name).produce(
-          message, nonblocking: true, headers: headers, ack_wait_sec: ack_wait_sec, msg_id: msg_id,
-                   producer_partition_key: producer_partition_key,
-                   producer_partition_number: producer_partition_number, &on_delivery
-        )
+        producer = cached_producer(station_name, producer_name)
+        return producer.produce(message, nonblocking: true, headers: headers, ack_wait_sec: ack_wait_sec,
+                                         msg_id: msg_id, producer_partition_key: producer_partition_key,
+                                         producer_partition_number: producer_partition_number, &on_delivery)
       end
+      raise InvalidArgumentError, "a delivery block needs nonblocking: true" if on_delivery
 
       station_name = Convert.str(station_name, "station_name")
       producer_name = Convert.str(producer_name, "producer_name")
@@ -129,6 +129,13 @@ module Memphis
                           partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
         Call.conn_produce(handle!, station_name, producer_name, data, data.bytesize, opts)
       end
+      nil
+    end
+
+    # Waits for every nonblocking one-shot produce (see #produce) to be
+    # acknowledged; raises the first failure.
+    def flush(timeout_sec: nil)
+      @lock.synchronize { @producers.values }.each { |p| p.flush(timeout_sec: timeout_sec) }
       nil
     end
 
