@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func TestRestartKeepsStationsMessagesAndPositions(t *testing.T) {
+func TestRestartKeepsStationsSchemasMessagesAndPositions(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	req := stationReq("keep.me", 2)
@@ -32,6 +32,11 @@ func TestRestartKeepsStationsMessagesAndPositions(t *testing.T) {
 	if err := m.DoubleAck(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A schema attached before the restart stays attached.
+	schema := `{"name":"order-v1","type":"json","created_by_username":"root",
+	  "schema_content":"{\"type\":\"object\"}","message_struct_name":""}`
+	c.expectJSON("$memphis_schema_creations", schema, `{"error":""}`)
+	c.expectText("$memphis_schema_attachments", `{"name":"order-v1","station_name":"keep.me","username":"root"}`, "")
 	addr := b.Addr()
 
 	b = devbrokertest.Restart(t, b)
@@ -40,8 +45,12 @@ func TestRestartKeepsStationsMessagesAndPositions(t *testing.T) {
 	}
 	c = connect(t, b)
 	c.expectJSON("$memphis_producer_creations", c.producerReq("p", "keep.me"),
-		`{"schema_update":`+noSchema+`,"partitions_update":{"partitions_list":[1,2]},"schemaverse_to_dls":true,
+		`{"schema_update":{"schema_name":"order-v1","active_version":{"version_number":1,"descriptor":"",
+		"schema_content":"{\"type\":\"object\"}","message_struct_name":""},"type":"json"},
+		"partitions_update":{"partitions_list":[1,2]},"schemaverse_to_dls":true,
 		"send_notification":false,"station_version":2,"station_partitions_first_functions":{},"error":""}`)
+	c.expectJSON("$memphis_schema_creations", schema,
+		`{"error":"order-v1 already exists in the db with the same schema content"}`)
 	s, err := c.js.Stream(ctx, "keep#me$1")
 	if err != nil {
 		t.Fatal(err)
