@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -19,6 +20,9 @@ const (
 	bucketSchemas   = "memphis_schemas"   // owned by schemas*.go
 	bucketDLS       = "memphis_dls"       // DLS rows and their id index (dls_store.go)
 )
+
+// dlsRetention is how long a dead-letter row is kept.
+const dlsRetention = 3 * time.Hour
 
 var allBuckets = []string{bucketStations, bucketProducers, bucketConsumers, bucketSchemas, bucketDLS}
 
@@ -35,12 +39,19 @@ func openMetaStore(ctx context.Context, js jetstream.JetStream, memory bool) (*m
 	}
 	m := &metaStore{kvs: make(map[string]jetstream.KeyValue, len(allBuckets))}
 	for _, name := range allBuckets {
-		kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		cfg := jetstream.KeyValueConfig{
 			Bucket:      name,
 			Description: "memphis-devbroker metadata",
 			History:     1,
 			Storage:     storage,
-		})
+		}
+		if name == bucketDLS {
+			// Dead letters expire like the real broker's rows
+			// (dls_retention_hours, default 3), so unhandled ones do not
+			// pile up forever.
+			cfg.TTL = dlsRetention
+		}
+		kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("devbroker: open metadata bucket %s: %w", name, err)
 		}
