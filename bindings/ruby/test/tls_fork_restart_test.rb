@@ -63,7 +63,7 @@ class TlsForkRestartTest < Minitest::Test
           "no error"
         rescue Memphis::ForkedError => e
           "forked #{e.code} #{e.status}"
-        rescue Exception => e # rubocop:disable Lint/RescueException -- report anything to the parent
+        rescue Exception => e # report anything to the parent
           "#{e.class}: #{e.message}"
         end
       wr.write(result)

@@ -14,18 +14,18 @@ module Memphis
     attr_reader :name, :station_name
     attr_accessor :context
 
-    def initialize(ptr, station_name, name, on_close)
+    def initialize(ptr, station_name, name, events)
       adopt_handle(ptr, :consumer_destroy)
       @station_name = station_name
       @name = name
-      @on_close = on_close
+      @events = events
       @context = nil
       @consume_lock = Mutex.new
       @loop = nil
     end
 
     # memphis.py's set_context: the value handed to every consume block.
-    def set_context(context) # rubocop:disable Naming/AccessorMethodName -- memphis.py's name
+    def set_context(context) # memphis.py's name, kept beside context=
       @context = context
       self
     end
@@ -43,15 +43,15 @@ module Memphis
       @consume_lock.synchronize do
         raise InvalidArgumentError, "consumer #{@name} is already consuming" if @loop
 
-        loop = ConsumeLoop.new(self, block)
+        session = ConsumeLoop.new(self, block)
         begin
-          Call.consumer_consume(handle!, Callbacks.consume, FFI::Pointer.new(loop.id), key, number)
+          Call.consumer_consume(handle!, Callbacks.consume, FFI::Pointer.new(session.id), key, number)
         rescue StandardError
-          loop.finish
+          session.finish
           raise
         end
-        @loop = loop
-        @on_close.call(:consuming, self)
+        @loop = session
+        @events.call(:consuming, self)
       end
       nil
     end
@@ -66,8 +66,8 @@ module Memphis
     def stop_consume
       # The lock only guards taking the loop: joining its thread while holding
       # it would deadlock against a block that calls stop_consume itself.
-      loop = @consume_lock.synchronize { @loop.tap { @loop = nil } }
-      return nil unless loop
+      session = @consume_lock.synchronize { @loop.tap { @loop = nil } }
+      return nil unless session
 
       begin
         handle = @handle
@@ -75,8 +75,8 @@ module Memphis
       rescue ClosedError, NotConnectedError
         nil # the connection is gone, and its consume loop with it
       ensure
-        loop.finish
-        @on_close.call(:stopped, self)
+        session.finish
+        @events.call(:stopped, self)
       end
       nil
     end
