@@ -6,6 +6,10 @@
  *
  * Changelog (signature changes after MEMPHIS_H_READY are listed here):
  *   1.0.0  first public header.
+ *          (no signature change since) comments clarified: block_timeout_ms
+ *          < 0 waits up to the producer's ack wait; delivery reports come
+ *          once per station; memphis_msgs_ack sends all acks, returns the
+ *          first failure.
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -366,7 +370,8 @@ MEMPHIS_API void memphis_produce_opts_init(memphis_produce_opts_t *opts);
  * the failure. error_message: NULL on success, else a description (borrowed,
  * valid only during the call). sequence: the stream sequence on success.
  * user_data: the per-message pointer passed to the produce call.
- * Runs on a library thread, exactly once per accepted message. */
+ * Runs on a library thread, exactly once per accepted message and station;
+ * memphis_producer_flush returns only after every pending report ran. */
 typedef void (*memphis_delivery_cb)(memphis_status_t status, const char *error_message, uint64_t sequence, void *user_data);
 
 /* Registers a producer on the broker. */
@@ -379,14 +384,17 @@ MEMPHIS_API memphis_status_t memphis_producer_create(memphis_conn_t *conn, const
 MEMPHIS_API memphis_status_t memphis_producer_produce(memphis_producer_t *producer, const void *data, size_t len,
                                                       const memphis_produce_opts_t *opts, memphis_error_t **err);
 
-/* Nonblocking produce. The message is copied and queued; the result arrives
- * later through `cb(…, user_data)` on a library thread. With cb == NULL
- * failures are counted and reported by memphis_producer_flush.
- * block_timeout_ms says what to do when the in-flight window is full:
+/* Nonblocking produce. The message is copied and sent; the result arrives
+ * later through `cb(…, user_data)` on a library thread (once per station of
+ * the producer). With cb == NULL failures are counted and reported by
+ * memphis_producer_flush. The in-flight window holds max_in_flight messages
+ * awaiting their ack; block_timeout_ms says what to do when it is full:
  *   0  -> return MEMPHIS_ERR_QUEUE_FULL at once (for event loops);
- *   >0 -> wait up to that long for room, then MEMPHIS_ERR_QUEUE_FULL;
- *   <0 -> wait as long as it takes.
- * A non-OK return means the message was NOT accepted and cb will not run. */
+ *   >0 -> wait up to that long for room (never longer than the producer's
+ *         ack wait), then MEMPHIS_ERR_QUEUE_FULL;
+ *   <0 -> wait up to the producer's ack wait, then MEMPHIS_ERR_QUEUE_FULL.
+ * A non-OK return means the message was NOT accepted and cb will not run
+ * for it (payload too large, bad header, closed producer...). */
 MEMPHIS_API memphis_status_t memphis_producer_produce_async(memphis_producer_t *producer, const void *data, size_t len,
                                                             const memphis_produce_opts_t *opts, memphis_delivery_cb cb,
                                                             void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
@@ -411,7 +419,8 @@ MEMPHIS_API memphis_status_t memphis_producer_produce_batch(memphis_producer_t *
 MEMPHIS_API memphis_status_t memphis_producer_flush(memphis_producer_t *producer, int64_t timeout_ms, uint64_t *failed, memphis_error_t **err);
 
 /* Flushes (bounded by the producer's ack wait), de-registers the producer on
- * the broker and releases the handle. */
+ * the broker and releases the handle. Called from one of this producer's
+ * delivery callbacks it returns at once and finishes in the background. */
 MEMPHIS_API memphis_status_t memphis_producer_destroy(memphis_producer_t *producer, memphis_error_t **err);
 
 /* One-shot synchronous produce without keeping a producer handle. */
@@ -523,7 +532,9 @@ MEMPHIS_API memphis_status_t memphis_msg_deserialize(const memphis_msg_t *msg, c
 /* Releases the message. */
 MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_error_t **err);
 
-/* Acknowledges `count` messages in one call; stops at the first failure. */
+/* Acknowledges `count` messages in one call: all acks are sent at once and
+ * their confirmations awaited together; returns the first failure. Invalid
+ * handles are reported before anything is sent. */
 MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
 /* Destroys `count` messages and then frees the array itself (as returned by
  * fetch). NULL entries are skipped; the array may be NULL when count == 0. */

@@ -152,6 +152,7 @@ MEMPHIS_TEST(station_opts, "unit")
 {
     memphis_station_opts_t *o = NULL;
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_station_opts_new(NULL, &o, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_station_opts_new("x", NULL, E));
     OK(memphis_station_opts_new("orders", &o, E));
     char *s = NULL;
     memphis_retention_t rt;
@@ -284,6 +285,7 @@ MEMPHIS_TEST(producer_consumer_opts, "unit")
     memphis_consumer_opts_t *co = NULL;
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_consumer_opts_new(NULL, "c", &co, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_consumer_opts_new("s", NULL, &co, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_consumer_opts_new("s", "c", NULL, E));
     OK(memphis_consumer_opts_new("s", "c", &co, E));
     uint64_t u = 0;
     OK(memphis_consumer_opts_get_station_name(co, &s, E));
@@ -384,6 +386,11 @@ MEMPHIS_TEST(headers_object, "unit")
     EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_headers_add(h, "a", "b", E));
 }
 
+static void never_called(memphis_msg_t **msgs, size_t count, memphis_status_t st, const char *err, void *ud)
+{
+    test_fail(__FILE__, __LINE__, "callback of an invalid consumer ran");
+}
+
 /* Handles that were never issued, of the wrong type, or destroyed. */
 MEMPHIS_TEST(invalid_handles, "unit")
 {
@@ -435,6 +442,20 @@ MEMPHIS_TEST(invalid_handles, "unit")
     size_t len;
     EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_msg_data(m, &data, &len, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_schema_detach(bogus, "s", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_schema_create(bogus, "s", "json", "{}", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_schema_create_from_file(bogus, "s", "json", "/x", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_schema_enforce(bogus, "s", "t", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_schema_attach(bogus, "s", "t", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_consumer_consume(c, NULL, NULL, NULL, 0, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_consumer_consume(c, never_called, NULL, NULL, 0, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_produce_batch(p, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_msg_header_count(m, &n, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_msg_sequence(m, &(uint64_t){0}, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_msg_deserialize(m, &(char *){NULL}, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_station_opts_set_name(NULL, "x", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_opts_set_name(NULL, "x", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_consumer_opts_set_name(NULL, "x", E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_headers_count(NULL, &n, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_conn_produce(bogus, "s", "p", "x", 1, NULL, E));
 
     /* a bad headers handle inside produce options */
