@@ -94,12 +94,7 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 		msgs := c.takeDLS(c.opts.BatchSize)
 		var err error
 		if len(msgs) == 0 {
-			part, perr := c.parts.pick("consume", p.Key, p.Number)
-			if perr != nil {
-				err = perr
-			} else {
-				msgs, err = c.pull(ctx, part, c.opts.BatchSize, c.opts.BatchMaxWait)
-			}
+			msgs, err = c.fetchBatch(ctx, "consume", c.opts.BatchSize, p)
 		}
 		if ctx.Err() != nil {
 			// Stopped mid-fetch: whatever arrived is redelivered after the

@@ -237,3 +237,27 @@ func TestConsumerValidationErrors(t *testing.T) {
 		t.Fatalf("empty producer name: %v", err)
 	}
 }
+
+// A round-robin fetch over several partitions finds the message on
+// whichever partition holds it, rather than returning empty after waiting
+// on an empty partition.
+func TestRoundRobinFetchFindsAnyPartition(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "spread", func(o *StationOptions) { o.PartitionsNumber = 3 })
+	p := createProducer(t, c, "prod", "spread")
+	cons := createConsumer(t, c, "spread", "reader", func(o *ConsumerOptions) { o.BatchMaxWait = 20 * time.Second })
+	for round := range 3 {
+		if err := p.Produce(ctx, payload(round), ProduceOptions{PartitionNumber: 3}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := cons.Fetch(ctx, 10, PartitionSelector{})
+		if err != nil || len(msgs) != 1 || msgs[0].Partition() != 3 {
+			t.Fatalf("round %d: %d messages, %v", round, len(msgs), err)
+		}
+		if err := msgs[0].Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -35,22 +35,55 @@ func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector
 	if msgs := c.takeDLS(batchSize); len(msgs) > 0 {
 		return msgs, nil
 	}
-	part, err := c.parts.pick(opFetch, p.Key, p.Number)
-	if err != nil {
-		return nil, err
+	return c.fetchBatch(ctx, opFetch, batchSize, p)
+}
+
+// minPartitionSlice bounds how briefly one partition is long-polled when a
+// round-robin fetch shares its wait between partitions.
+const minPartitionSlice = 50 * time.Millisecond
+
+// fetchBatch pulls one batch. With a key or number it long-polls that
+// partition. Round robin over several partitions first sweeps them all
+// without waiting (starting at the round-robin cursor), then long-polls
+// the cursor's partition for a share of the wait, and repeats until the
+// wait is used up: messages on any partition are returned promptly instead
+// of after a full wait on an empty one.
+func (c *Consumer) fetchBatch(ctx context.Context, op string, batch int, p PartitionSelector) ([]*Message, error) {
+	list := c.parts.list
+	wait := c.opts.BatchMaxWait
+	if len(list) <= 1 || p.Key != "" || p.Number > 0 {
+		part, err := c.parts.pick(op, p.Key, p.Number)
+		if err != nil {
+			return nil, err
+		}
+		return c.pull(ctx, part, batch, wait, false)
 	}
-	return c.pull(ctx, part, batchSize, c.opts.BatchMaxWait)
+	deadline := time.Now().Add(wait)
+	slice := max(wait/time.Duration(len(list)), minPartitionSlice)
+	for {
+		start := int((c.parts.next.Add(1) - 1) % uint64(len(list)))
+		for i := range list {
+			msgs, err := c.pull(ctx, list[(start+i)%len(list)], batch, 0, true)
+			if err != nil || len(msgs) > 0 {
+				return msgs, err
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		msgs, err := c.pull(ctx, list[start], batch, min(slice, left), false)
+		if err != nil || len(msgs) > 0 || time.Until(deadline) <= 0 {
+			return msgs, err
+		}
+	}
 }
 
-type pullRequest struct {
-	Batch   int   `json:"batch"`
-	Expires int64 `json:"expires,omitempty"`
-}
-
-// pull runs one JetStream pull request on partition's stream. It uses a
+// pull runs one JetStream pull request on partition's stream: a long poll
+// of up to wait, or with noWait only what is available now. It uses a
 // short-lived synchronous subscription, so no goroutine is involved and
 // cancelling ctx ends it at once.
-func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Duration) ([]*Message, error) {
+func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Duration, noWait bool) ([]*Message, error) {
 	conn := c.conn
 	if err := conn.checkOpen(opFetch); err != nil {
 		return nil, err
@@ -63,7 +96,7 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 			wait = d
 		}
 	}
-	if wait < time.Millisecond {
+	if wait < time.Millisecond && !noWait {
 		wait = time.Millisecond
 	}
 	epoch := conn.disconnects.Load()
@@ -79,9 +112,14 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	_ = sub.SetPendingLimits(-1, -1)
 	subject := "$JS.API.CONSUMER.MSG.NEXT." + streamName(c.internalStation, partition) + "." + c.internalGroup
 	req := strconv.AppendInt([]byte(`{"batch":`), int64(batch), 10)
-	req = append(req, `,"expires":`...)
-	req = strconv.AppendInt(req, int64(wait), 10)
-	req = append(req, '}')
+	if noWait {
+		req = append(req, `,"no_wait":true}`...)
+		wait = 0
+	} else {
+		req = append(req, `,"expires":`...)
+		req = strconv.AppendInt(req, int64(wait), 10)
+		req = append(req, '}')
+	}
 	if err := conn.nc.PublishRequest(subject, inbox, req); err != nil {
 		return nil, wrapErr(opFetch, err)
 	}
