@@ -361,3 +361,28 @@ func TestSchemaverseSubscriptionIsSharedAndReleased(t *testing.T) {
 		t.Fatal("closeSchemas kept state")
 	}
 }
+
+func TestSchemaverseUncompilableSnapshotFailsClosed(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "st")
+	p := createProducer(t, c, "p", "st")
+	// A broker snapshot whose descriptor is garbage: producing must fail
+	// rather than publish unchecked messages to a schema-enforced station.
+	var u schemaUpdate
+	u.SchemaName, u.SchemaType = "broken", "protobuf"
+	u.ActiveVersion.VersionNumber, u.ActiveVersion.Descriptor = 1, "not base64!"
+	c.seedSchema("st", u)
+	err := p.Produce(ctx, []byte("x"), ProduceOptions{})
+	wantSchemaErr(t, err)
+	if !strings.Contains(err.Error(), "could not be compiled") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+	c.seedSchema("st", schemaUpdate{}) // a later "no schema" snapshot replaces it
+	c.releaseSchema("st")
+	c.releaseSchema("st")
+	if err := p.Produce(ctx, []byte("x"), ProduceOptions{}); err != nil {
+		t.Fatalf("after the bad snapshot is replaced by none: %v", err)
+	}
+}

@@ -76,3 +76,16 @@ func TestJSONSchemaDeserialize(t *testing.T) {
 		t.Fatalf("Deserialize(invalid) = %v", err)
 	}
 }
+
+func TestJSONSchemaInternalRefsWorkOffline(t *testing.T) {
+	v := compileTest(t, JSON, `{"$id":"https://example.com/order.json","$defs":{"amount":{"type":"number"}},
+		"type":"object","properties":{"amount":{"$ref":"#/$defs/amount"}}}`)
+	if _, err := v.Validate([]byte(`{"amount":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.Validate([]byte(`{"amount":"x"}`))
+	wantDetail(t, err, "at '/amount'")
+	if _, err := Compile(Schema{Name: "r", Type: JSON, Content: `{"$ref":"file:///etc/passwd"}`}); err == nil {
+		t.Fatal("a schema referencing a local file compiled: schemas must not read files")
+	}
+}
