@@ -5,6 +5,7 @@ require_relative "memphis/errors"
 require_relative "memphis/native"
 require_relative "memphis/status"
 require_relative "memphis/connection"
+require_relative "memphis/defaults"
 
 # Ruby client for the Memphis.dev broker on libmemphis.so.
 #
@@ -44,6 +45,12 @@ module Memphis
       array.write_array_of_uint64(addresses)
       Call.msgs_ack(array, addresses.size)
       nil
+    end
+
+    # The library's defaults for the keywords of connect/station/producer/
+    # consumer, e.g. Memphis.default_options(:consumer)[:batch_size] # => 10.
+    def default_options(kind)
+      Defaults.for(kind)
     end
 
     # The loaded libmemphis version, e.g. "1.0.0".

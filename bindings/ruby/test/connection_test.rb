@@ -113,6 +113,23 @@ class ConnectionTest < Minitest::Test
     consumer.destroy
   end
 
+  # The defaults are the library's (memphis-py's documented values), read
+  # back from its option objects, not a copy kept in Ruby.
+  def test_default_options_come_from_the_library
+    assert_equal({ port: 6666, account_id: 1, reconnect: true, max_reconnect: 10, reconnect_interval_ms: 1500,
+                   timeout_ms: 1500 }, Memphis.default_options(:connect))
+    station = Memphis.default_options(:station)
+    assert_equal [:message_age_sec, 604_800, :file, 1, 120_000, 1],
+                 station.values_at(:retention_type, :retention_value, :storage_type, :replicas,
+                                   :idempotency_window_ms, :partitions_number)
+    consumer = Memphis.default_options(:consumer)
+    assert_equal [1000, 10, 5000, 30_000, 10, 1, -1],
+                 consumer.values_at(:pull_interval_ms, :batch_size, :batch_max_time_to_wait_ms, :max_ack_time_ms,
+                                    :max_msg_deliveries, :start_consume_from_sequence, :last_messages)
+    assert_equal 15_000, Memphis.default_options(:producer)[:ack_wait_ms]
+    assert_raises(Memphis::InvalidArgumentError) { Memphis.default_options(:nope) }
+  end
+
   def test_library_version
     assert_match(/\A\d+\.\d+\.\d+/, Memphis.library_version)
   end
