@@ -352,3 +352,101 @@ func TestMultiStationProducer(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// Destroy waits for every nonblocking produce before unregistering.
+func TestDestroyFlushes(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "drain")
+	var done atomic.Int64
+	const n = 300
+	for i := range n {
+		if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, func(d Delivery) {
+			if d.Err == nil {
+				done.Add(1)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := done.Load(); got != n {
+		t.Fatalf("Destroy returned with %d of %d produces acknowledged", got, n)
+	}
+	if err := p.Destroy(ctx); err != nil {
+		t.Fatalf("second Destroy: %v", err)
+	}
+}
+
+// Many goroutines share one producer and one connection.
+func TestConcurrentProducers(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "shared-p", func(o *StationOptions) { o.PartitionsNumber = 2 })
+	p := createProducer(t, c, "prod", "shared-p")
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				data := payload(w*each + i)
+				var err error
+				switch i % 3 {
+				case 0:
+					err = p.Produce(ctx, data, ProduceOptions{})
+				case 1:
+					err = p.ProduceAsync(ctx, data, ProduceOptions{}, nil)
+				default:
+					err = c.Produce(ctx, "shared-p", "oneshot", data, ProduceOptions{})
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cons := createConsumer(t, c, "shared-p", "reader", func(o *ConsumerOptions) { o.BatchSize = 100 })
+	msgs := fetchUntil(t, cons, workers*each, PartitionSelector{})
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		seen[string(m.Data())] = true
+	}
+	if len(seen) != workers*each {
+		t.Fatalf("%d distinct messages, want %d", len(seen), workers*each)
+	}
+}
+
+// Close fails every pending nonblocking produce instead of dropping it.
+func TestCloseReportsPendingProduces(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "closing")
+	var reported atomic.Int64
+	const n = 2000
+	for i := range n {
+		if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, func(Delivery) { reported.Add(1) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every produce reported", func() bool { return reported.Load() == n })
+	_ = p.Flush(ctx) // must return: nothing is pending any more
+}
