@@ -88,6 +88,10 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	if err := conn.checkOpen(opFetch); err != nil {
 		return nil, err
 	}
+	if conn.nc.IsClosed() {
+		return nil, &Error{Code: CodeClosed, Op: opFetch,
+			Msg: "connection to the broker closed after the reconnect attempts ran out; connect again"}
+	}
 	if !conn.nc.IsConnected() {
 		return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker is down (" + conn.nc.Status().String() + ")"}
 	}
