@@ -116,7 +116,7 @@ func asyncErr(ctx context.Context, em **C.char, err error) C.int {
 // done builds the delivery function of one message.
 func (po *producerObj) done(cb, ud C.uintptr_t) func(sdk.Delivery) {
 	if cb == 0 {
-		return po.recordFailure
+		return po.record
 	}
 	return func(d sdk.Delivery) {
 		// Runs on an sdk goroutine: a panic here would kill the process.

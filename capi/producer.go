@@ -25,6 +25,8 @@ type producerObj struct {
 	mu       sync.Mutex
 	failed   uint64
 	firstErr error
+
+	record func(sdk.Delivery) // po.recordFailure, bound once (no per-message allocation)
 }
 
 func lookupProducer(h C.uint64_t, em **C.char) (*producerObj, C.int) {
@@ -86,6 +88,7 @@ func memphis_go_producer_create(ch, oh C.uint64_t, out *C.uint64_t, em **C.char)
 		ackWait = sdk.DefaultAckWait
 	}
 	po := &producerObj{p: p, ackWait: ackWait}
+	po.record = po.recordFailure
 	// The id is only read by callbacks, which cannot run before the first
 	// produce, i.e. after this assignment.
 	po.id = newHandle(kindProducer, po)
