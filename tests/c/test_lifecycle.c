@@ -94,3 +94,44 @@ MEMPHIS_TEST(multi_station_producer, "integration")
     }
     OK(memphis_conn_destroy(c, E));
 }
+
+struct closer {
+    memphis_conn_t *conn;
+    volatile int closed;
+};
+
+static void close_from_delivery(memphis_status_t st, const char *msg, uint64_t seq, void *ud)
+{
+    struct closer *cl = ud;
+    if (!cl->closed && memphis_conn_destroy(cl->conn, NULL) == MEMPHIS_OK)
+        cl->closed = 1;
+}
+
+static void close_from_consume(memphis_msg_t **msgs, size_t count, memphis_status_t st, const char *err, void *ud)
+{
+    struct closer *cl = ud;
+    for (size_t i = 0; i < count; i++)
+        memphis_msg_destroy(msgs[i], NULL);
+    if (!cl->closed && memphis_conn_destroy(cl->conn, NULL) == MEMPHIS_OK)
+        cl->closed = 1;
+}
+
+/* Destroying the whole connection from inside its own callbacks must not
+ * deadlock; the objects are then closed but still destroyable. */
+MEMPHIS_TEST(close_conn_in_callbacks, "integration")
+{
+    static struct closer a, b;
+    a.conn = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(a.conn, "c-close-cb", "p");
+    OK(memphis_producer_produce_async(p, "x", 1, NULL, close_from_delivery, &a, -1, E));
+    CHECK(wait_for(&a.closed, 30));
+    EXPECT_ST(MEMPHIS_ERR_CLOSED, memphis_producer_produce(p, "x", 1, NULL, E));
+    OK(memphis_producer_destroy(p, E));
+
+    b.conn = test_connect(test_broker());
+    memphis_consumer_t *k = test_consumer(b.conn, "c-close-cb", "k");
+    OK(memphis_consumer_consume(k, close_from_consume, &b, NULL, 0, E));
+    CHECK(wait_for(&b.closed, 30));
+    OK(memphis_consumer_stop(k, E));
+    OK(memphis_consumer_destroy(k, E));
+}
