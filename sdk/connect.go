@@ -319,6 +319,7 @@ func (c *Conn) Close() error {
 	if c.clientsSub != nil {
 		_ = c.clientsSub.Unsubscribe()
 	}
+	c.closeSchemas()
 	c.replies.close()
 	c.nc.Close()
 	return nil
