@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
 	"github.com/nats-io/nats.go"
 )
@@ -206,4 +207,24 @@ func TestStationCreationWithSchemaName(t *testing.T) {
 	if name != "orders" || version != 1 {
 		t.Fatalf("schema_update = %s v%v", name, version)
 	}
+}
+
+func TestSchemasSurviveBrokerRestart(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	c.createSchema("orders", "protobuf", orderProto, "")
+	c.createSchema("orders", "protobuf", orderProto+"\nmessage Third { int32 y = 1; }\n", "")
+	c.expectText("$memphis_station_creations", stationReq("st", 1), "")
+	c.expectText("$memphis_schema_attachments", attachReq("orders", "st"), "")
+	c.nc.Close()
+
+	b = devbrokertest.Restart(t, b)
+	c = connect(t, b)
+	name, version, content := versionOf(t, c.producerSchema("p", "st"))
+	if name != "orders" || version != 1 || content != orderProto {
+		t.Fatalf("after restart schema_update = %s v%v", name, version)
+	}
+	// Version 2 is still there: creating it again is "already exists".
+	c.createSchema("orders", "protobuf", orderProto+"\nmessage Third { int32 y = 1; }\n",
+		"orders already exists in the db with the same schema content")
 }
