@@ -11,6 +11,8 @@
 #   batch        produce_batch in chunks of 1000, then flush
 #   sync         SYNC_COUNT synchronous produces (one broker round trip each)
 #   consume      fetch batches of 1000, read every payload, ack each batch
+#   consume_cb   the same through the consume loop: C callback vs Ruby block
+#                (pull interval 10 ms, batches of 1000)
 # Each mode runs ROUNDS times alternating C and Ruby after an untimed warm-up;
 # the median is reported.
 $LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
@@ -52,6 +54,25 @@ end
 
 def run_ruby(conn, mode, station, count)
   payload = "x" * SIZE
+  if mode == "consume_cb"
+    c = conn.consumer(station_name: station, consumer_name: "bench-rb-cb", batch_size: CHUNK,
+                      batch_max_time_to_wait_ms: 1000, pull_interval_ms: 10)
+    done = Queue.new
+    got = 0
+    t0 = now
+    c.consume do |msgs, _error, _ctx|
+      next if msgs.empty?
+
+      msgs.each(&:data)
+      Memphis.ack_all(msgs)
+      got += msgs.size
+      done << true if got >= count
+    end
+    done.pop
+    t1 = now
+    c.destroy
+    return t1 - t0
+  end
   if mode == "consume"
     c = conn.consumer(station_name: station, consumer_name: "bench-rb-consumer", batch_size: CHUNK,
                       batch_max_time_to_wait_ms: 1000)
@@ -111,19 +132,19 @@ begin
   puts format("libmemphis %s, ruby %s, ffi %s, %d-byte messages, %d rounds, broker %s:%d",
               Memphis.library_version, RUBY_VERSION, FFI::VERSION, SIZE, ROUNDS, broker.host, broker.port)
   puts format("%-12s %8s %14s %14s %8s", "mode", "count", "C msg/s", "Ruby msg/s", "ratio")
-  %w[nonblocking batch sync consume].each do |mode|
+  %w[nonblocking batch sync consume consume_cb].each do |mode|
     count = mode == "sync" ? SYNC_COUNT : COUNT
     c_times = []
     rb_times = []
     # Untimed warm-up of both sides (first station, first producer, caches).
-    unless mode == "consume"
+    unless mode.start_with?("consume")
       run_c(exe, broker, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
       run_ruby(conn, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
     end
     ROUNDS.times do
       c_station = "bench-c-#{SecureRandom.hex(3)}"
       rb_station = "bench-rb-#{SecureRandom.hex(3)}"
-      if mode == "consume"
+      if mode.start_with?("consume")
         prefill(conn, c_station, count)
         prefill(conn, rb_station, count)
       end

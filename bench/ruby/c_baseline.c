@@ -3,7 +3,7 @@
  * through the C API, so the two can be compared in the same run.
  *
  *   c_baseline HOST PORT MODE STATION COUNT SIZE
- *   MODE: nonblocking | batch | sync | consume
+ *   MODE: nonblocking | batch | sync | consume | consume_cb
  *
  * Prints one line: "<mode> <count> <seconds>". Exits non-zero on any error.
  */
@@ -17,6 +17,25 @@
 
 #define BATCH_CHUNK 1000
 #define FETCH_BATCH 1000
+
+/* consume_cb: messages handled so far by the consume callback. */
+static volatile size_t consumed_cb = 0;
+
+static void on_batch(memphis_msg_t **msgs, size_t count, memphis_status_t status, const char *error_message,
+                     void *user_data) {
+    (void)user_data;
+    if (status != MEMPHIS_OK) {
+        if (status != MEMPHIS_ERR_NO_MESSAGES) fprintf(stderr, "consume: %s\n", error_message ? error_message : "");
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const void *d; size_t len;
+        memphis_msg_data(msgs[i], &d, &len, NULL);
+    }
+    memphis_msgs_ack(msgs, count, NULL);
+    for (size_t i = 0; i < count; i++) memphis_msg_destroy(msgs[i], NULL);
+    __atomic_add_fetch(&consumed_cb, count, __ATOMIC_SEQ_CST);
+}
 
 static double now(void) {
     struct timespec ts;
@@ -69,7 +88,23 @@ int main(int argc, char **argv) {
     memphis_error_t *err = NULL;
     double t0 = 0, t1 = 0;
 
-    if (strcmp(mode, "consume") == 0) {
+    if (strcmp(mode, "consume_cb") == 0) {
+        memphis_consumer_opts_t *copts = NULL;
+        check(memphis_consumer_opts_new(station, "bench-c-cb", &copts, &err), err, "consumer opts");
+        check(memphis_consumer_opts_set_batch_size(copts, FETCH_BATCH, &err), err, "batch size");
+        check(memphis_consumer_opts_set_batch_max_wait_ms(copts, 1000, &err), err, "batch wait");
+        check(memphis_consumer_opts_set_pull_interval_ms(copts, 10, &err), err, "pull interval");
+        memphis_consumer_t *c = NULL;
+        check(memphis_consumer_create(conn, copts, &c, &err), err, "consumer");
+        memphis_consumer_opts_destroy(copts, NULL);
+        t0 = now();
+        check(memphis_consumer_consume(c, on_batch, NULL, NULL, 0, &err), err, "consume");
+        struct timespec nap = {0, 1000000};
+        while (__atomic_load_n(&consumed_cb, __ATOMIC_SEQ_CST) < count) nanosleep(&nap, NULL);
+        t1 = now();
+        memphis_consumer_stop(c, NULL);
+        memphis_consumer_destroy(c, NULL);
+    } else if (strcmp(mode, "consume") == 0) {
         memphis_consumer_opts_t *copts = NULL;
         check(memphis_consumer_opts_new(station, "bench-c-consumer", &copts, &err), err, "consumer opts");
         check(memphis_consumer_opts_set_batch_size(copts, FETCH_BATCH, &err), err, "batch size");
