@@ -47,6 +47,9 @@ func produceOpts(p *C.memphis_produce_opts_t, em **C.char) (sdk.ProduceOptions, 
 // lengths are rejected before copying.
 const maxPayload = 1 << 31
 
+// maxBatchBytes bounds the single copy buffer of one batch call.
+const maxBatchBytes = 1 << 32
+
 // payload copies the caller's buffer (the caller may reuse it at once).
 func payload(data unsafe.Pointer, n C.size_t, em **C.char) ([]byte, C.int) {
 	if data == nil {
@@ -192,13 +195,27 @@ func memphis_go_producer_produce_batch(h C.uint64_t, data *unsafe.Pointer, lens 
 	if uds != nil {
 		us = unsafe.Slice(uds, int(count))
 	}
+	// One allocation holds the copies of every payload of the batch.
+	total := uint64(0)
+	for i := range ds {
+		if ds[i] == nil && ls[i] != 0 {
+			return nullArg(em, fmt.Sprintf("data[%d] (with len > 0)", i))
+		}
+		if total += uint64(ls[i]); uint64(ls[i]) > maxPayload || total > maxBatchBytes {
+			return fail(em, C.MEMPHIS_ERR_PAYLOAD_TOO_LARGE, "batch holds more bytes than any broker accepts; split it")
+		}
+	}
+	buf := make([]byte, int(total))
 	ctx, cancel := blockCtx(blockMs)
 	defer cancel()
+	off := 0
 	for i := range ds {
-		msg, st := payload(ds[i], ls[i], em)
-		if st != statusOK {
-			return st
+		n := int(ls[i])
+		msg := buf[off : off+n : off+n]
+		if n > 0 {
+			copy(msg, unsafe.Slice((*byte)(ds[i]), n))
 		}
+		off += n
 		var o sdk.ProduceOptions
 		if optv != nil {
 			if o, st = produceOpts(&optv[i], em); st != statusOK {
