@@ -160,3 +160,17 @@ func labelledGoroutines(t testing.TB) int {
 	}
 	return total
 }
+
+// Without reconnect a lost connection stays lost, and says so.
+func TestNoReconnect(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b, func(o *ConnectOptions) { o.Reconnect = false })
+	ctx := testCtx(t)
+	p := createProducer(t, c, "prod", "once")
+	devbrokertest.Restart(t, b)
+	waitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
+	err := p.Produce(ctx, []byte("x"), ProduceOptions{AckWait: time.Second})
+	if code := CodeOf(err); code != CodeClosed && code != CodeNotConnected {
+		t.Fatalf("produce on a dead connection: %v (code %v)", err, code)
+	}
+}
