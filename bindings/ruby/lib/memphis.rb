@@ -38,7 +38,11 @@ module Memphis
 
     # Acknowledges several messages in one library call.
     def ack_all(messages)
+      raise InvalidArgumentError, "messages must be an Array of Memphis::Message" unless messages.is_a?(Array)
       return nil if messages.empty?
+
+      bad = messages.find { |m| !m.is_a?(Message) }
+      raise InvalidArgumentError, "messages must be an Array of Memphis::Message, found #{bad.class}" if bad
 
       addresses = messages.map(&:address)
       array = FFI::MemoryPointer.new(:pointer, addresses.size)

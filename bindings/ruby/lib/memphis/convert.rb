@@ -54,6 +54,7 @@ module Memphis
     # Seconds (Integer or Float) → whole milliseconds for the C API.
     def seconds_to_ms(value, name)
       raise InvalidArgumentError, "#{name} must be a number of seconds, got #{value.class}" unless value.is_a?(Numeric)
+      raise InvalidArgumentError, "#{name} must be a finite number of seconds, got #{value}" unless value.finite?
       raise InvalidArgumentError, "#{name} must not be negative: #{value}" if value.negative?
 
       int64((value * 1000).round, name)
