@@ -17,8 +17,8 @@ import (
 // produce.
 //
 // The registry is keyed by connection id instead of living in Conn so that
-// this file set owns all of it; runtime.AddCleanup drops a registry once its
-// Conn is garbage collected (Close does not release schemas one by one).
+// this file set owns all of it; Close drops it (closeSchemas), and
+// runtime.AddCleanup covers a Conn that is garbage collected unclosed.
 
 // schemaUpdate is the §9.6 snapshot carried by producer/consumer creation
 // responses (schema_update) and by schema update broadcasts (init).
@@ -196,8 +196,8 @@ func (c *Conn) releaseSchema(internalStation string) {
 	r.update(func(m map[string]*stationSchema) { delete(m, internalStation) })
 }
 
-// closeSchemas drops the connection's schema state at once. Conn.Close may
-// call it; without that call the state goes when the Conn is collected.
+// closeSchemas drops the connection's schema state at once; Conn.Close
+// calls it (the AddCleanup above covers a Conn dropped without Close).
 func (c *Conn) closeSchemas() {
 	v, ok := registries.LoadAndDelete(c.connID)
 	if !ok {
