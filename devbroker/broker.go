@@ -178,7 +178,16 @@ func (b *Broker) startControlPlane(ctx context.Context) error {
 	if b.meta, err = openMetaStore(initCtx, js, b.opts.Memory); err != nil {
 		return err
 	}
-	return b.subscribeAll()
+	if err := b.subscribeAll(); err != nil {
+		return err
+	}
+	// A flush round trip guarantees the server has registered every
+	// subscription before Start returns, so the first SDK request cannot
+	// meet "no responders".
+	if err := nc.FlushWithContext(initCtx); err != nil {
+		return fmt.Errorf("devbroker: flush control-plane subscriptions: %w", err)
+	}
+	return nil
 }
 
 // Addr returns "host:port" of the client listener.
