@@ -3,7 +3,7 @@
 require_relative "handle"
 require_relative "message"
 require_relative "callbacks"
-require_relative "dispatcher"
+require_relative "consume_loop"
 
 module Memphis
   # A registered consumer (Connection#consumer). Either pull batches with
@@ -105,39 +105,5 @@ module Memphis
       "#<Memphis::Consumer #{@name} station=#{@station_name}#{consuming? ? ' consuming' : ''}" \
         "#{destroyed? ? ' destroyed' : ''}>"
     end
-
-    # One consume session: a callback registry entry plus the Ruby thread
-    # that runs the user's block for each batch the library delivers.
-    class ConsumeLoop
-      attr_reader :id
-
-      def initialize(consumer, block)
-        @consumer = consumer
-        @block = block
-        @dispatcher = Dispatcher.new("memphis-consumer-#{consumer.name}")
-        @id = Callbacks.register(self)
-      end
-
-      # Library side (ffi callback thread): copy and post, nothing more.
-      def deliver(addresses, status, text)
-        @dispatcher.post(method(:run), addresses, status, text)
-      end
-
-      # After the library stopped calling us: drop the registry entry, run
-      # what is queued, end the thread (joined unless we are on it).
-      def finish
-        Callbacks.unregister(@id)
-        @dispatcher.stop
-      end
-
-      private
-
-      def run(addresses, status, text)
-        messages = Message.wrap_all(addresses)
-        error = status.zero? ? nil : Status.error_for(status, text)
-        @block.call(messages, error, @consumer.context)
-      end
-    end
-    private_constant :ConsumeLoop
   end
 end

@@ -5,6 +5,7 @@ require_relative "payload"
 require_relative "produce_options"
 require_relative "callbacks"
 require_relative "delivery"
+require_relative "producer_batch"
 
 module Memphis
   # A registered producer (Connection#producer). Produces synchronously by
@@ -69,7 +70,7 @@ module Memphis
       raise InvalidArgumentError, "messages must be an Array, got #{messages.class}" unless messages.is_a?(Array)
       return 0 if messages.empty?
 
-      batch = Batch.new(messages.map { |m| Payload.to_bytes(m) })
+      batch = ProducerBatch.new(messages.map { |m| Payload.to_bytes(m) })
       ProduceOptions.with(headers: headers, msg_id: nil, partition_key: producer_partition_key,
                           partition_number: producer_partition_number, ack_wait_sec: ack_wait_sec) do |opts|
         batch.call(self, handle!, opts, Convert.int64(block_timeout_ms, "block_timeout_ms"), on_delivery)
@@ -125,66 +126,11 @@ module Memphis
       id = track(on_delivery, nil)
       begin
         Call.producer_produce_async(handle!, data, data.bytesize, opts, Callbacks.delivery,
-                    FFI::Pointer.new(id), timeout)
+                                    FFI::Pointer.new(id), timeout)
       rescue StandardError
         Callbacks.unregister(id)&.cancel # refused: no report will come
         raise
       end
     end
-
-    # Lays a batch out as one C buffer plus pointer and length arrays.
-    class Batch
-      def initialize(payloads)
-        @payloads = payloads
-        @count = payloads.size
-      end
-
-      def call(producer, handle, opts, timeout, on_delivery)
-        buffer, pointers, lengths = layout
-        opts_array = opts && replicate(opts)
-        ids = on_delivery ? Array.new(@count) { |i| producer.track(on_delivery, i) } : nil
-        user_data = ids && FFI::MemoryPointer.new(:pointer, @count).tap { |p| p.write_array_of_uint64(ids) }
-        accepted = FFI::MemoryPointer.new(:size_t)
-        begin
-          Call.producer_produce_batch(handle, pointers, lengths, opts_array, @count,
-                      on_delivery ? Callbacks.delivery : nil, user_data, timeout, accepted)
-        rescue Error => e
-          n = accepted.read(:size_t)
-          ids&.drop(n)&.each { |id| Callbacks.unregister(id)&.cancel }
-          raise e.class.new("#{e.message} (#{n} of #{@count} messages accepted)", status: e.status, code: e.code)
-        ensure
-          buffer.free # the library copied the payloads
-        end
-        @count
-      end
-
-      private
-
-      def layout
-        total = @payloads.sum(&:bytesize)
-        buffer = FFI::MemoryPointer.new(:uint8, [total, 1].max)
-        offsets = []
-        offset = 0
-        @payloads.each do |p|
-          buffer.put_bytes(offset, p)
-          offsets << buffer.address + offset
-          offset += p.bytesize
-        end
-        pointers = FFI::MemoryPointer.new(:pointer, @count).tap { |m| m.write_array_of_uint64(offsets) }
-        lengths = FFI::MemoryPointer.new(:size_t, @count).tap { |m| m.write_array_of_uint64(@payloads.map(&:bytesize)) }
-        [buffer, pointers, lengths]
-      end
-
-      # The C call takes one options struct per message; the keywords are
-      # shared, so every slot gets a copy.
-      def replicate(opts)
-        size = Native::ProduceOpts.size
-        bytes = opts.get_bytes(0, size)
-        FFI::MemoryPointer.new(:uint8, size * @count).tap do |m|
-          @count.times { |i| m.put_bytes(i * size, bytes) }
-        end
-      end
-    end
-    private_constant :Batch
   end
 end
