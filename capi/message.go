@@ -123,6 +123,9 @@ func memphis_go_msg_header_count(h C.uint64_t, out *C.size_t, em **C.char) (st C
 	}
 	mo.mu.Lock()
 	defer mo.mu.Unlock()
+	if mo.data == nil { // destroyed by another thread meanwhile
+		return badHandle(em, kindMsg)
+	}
 	mo.headers()
 	*out = C.size_t(len(mo.hdrKeys))
 	return statusOK
@@ -143,6 +146,9 @@ func memphis_go_msg_header_at(h C.uint64_t, i C.size_t, key, value **C.char, em 
 	}
 	mo.mu.Lock()
 	defer mo.mu.Unlock()
+	if mo.data == nil { // destroyed by another thread meanwhile
+		return badHandle(em, kindMsg)
+	}
 	mo.headers()
 	if uint64(i) >= uint64(len(mo.hdrKeys)) {
 		return badArg(em, "header index %d out of range (%d headers)", uint64(i), len(mo.hdrKeys))
@@ -167,6 +173,9 @@ func memphis_go_msg_header_get(h C.uint64_t, key *C.char, value **C.char, em **C
 	}
 	mo.mu.Lock()
 	defer mo.mu.Unlock()
+	if mo.data == nil { // destroyed by another thread meanwhile
+		return badHandle(em, kindMsg)
+	}
 	mo.headers()
 	i := sort.Search(len(mo.hdrKeys), func(i int) bool { return C.GoString(mo.hdrKeys[i]) >= k })
 	if i == len(mo.hdrKeys) || C.GoString(mo.hdrKeys[i]) != k {

@@ -536,8 +536,11 @@ MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_err
  * their confirmations awaited together; returns the first failure. Invalid
  * handles are reported before anything is sent. */
 MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
-/* Destroys `count` messages and then frees the array itself (as returned by
- * fetch). NULL entries are skipped; the array may be NULL when count == 0. */
+/* Destroys `count` messages and then frees the array itself, which must be
+ * an array returned by memphis_consumer_fetch/memphis_fetch_messages (it is
+ * passed to free()). NULL entries are skipped; the array may be NULL when
+ * count == 0. To destroy messages of your own array, call memphis_msg_destroy
+ * on each. */
 MEMPHIS_API memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t count, memphis_error_t **err);
 
 #ifdef __cplusplus

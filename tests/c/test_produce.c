@@ -372,3 +372,30 @@ MEMPHIS_TEST(produce_from_threads, "integration")
     OK(memphis_producer_destroy(p, E));
     OK(memphis_conn_destroy(c, E));
 }
+
+/* Nonblocking produces without a callback that fail (no ack within their
+ * ack wait) are counted and reported by the next flush, once. */
+MEMPHIS_TEST(flush_reports_failures, "integration")
+{
+    struct broker *b = test_broker();
+    memphis_conn_t *c = test_connect(b);
+    memphis_producer_t *p = test_producer(c, "c-flushfail", "p");
+    memphis_produce_opts_t o;
+    memphis_produce_opts_init(&o);
+    o.ack_wait_ms = 300;
+    broker_pause(b);
+    for (int i = 0; i < 5; i++)
+        OK(memphis_producer_produce_async(p, "lost", 4, &o, NULL, NULL, 0, E));
+    uint64_t failed = 0;
+    EXPECT_ST(MEMPHIS_ERR_TIMEOUT, memphis_producer_flush(p, 30000, &failed, E));
+    CHECK(failed == 5);
+    CHECK(strstr(memphis_error_message(t_err), "ack") != NULL);
+    broker_resume(b);
+    OK(memphis_producer_flush(p, 30000, &failed, E)); /* reported once */
+    CHECK(failed == 0);
+    OK(memphis_producer_produce_async(p, "kept", 4, NULL, NULL, NULL, -1, E));
+    OK(memphis_producer_flush(p, 30000, &failed, E));
+    CHECK(failed == 0);
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_conn_destroy(c, E));
+}
