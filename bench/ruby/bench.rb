@@ -8,6 +8,8 @@
 #
 # Modes (512-byte messages):
 #   nonblocking  COUNT produce(nonblocking: true) calls, then flush (all acknowledged)
+#   nonblocking_cb  the same with a delivery block per message (C: a delivery
+#                callback); every report crosses from a library thread into Ruby
 #   batch        produce_batch in chunks of 1000, then flush
 #   sync         SYNC_COUNT synchronous produces (one broker round trip each)
 #   consume      fetch batches of 1000, read every payload, ack each batch
@@ -97,6 +99,11 @@ def run_ruby(conn, mode, station, count)
   when "nonblocking"
     count.times { p.produce(payload, nonblocking: true) }
     p.flush
+  when "nonblocking_cb"
+    reports = 0
+    count.times { p.produce(payload, nonblocking: true) { |_d| reports += 1 } }
+    p.flush
+    abort "bench: #{reports} of #{count} delivery reports" unless reports == count
   when "batch"
     chunk = Array.new(CHUNK, payload)
     (count / CHUNK).times { p.produce_batch(chunk) }
@@ -131,8 +138,8 @@ begin
   conn = Memphis.connect(host: broker.host, port: broker.port, username: "root", password: "memphis")
   puts format("libmemphis %s, ruby %s, ffi %s, %d-byte messages, %d rounds, broker %s:%d",
               Memphis.library_version, RUBY_VERSION, FFI::VERSION, SIZE, ROUNDS, broker.host, broker.port)
-  puts format("%-12s %8s %14s %14s %8s", "mode", "count", "C msg/s", "Ruby msg/s", "ratio")
-  %w[nonblocking batch sync consume consume_cb].each do |mode|
+  puts format("%-15s %8s %14s %14s %8s", "mode", "count", "C msg/s", "Ruby msg/s", "ratio")
+  %w[nonblocking nonblocking_cb batch sync consume consume_cb].each do |mode|
     count = mode == "sync" ? SYNC_COUNT : COUNT
     c_times = []
     rb_times = []
@@ -153,7 +160,7 @@ begin
     end
     c_rate = count / median(c_times)
     rb_rate = count / median(rb_times)
-    puts format("%-12s %8d %14.0f %14.0f %7.2fx", mode, count, c_rate, rb_rate, rb_rate / c_rate)
+    puts format("%-15s %8d %14.0f %14.0f %7.2fx", mode, count, c_rate, rb_rate, rb_rate / c_rate)
   end
   conn.close
 ensure

@@ -3,7 +3,7 @@
  * through the C API, so the two can be compared in the same run.
  *
  *   c_baseline HOST PORT MODE STATION COUNT SIZE
- *   MODE: nonblocking | batch | sync | consume | consume_cb
+ *   MODE: nonblocking | nonblocking_cb | batch | sync | consume | consume_cb
  *
  * Prints one line: "<mode> <count> <seconds>". Exits non-zero on any error.
  */
@@ -35,6 +35,15 @@ static void on_batch(memphis_msg_t **msgs, size_t count, memphis_status_t status
     memphis_msgs_ack(msgs, count, NULL);
     for (size_t i = 0; i < count; i++) memphis_msg_destroy(msgs[i], NULL);
     __atomic_add_fetch(&consumed_cb, count, __ATOMIC_SEQ_CST);
+}
+
+/* nonblocking_cb: delivery reports received. */
+static volatile size_t delivered = 0;
+
+static void on_delivery(memphis_status_t status, const char *error_message, uint64_t sequence, void *user_data) {
+    (void)sequence; (void)user_data;
+    if (status != MEMPHIS_OK) fprintf(stderr, "delivery: %s\n", error_message ? error_message : "");
+    __atomic_add_fetch(&delivered, 1, __ATOMIC_SEQ_CST);
 }
 
 static double now(void) {
@@ -138,6 +147,13 @@ int main(int argc, char **argv) {
                 check(memphis_producer_produce_async(p, payload, size, NULL, NULL, NULL, -1, &err), err, "produce_async");
             check(memphis_producer_flush(p, -1, NULL, &err), err, "flush");
             t1 = now();
+        } else if (strcmp(mode, "nonblocking_cb") == 0) {
+            t0 = now();
+            for (size_t i = 0; i < count; i++)
+                check(memphis_producer_produce_async(p, payload, size, NULL, on_delivery, NULL, -1, &err), err, "produce_async");
+            check(memphis_producer_flush(p, -1, NULL, &err), err, "flush");
+            t1 = now();
+            if (delivered != count) { fprintf(stderr, "got %zu reports\n", (size_t)delivered); return 1; }
         } else if (strcmp(mode, "batch") == 0) {
             const void *ptrs[BATCH_CHUNK];
             size_t lens[BATCH_CHUNK];
