@@ -66,6 +66,7 @@ type Conn struct {
 
 	mu        sync.Mutex
 	closed    bool
+	closing   chan struct{}        // closed by Close: wakes waiting fetches
 	producers map[string]*Producer // one-shot Produce cache: "<internal station>_<name>"
 	consumers map[string]*Consumer // one-shot FetchMessages cache
 	live      map[any]struct{}     // every live producer/consumer, closed on Close
@@ -139,6 +140,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		producers: map[string]*Producer{},
 		consumers: map[string]*Consumer{},
 		live:      map[any]struct{}{},
+		closing:   make(chan struct{}),
 	}
 	c.flags.schemaverseToDLS = map[string]bool{}
 	tlsCfg, err := opts.tlsConfig()
@@ -300,6 +302,7 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.closing)
 	live := make([]any, 0, len(c.live))
 	for r := range c.live {
 		live = append(live, r)

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -108,12 +107,15 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	// response-inbox token to its only pending request, which would let a
 	// pulled message answer a concurrent control request.
 	inbox := conn.nc.NewInbox()
-	sub, err := conn.nc.SubscribeSync(inbox)
+	// A channel sized for this batch: the server sends at most batch
+	// messages plus an end-of-batch status. (SubscribeSync would allocate
+	// a 64k-slot channel, half a megabyte, on every fetch.)
+	ch := make(chan *nats.Msg, batch+pullStatusSlack)
+	sub, err := conn.nc.ChanSubscribe(inbox, ch)
 	if err != nil {
 		return nil, wrapErr(opFetch, err)
 	}
 	defer sub.Unsubscribe() //nolint:errcheck // best effort; the inbox is unique
-	_ = sub.SetPendingLimits(-1, -1)
 	subject := "$JS.API.CONSUMER.MSG.NEXT." + streamName(c.internalStation, partition) + "." + c.internalGroup
 	req := strconv.AppendInt([]byte(`{"batch":`), int64(batch), 10)
 	if noWait {
@@ -127,23 +129,32 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	if err := conn.nc.PublishRequest(subject, inbox, req); err != nil {
 		return nil, wrapErr(opFetch, err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, wait+pullGrace)
-	defer cancel()
+	timer := time.NewTimer(wait + pullGrace)
+	defer timer.Stop()
 	msgs := make([]*Message, 0, batch)
 	for len(msgs) < batch {
-		m, err := sub.NextMsgWithContext(pctx)
-		if err != nil {
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			if len(msgs) > 0 {
+				return msgs, nil
+			}
+			return nil, &Error{Code: CodeTimeout, Op: opFetch, Err: ctx.Err()}
+		case <-conn.closing:
+			if len(msgs) > 0 {
+				return msgs, nil
+			}
+			return nil, &Error{Code: CodeClosed, Op: opFetch, Msg: "connection is closed"}
+		case <-timer.C:
 			if len(msgs) > 0 {
 				return msgs, nil
 			}
 			if conn.disconnects.Load() != epoch {
 				return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker was lost during the fetch"}
 			}
-			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-				// Expiry without an end-of-batch status is an empty fetch.
-				return msgs, nil
-			}
-			return msgs, wrapErr(opFetch, err)
+			// Expiry without an end-of-batch status is an empty fetch.
+			return msgs, nil
 		}
 		if len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") != "" {
 			done, err := pullStatus(m)
@@ -159,6 +170,9 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	}
 	return msgs, nil
 }
+
+// pullStatusSlack is room for status messages beyond the batch itself.
+const pullStatusSlack = 4
 
 // pullStatus interprets a status message ending (or not) a pull request.
 func pullStatus(m *nats.Msg) (done bool, err error) {
