@@ -173,11 +173,15 @@ MEMPHIS_TEST(schemas, "integration")
     OK(memphis_producer_produce(p, good, strlen(good), NULL, E));
     const char *bad = "{\"id\": \"seven\"}";
     EXPECT_ST(MEMPHIS_ERR_SCHEMA_VALIDATION, memphis_producer_produce(p, bad, strlen(bad), NULL, E));
+    /* nonblocking: validated before it is accepted, also with no wait */
+    EXPECT_ST(MEMPHIS_ERR_SCHEMA_VALIDATION, memphis_producer_produce_async(p, bad, strlen(bad), NULL, NULL, NULL, 0, E));
+    OK(memphis_producer_produce_async(p, good, strlen(good), NULL, NULL, NULL, 0, E));
+    OK(memphis_producer_flush(p, 30000, NULL, E));
 
     memphis_consumer_t *k = test_consumer(c, "c-schema-st", "k");
     size_t n = 0;
-    memphis_msg_t **msgs = fetch_n(k, 1, &n);
-    CHECK(n == 1);
+    memphis_msg_t **msgs = fetch_n(k, 2, &n);
+    CHECK(n == 2);
     char *text = NULL;
     OK(memphis_msg_deserialize(msgs[0], &text, E));
     CHECK(strstr(text, "\"id\"") != NULL && strstr(text, "7") != NULL);
