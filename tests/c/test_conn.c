@@ -198,3 +198,41 @@ MEMPHIS_TEST(schemas, "integration")
     OK(memphis_station_free(s, E));
     OK(memphis_conn_destroy(c, E));
 }
+
+/* Protobuf: JSON input is converted to the wire format by the producer and
+ * turned back into JSON by memphis_msg_deserialize. */
+MEMPHIS_TEST(schemas_protobuf, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    const char *proto = "syntax = \"proto3\";\nmessage Order {\n  int32 id = 1;\n  string name = 2;\n}\n";
+    OK(memphis_schema_create(c, "c-proto", "protobuf", proto, E));
+    memphis_station_opts_t *so = NULL;
+    memphis_station_t *s = NULL;
+    OK(memphis_station_opts_new("c-proto-st", &so, E));
+    OK(memphis_station_opts_set_schema_name(so, "c-proto", E));
+    OK(memphis_station_create(c, so, &s, E));
+    OK(memphis_station_opts_destroy(so, E));
+    memphis_producer_t *p = test_producer(c, "c-proto-st", "p");
+    const char *order = "{\"id\": 5, \"name\": \"pen\"}";
+    OK(memphis_producer_produce(p, order, strlen(order), NULL, E));
+    const char *wrong = "{\"id\": \"five\"}";
+    EXPECT_ST(MEMPHIS_ERR_SCHEMA_VALIDATION, memphis_producer_produce(p, wrong, strlen(wrong), NULL, E));
+
+    memphis_consumer_t *k = test_consumer(c, "c-proto-st", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, 1, &n);
+    CHECK(n == 1);
+    const void *data;
+    size_t len;
+    OK(memphis_msg_data(msgs[0], &data, &len, E));
+    CHECK(len > 0 && len < strlen(order)); /* binary protobuf, not the JSON */
+    char *text = NULL;
+    OK(memphis_msg_deserialize(msgs[0], &text, E));
+    CHECK(strstr(text, "pen") != NULL && strstr(text, "5") != NULL);
+    memphis_free(text);
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_station_destroy(s, E));
+    OK(memphis_conn_destroy(c, E));
+}
