@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 func TestConnectWithToken(t *testing.T) {
@@ -38,9 +39,9 @@ func TestConnectHostScheme(t *testing.T) {
 	}
 }
 
-// The probe user "root$<account>" is tried first; the broker accepts both
-// forms, so any account id connects (the fallback to the plain name is
-// exercised by the wrong-account case of the broker's own tests).
+// The probe user "root$<account>" is tried first; memphis-devbroker
+// accepts both forms, so any account id connects (the fallback itself is
+// checked against a bare nats-server in TestConnectUserProbeFallback).
 func TestConnectAccountProbe(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b, func(o *ConnectOptions) { o.AccountID = 7 })
@@ -213,4 +214,57 @@ func TestStations(t *testing.T) {
 		t.Fatalf("broker text lost: %v", err)
 	}
 	_ = context.Background()
+}
+
+// startPlainNATS runs a bare nats-server that knows exactly the given
+// users (all with password "memphis"), to check which user names Connect
+// presents: enough for Connect, which sends no control request.
+func startPlainNATS(t *testing.T, users ...string) (string, int) {
+	t.Helper()
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
+	for _, u := range users {
+		opts.Users = append(opts.Users, &server.User{Username: u, Password: "memphis"})
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	addr := s.Addr().(*net.TCPAddr)
+	return addr.IP.String(), addr.Port
+}
+
+func TestConnectUserProbeFallback(t *testing.T) {
+	ctx := testCtx(t)
+	base := DefaultConnectOptions()
+	base.Username, base.Password = "root", "memphis"
+
+	// Older brokers know the plain name only: the probe falls back.
+	o := base
+	o.Host, o.Port = startPlainNATS(t, "root")
+	c, err := Connect(ctx, o)
+	if err != nil {
+		t.Fatalf("fallback to the plain user: %v", err)
+	}
+	_ = c.Close()
+
+	// A tenant user "root$7" is used when the account id says 7 ...
+	o = base
+	o.Host, o.Port = startPlainNATS(t, "root$7")
+	o.AccountID = 7
+	c, err = Connect(ctx, o)
+	if err != nil {
+		t.Fatalf("user root$7: %v", err)
+	}
+	_ = c.Close()
+
+	// ... and neither form exists for account 1.
+	o.AccountID = 1
+	if _, err := Connect(ctx, o); CodeOf(err) != CodeAuth {
+		t.Fatalf("unknown user: %v", err)
+	}
 }
