@@ -3,6 +3,7 @@
 require_relative "message"
 require_relative "status"
 require_relative "callbacks"
+require_relative "events"
 require_relative "dispatcher"
 
 module Memphis
@@ -29,9 +30,11 @@ module Memphis
       addresses.each { |a| Native.msg_destroy(FFI::Pointer.new(a), nil) }
     end
 
-    # After the library stopped calling us: drop the registry entry, run
-    # what is queued, end the thread (joined unless we are on it).
+    # After the library stopped calling us: let batches still in the C event
+    # queue reach us, drop the registry entry, run what is queued, end the
+    # thread (joined unless we are on it).
     def finish
+      Events.drain
       Callbacks.unregister(@id)
       @lock.synchronize { @finished = true }
       @dispatcher.stop
