@@ -104,27 +104,45 @@ static void track(struct broker *b, bool on)
     }
 }
 
+static void spawn_broker(struct broker *b);
+static void reap(struct broker *b, int sig);
+
 void broker_start(struct broker *b, ...)
 {
-    const char *bin = getenv("MEMPHIS_DEVBROKER");
-    if (!bin || !*bin)
-        test_fail(__FILE__, __LINE__, "MEMPHIS_DEVBROKER is not set (path of memphis-devbroker)");
     memset(b, 0, sizeof *b);
     snprintf(b->dir, sizeof b->dir, "%s/memphis-ctest-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(b->dir))
         test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
-    char data[300], ready[300], log[300];
+    va_list ap;
+    va_start(ap, b);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && b->nextra < 16;)
+        b->extra[b->nextra++] = a;
+    va_end(ap);
+    spawn_broker(b);
+}
+
+void broker_restart(struct broker *b)
+{
+    reap(b, SIGTERM);
+    spawn_broker(b);
+}
+
+static void spawn_broker(struct broker *b)
+{
+    const char *bin = getenv("MEMPHIS_DEVBROKER");
+    if (!bin || !*bin)
+        test_fail(__FILE__, __LINE__, "MEMPHIS_DEVBROKER is not set (path of memphis-devbroker)");
+    char data[300], ready[300], log[300], port[16];
     snprintf(data, sizeof data, "%s/data", b->dir);
     snprintf(ready, sizeof ready, "%s/ready", b->dir);
     snprintf(log, sizeof log, "%s/broker.log", b->dir);
+    snprintf(port, sizeof port, "%d", b->port); /* 0 the first time: a free port */
+    unlink(ready);
 
-    const char *argv[32] = {bin, "--port", "0", "--data-dir", data, "--ready-file", ready};
+    const char *argv[32] = {bin, "--port", port, "--data-dir", data, "--ready-file", ready};
     int argc = 7;
-    va_list ap;
-    va_start(ap, b);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL && argc < 30;)
-        argv[argc++] = a;
-    va_end(ap);
+    for (int i = 0; i < b->nextra; i++)
+        argv[argc++] = b->extra[i];
     argv[argc] = NULL;
 
     /* posix_spawn, not fork: the Go runtime is loaded in this process. */
@@ -136,6 +154,7 @@ void broker_start(struct broker *b, ...)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         test_fail(__FILE__, __LINE__, "spawning %s: %s", bin, strerror(rc));
+    track(b, false);
     track(b, true);
 
     double end = now_s() + 60;

@@ -68,11 +68,15 @@ struct broker {
     char dir[256];
     char host[128];
     int port;
+    const char *extra[16]; /* extra command line arguments */
+    int nextra;
 };
 
 /* Starts a broker (binary from $MEMPHIS_DEVBROKER) with optional extra
  * arguments (NULL-terminated list), waits for its ready file. */
 void broker_start(struct broker *b, ...);
+/* Stops the broker and starts it again on the same port and data dir. */
+void broker_restart(struct broker *b);
 /* Stops it (SIGTERM, then SIGKILL) and removes its data dir. */
 void broker_stop(struct broker *b);
 /* SIGSTOP and wait until the process is really stopped (no more acks). */

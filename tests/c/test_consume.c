@@ -324,3 +324,65 @@ MEMPHIS_TEST(consumer_create_errors, "integration")
     OK(memphis_producer_opts_destroy(po, E));
     OK(memphis_conn_destroy(c, E));
 }
+
+struct outage {
+    pthread_mutex_t mu;
+    int received, errors;
+};
+
+static void on_outage_batch(memphis_msg_t **msgs, size_t count, memphis_status_t st, const char *err, void *ud)
+{
+    struct outage *o = ud;
+    for (size_t i = 0; i < count; i++) {
+        memphis_msg_ack(msgs[i], NULL);
+        memphis_msg_destroy(msgs[i], NULL);
+    }
+    pthread_mutex_lock(&o->mu);
+    o->received += (int)count;
+    if (st != MEMPHIS_OK && st != MEMPHIS_ERR_NO_MESSAGES)
+        o->errors++;
+    pthread_mutex_unlock(&o->mu);
+}
+
+/* The broker restarts under a running consume loop: the callback sees the
+ * outage as error statuses, and consuming resumes on its own afterwards. */
+MEMPHIS_TEST(consume_survives_broker_restart, "integration")
+{
+    struct broker b;
+    broker_start(&b, NULL);
+    memphis_conn_opts_t *o = test_conn_opts(&b);
+    OK(memphis_conn_opts_set_reconnect(o, true, E));
+    OK(memphis_conn_opts_set_max_reconnect(o, -1, E));
+    OK(memphis_conn_opts_set_reconnect_interval_ms(o, 100, E));
+    memphis_conn_t *c = NULL;
+    OK(memphis_connect(o, &c, E));
+    OK(memphis_conn_opts_destroy(o, E));
+    produce_n(c, "c-restart", 5);
+    memphis_consumer_t *k = test_consumer(c, "c-restart", "k");
+    static struct outage st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    OK(memphis_consumer_consume(k, on_outage_batch, &st, NULL, 0, E));
+    double end = now_s() + 30;
+    for (int n = 0; n < 5 && now_s() < end;) {
+        pthread_mutex_lock(&st.mu);
+        n = st.received;
+        pthread_mutex_unlock(&st.mu);
+    }
+    broker_restart(&b);
+    /* produce after the restart through the reconnected connection */
+    memphis_producer_t *p = test_producer(c, "c-restart", "p2");
+    for (int i = 0; i < 5; i++)
+        OK(memphis_producer_produce(p, "again", 5, NULL, E));
+    end = now_s() + 60;
+    int got = 0;
+    while (got < 10 && now_s() < end) {
+        pthread_mutex_lock(&st.mu);
+        got = st.received;
+        pthread_mutex_unlock(&st.mu);
+    }
+    CHECK(got == 10);
+    OK(memphis_consumer_stop(k, E));
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_conn_destroy(c, E));
+    broker_stop(&b);
+}
