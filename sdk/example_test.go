@@ -308,3 +308,36 @@ func ExampleCodeOf() {
 	// Only alphanumeric and the '_', '-', '.' characters are allowed in Station
 	// [timeout no messages queue full]
 }
+
+func ExampleMessage_IsDLS() {
+	opts, stop := exampleBroker()
+	defer stop()
+	ctx := context.Background()
+	conn, _ := sdk.Connect(ctx, opts)
+	defer conn.Close()
+
+	_ = conn.Produce(ctx, "payments", "gateway", []byte("malformed"), sdk.ProduceOptions{})
+	co := sdk.DefaultConsumerOptions("payments", "settler")
+	co.MaxMsgDeliveries = 2
+	co.BatchMaxWait = 500 * time.Millisecond
+	cons, _ := conn.CreateConsumer(ctx, co)
+
+	// Nack until the broker gives up on the message: after 2 deliveries it
+	// becomes a poison message and is resent to the group as a DLS message.
+	for range 20 {
+		msgs, _ := cons.Fetch(ctx, 1, sdk.PartitionSelector{})
+		for _, m := range msgs {
+			if !m.IsDLS() {
+				_ = m.Nack()
+				continue
+			}
+			fmt.Println("poison:", string(m.Data()), "group:", m.Headers()["$memphis_pm_cg_name"])
+			// Acking a DLS message removes it from the dead-letter store.
+			fmt.Println(m.Ack(ctx))
+			return
+		}
+	}
+	// Output:
+	// poison: malformed group: settler
+	// <nil>
+}
