@@ -35,8 +35,23 @@ module Memphis
     end
 
     def deliver(status, message, sequence)
-      error = status.zero? ? nil : Status.error_for(status, message)
-      DeliveryTicket.dispatcher.post(method(:run), Delivery.new(sequence: sequence, error: error, index: @index))
+      DeliveryTicket.dispatcher.post(method(:run), status, message, sequence)
+    end
+
+    # Many reports in one job: the event poller hands over a whole drained
+    # batch at once instead of one queue hand-off per message.
+    def self.deliver_all(reports)
+      return if reports.empty?
+
+      dispatcher.post(->(list) { list.each { |ticket, *report| ticket.run_safely(*report) } }, reports)
+    end
+
+    # Runs the block, reporting (not raising) its failure, so one failing
+    # block in a batch does not skip the others.
+    def run_safely(status, message, sequence)
+      run(status, message, sequence)
+    rescue StandardError => e
+      warn "memphis: delivery block: #{e.class}: #{e.message}"
     end
 
     # Called when the library refused the message: no report will come.
@@ -44,10 +59,11 @@ module Memphis
       @tracker.done
     end
 
-    private
+    protected
 
-    def run(delivery)
-      @block.call(delivery)
+    def run(status, message, sequence)
+      error = status.zero? ? nil : Status.error_for(status, message)
+      @block.call(Delivery.new(sequence: sequence, error: error, index: @index))
     ensure
       @tracker.done
     end

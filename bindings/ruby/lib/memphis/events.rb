@@ -4,6 +4,7 @@ require "digest"
 require "fileutils"
 require "tmpdir"
 require "ffi"
+require_relative "delivery"
 
 module Memphis
   # The C event queue (ext/memphis_rb_events.c) and the Ruby thread that
@@ -149,8 +150,11 @@ module Memphis
         size = Event.size
         loop do
           n = Lib.poll(buffer, BATCH, POLL_MS)
-          n.times { |i| dispatch(Event.new(buffer + (i * size))) }
           next if n.zero?
+
+          reports = []
+          n.times { |i| dispatch(Event.new(buffer + (i * size)), reports) }
+          DeliveryTicket.deliver_all(reports)
 
           @lock.synchronize do
             @processed += n
@@ -159,10 +163,13 @@ module Memphis
         end
       end
 
-      def dispatch(event)
+      # Delivery reports are collected into `reports` (handed on together);
+      # consume batches go to their consume loop at once.
+      def dispatch(event, reports)
         text = take_text(event[:message])
         if event[:kind] == DELIVERY
-          Callbacks.on_delivery(event[:user_data], event[:status], text, event[:sequence])
+          ticket = Callbacks.unregister(event[:user_data])
+          reports << [ticket, event[:status], text, event[:sequence]] if ticket
         else
           msgs = event[:msgs]
           addresses = msgs.null? ? [] : msgs.read_array_of_uint64(event[:count])
