@@ -301,16 +301,22 @@ type nackedDLS struct {
 	Seq         uint64 `json:"seq"`
 }
 
-// DeadLetter terminates the message (no more redeliveries) and records it
-// in the station's dead-letter store with reason. On a DLS resend it does
-// nothing.
+// DeadLetter terminates the message (no more redeliveries; the broker
+// confirms it before DeadLetter returns) and records it in the station's
+// dead-letter store with reason. On a DLS resend it does nothing.
 func (m *Message) DeadLetter(reason string) error {
 	const op = "dead letter"
 	if m.dls {
 		return nil
 	}
-	if err := m.reply(op, termPayload); err != nil {
+	if m.cons == nil || m.msg.Reply == "" {
+		return newErr(CodeInvalidArgument, op, "not a consumed message")
+	}
+	if err := m.cons.conn.checkOpen(op); err != nil {
 		return err
+	}
+	if _, err := m.cons.conn.nc.Request(m.msg.Reply, termPayload, ackConfirmWait); err != nil {
+		return &Error{Code: CodeOf(err), Op: op, Msg: "broker did not confirm the termination", Err: err}
 	}
 	part := m.partition
 	if part == 0 {

@@ -127,7 +127,8 @@ func TestProduceWindowBackpressure(t *testing.T) {
 	}
 	close(release)
 	firstDone.Wait()
-	if err := p.ProduceAsync(ctx, []byte("c"), ProduceOptions{}, nil); err != nil {
+	// The slot frees right after the callback returns; allow ample time.
+	if err := p.ProduceAsync(ctx, []byte("c"), ProduceOptions{AckWait: 30 * time.Second}, nil); err != nil {
 		t.Fatalf("after the window drained: %v", err)
 	}
 	if err := p.Flush(ctx); err != nil {
