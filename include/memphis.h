@@ -35,7 +35,8 @@
  *   order: destroying a connection first closes it, and its stations,
  *   producers, consumers and messages then fail with MEMPHIS_ERR_CLOSED (or
  *   MEMPHIS_ERR_NOT_CONNECTED) but can still be destroyed (which then only
- *   releases the handle and returns MEMPHIS_OK).
+ *   releases the handle and returns MEMPHIS_OK; memphis_station_destroy,
+ *   whose job is deleting the station, returns MEMPHIS_ERR_CLOSED then).
  *   A *_destroy function always releases the handle, even when it returns an
  *   error (for example a failed flush or broker de-registration).
  *   The library is 64-bit only (handles are 64-bit ids).
@@ -290,7 +291,9 @@ MEMPHIS_API memphis_status_t memphis_station_opts_get_dls_station(const memphis_
  * MEMPHIS_ERR_INVALID_ARGUMENT or MEMPHIS_ERR_BROKER with the broker's text. */
 MEMPHIS_API memphis_status_t memphis_station_create(memphis_conn_t *conn, const memphis_station_opts_t *opts, memphis_station_t **out, memphis_error_t **err);
 /* Deletes the station on the broker (with its messages, producers and
- * consumers) and releases the handle. */
+ * consumers) and releases the handle. The handle is released even on
+ * failure (e.g. MEMPHIS_ERR_CLOSED: the connection is gone and the station
+ * was not deleted). */
 MEMPHIS_API memphis_status_t memphis_station_destroy(memphis_station_t *station, memphis_error_t **err);
 /* Releases the handle only; the station stays on the broker. */
 MEMPHIS_API memphis_status_t memphis_station_free(memphis_station_t *station, memphis_error_t **err);
