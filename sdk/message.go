@@ -21,7 +21,6 @@ type Message struct {
 
 	metaOnce sync.Once
 	meta     *nats.MsgMetadata
-	acked    atomic.Bool
 }
 
 // Data returns the payload.
@@ -213,11 +212,7 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 			continue
 		}
 		if !confirm(i) {
-			if err := conn.nc.Publish(m.msg.Reply, ackPayload); err != nil {
-				note(wrapErr(opAck, err))
-				continue
-			}
-			m.acked.Store(true)
+			note(wrapErr(opAck, conn.nc.Publish(m.msg.Reply, ackPayload)))
 			continue
 		}
 		w.remaining.Add(1)
@@ -231,7 +226,6 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 			w.onReply(nil, wrapErr(opAck, err))
 			continue
 		}
-		m.acked.Store(true)
 	}
 	w.onReply(nil, nil) // drop the guard
 	for _, c := range flushConns {
