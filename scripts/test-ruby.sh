@@ -18,4 +18,5 @@ fi
 export MEMPHIS_LIBRARY="${MEMPHIS_LIBRARY:-$root/build/lib/libmemphis.so}"
 cd bindings/ruby
 # One process runs every test file, so one shared broker serves the suite.
-exec ruby -w -Ilib -Itest -e 'Dir["test/**/*_test.rb"].sort.each { |f| require File.expand_path(f) }' -- "$@"
+# A hang anywhere fails the suite after 15 minutes instead of stalling CI.
+exec timeout --signal=TERM 900 ruby -w -Ilib -Itest -e 'Dir["test/**/*_test.rb"].sort.each { |f| require File.expand_path(f) }' -- "$@"

@@ -31,9 +31,9 @@ class ConsumerTest < Minitest::Test
       got << [:error, error.class] if error && !error.is_a?(Memphis::NoMessagesError)
     end
     assert c.consuming?
-    items = Array.new(3) { got.pop }
+    items = Array.new(3) { pop_within(got, "consumed messages") }
     assert_equal [["a", { "key" => "value" }], ["b", { "key" => "value" }], ["c", { "key" => "value" }]], items
-    refute_equal Thread.current, threads.pop
+    refute_equal Thread.current, pop_within(threads)
     c.stop_consume
     refute c.consuming?
     # Everything was acked: another member of the same group gets nothing.
@@ -45,7 +45,7 @@ class ConsumerTest < Minitest::Test
     c = quick_consumer(@conn, @station)
     errors = Queue.new
     c.consume { |msgs, error, _| errors << error if error && msgs.empty? }
-    err = errors.pop
+    err = pop_within(errors, "a drained-station error")
     assert_kind_of Memphis::NoMessagesError, err
     assert_kind_of Memphis::TimeoutError, err
     c.stop_consume
@@ -76,7 +76,7 @@ class ConsumerTest < Minitest::Test
       c.stop_consume
       done << :stopped
     end
-    assert_equal :stopped, done.pop
+    assert_equal :stopped, pop_within(done, "the block to stop its loop")
     wait_until("loop to end") { !c.consuming? }
   end
 
@@ -92,7 +92,7 @@ class ConsumerTest < Minitest::Test
           raise "user bug" if m.data == "1"
         end
       end
-      assert_equal %w[1 2], [seen.pop, seen.pop]
+      assert_equal %w[1 2], [pop_within(seen), pop_within(seen)]
       c.stop_consume
     end
     assert_match(/user bug/, err)
@@ -266,10 +266,36 @@ class ConsumerDefaultsTest < Minitest::Test
     c = quick_consumer(conn, station)
     got = Queue.new
     c.consume(consumer_partition_number: 2) { |msgs, _e, _c| msgs.each { |m| got << [m.data, m.partition]; m.ack } }
-    assert_equal ["two", 2], got.pop
+    assert_equal ["two", 2], pop_within(got, "the partition 2 message")
     sleep 0.3 # several pull rounds: partition 1 must stay untouched
     c.stop_consume
     assert_empty got
     assert_raises(Memphis::InvalidArgumentError) { c.consume(consumer_partition_number: "2") { nil } }
+  end
+end
+
+class PoisonMessageTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  # A message never acked within max deliveries comes back to the consume
+  # block as a dead-letter resend (dls? true); acking it ends the cycle.
+  def test_poison_message_is_resent_and_can_be_acked
+    conn = connect
+    station = unique("poison")
+    conn.producer(station_name: station, producer_name: "p").produce("poison")
+    c = quick_consumer(conn, station, max_ack_time_ms: 1000, max_msg_deliveries: 2)
+    seen = Queue.new
+    c.consume do |msgs, _e, _c|
+      msgs.each do |m|
+        seen << [m.data, m.dls?]
+        m.ack if m.dls?
+      end
+    end
+    resent = wait_until("a dead-letter resend", timeout: 60) do
+      item = seen.empty? ? nil : seen.pop
+      item if item && item[1]
+    end
+    assert_equal ["poison", true], resent
+    c.stop_consume
   end
 end

@@ -38,7 +38,7 @@ class LifecycleTest < Minitest::Test
       entered << true
       release.pop
     end
-    entered.pop
+    pop_within(entered, "the block to start")
     closer = Thread.new { conn.close }
     release << true
     assert closer.join(60), "close did not return"

@@ -58,6 +58,13 @@ module MemphisTest
       end
     end
 
+    # Pops from a Queue filled by another thread, failing (not hanging) when
+    # nothing arrives in time.
+    def pop_within(queue, what = "an item", timeout: 30)
+      wait_until(what, timeout: timeout) { !queue.empty? }
+      queue.pop
+    end
+
     # A consumer tuned for tests: short waits so drained fetches return fast.
     def quick_consumer(conn, station, name = unique("c"), **opts)
       conn.consumer(station_name: station, consumer_name: name, pull_interval_ms: 50,

@@ -90,7 +90,7 @@ class TlsForkRestartTest < Minitest::Test
       consumer = quick_consumer(conn, station)
       # Ack before reporting, so the restart never lands in the middle of an ack.
       consumer.consume { |msgs, _e, _c| msgs.each { |m| m.ack; got << m.data } }
-      assert_equal "before", got.pop
+      assert_equal "before", pop_within(got, "the first message")
       own.restart
       wait_until("reconnect", timeout: 60) { conn.connected? }
       wait_until("produce after restart", timeout: 60) do
@@ -99,7 +99,7 @@ class TlsForkRestartTest < Minitest::Test
       rescue Memphis::Error
         false
       end
-      assert_equal "after", Timeout.timeout(60) { got.pop }
+      assert_equal "after", pop_within(got, "the message produced after the restart", timeout: 60)
       conn.close
     ensure
       own.cleanup
