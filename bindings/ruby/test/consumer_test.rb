@@ -226,6 +226,20 @@ class ConsumerTest < Minitest::Test
     assert_nil Memphis.ack_all([])
   end
 
+  def test_consumers_created_concurrently
+    group = unique("cg")
+    consumers = Array.new(4) { |i| Thread.new { quick_consumer(@conn, @station, "cc#{i}", consumer_group: group) } }
+                     .map(&:value)
+    assert_equal 4, consumers.map(&:name).uniq.size
+    produce("shared")
+    got = []
+    wait_until("the message") do
+      consumers.each { |c| c.fetch.each { |m| got << m.data; m.ack } }
+      got.any?
+    end
+    assert_equal ["shared"], got
+  end
+
   def test_consumer_bad_options
     assert_raises(Memphis::InvalidArgumentError) { quick_consumer(@conn, @station, batch_size: "10") }
     assert_raises(Memphis::InvalidArgumentError) { quick_consumer(@conn, @station, start_consume_from_sequence: -1) }

@@ -102,6 +102,34 @@ class ProducerTest < Minitest::Test
     refute_equal Thread.current, callers.pop
   end
 
+  def test_full_window_without_waiting_raises_queue_full
+    p = producer("tight", max_in_flight: 1)
+    raised = nil
+    10_000.times do |i|
+      p.produce("q#{i}", nonblocking: true, block_timeout_ms: 0)
+    rescue Memphis::QueueFullError => e
+      raised = e
+      break
+    end
+    refute_nil raised, "a one-message window never filled up"
+    assert_equal "MEMPHIS_ERR_QUEUE_FULL", raised.status
+    p.flush
+  end
+
+  def test_threads_share_a_producer
+    p = producer
+    threads = Array.new(4) do |t|
+      Thread.new do
+        25.times { |i| p.produce("t#{t}-#{i}") }
+        25.times { |i| p.produce("n#{t}-#{i}", nonblocking: true) }
+      end
+    end
+    threads.each(&:join)
+    p.flush
+    got = fetch_n(quick_consumer(@conn, @station, batch_size: 100), 200).map(&:data)
+    assert_equal 200, got.uniq.size
+  end
+
   def test_delivery_block_requires_nonblocking
     assert_raises(Memphis::InvalidArgumentError) { producer.produce("x") { nil } }
   end
