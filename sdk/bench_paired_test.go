@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -56,6 +57,57 @@ func BenchmarkPaired(b *testing.B) {
 		}, func(n int) {
 			for range n {
 				if _, err := js.PublishAsync("paired-async$1.final", data, jetstream.WithStallWait(DefaultAckWait)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-js.PublishAsyncComplete()
+		})
+	})
+
+	// The same pairs, with raw nats.go sending the two headers every
+	// Memphis message carries ($memphis_producedBy, $memphis_connectionId):
+	// this isolates the SDK's own overhead from the protocol's.
+	b.Run("sync-produce-same-headers", func(b *testing.B) {
+		env := newBenchEnv(b, "paired-sync-h")
+		p := createProducer(b, env.c, "bench", "paired-sync-h")
+		hdr := memphisHeaders(env)
+		pairedRounds(b, rounds, func(n int) {
+			for range n {
+				if err := p.Produce(ctx, data, ProduceOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}, func(n int) {
+			for range n {
+				m := &nats.Msg{Subject: "paired-sync-h$1.final", Data: data, Header: hdr}
+				if _, err := env.raw.PublishMsg(ctx, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+
+	b.Run("async-produce-same-headers", func(b *testing.B) {
+		env := newBenchEnv(b, "paired-async-h")
+		p := createProducer(b, env.c, "bench", "paired-async-h")
+		js, err := jetstream.New(env.nc, jetstream.WithPublishAsyncMaxPending(DefaultMaxInFlight))
+		if err != nil {
+			b.Fatal(err)
+		}
+		hdr := memphisHeaders(env)
+		pairedRounds(b, rounds, func(n int) {
+			for range n {
+				if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := p.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}, func(n int) {
+			for range n {
+				m := &nats.Msg{Subject: "paired-async-h$1.final", Data: data, Header: hdr}
+				if _, err := js.PublishMsgAsync(m, jetstream.WithStallWait(DefaultAckWait)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -148,4 +200,12 @@ func pairedRounds(b *testing.B, rounds int, sdk, raw func(n int)) {
 	b.ReportMetric(sdkRate, "sdk-msgs/s")
 	b.ReportMetric(rawRate, "nats-msgs/s")
 	b.ReportMetric(sdkRate/rawRate, "ratio")
+}
+
+// memphisHeaders are the headers the SDK adds to every message.
+func memphisHeaders(env *benchEnv) nats.Header {
+	return nats.Header{
+		"$memphis_producedBy":   []string{"bench"},
+		"$memphis_connectionId": []string{env.c.ConnectionID()},
+	}
 }

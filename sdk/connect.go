@@ -31,8 +31,11 @@ type ConnectOptions struct {
 	ConnectionToken string
 	AccountID       int // tenant id; the user "username$AccountID" is tried first
 
-	Reconnect         bool          // reconnect after a lost connection
-	MaxReconnect      int           // reconnect attempts, -1 = forever
+	Reconnect bool // reconnect after a lost connection
+	// MaxReconnect is the number of reconnect attempts, -1 = forever. Once
+	// they run out the connection is closed for good (consume loops then
+	// report CodeClosed until stopped); long broker outages need -1.
+	MaxReconnect      int
 	ReconnectInterval time.Duration // wait between reconnect attempts
 	Timeout           time.Duration // dial / handshake timeout
 
