@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -24,21 +25,26 @@ type msgObj struct {
 	m *sdk.Message
 
 	mu      sync.Mutex
-	data    unsafe.Pointer // C copy of the payload (never NULL)
+	data    unsafe.Pointer // payload inside blk (never NULL while alive)
 	n       int
+	blk     *cblock
 	hdrKeys []*C.char // sorted; built on first header access
 	hdrVals []*C.char
 	hdrDone bool
 }
 
-func newMsg(m *sdk.Message) uint64 {
-	d := m.Data()
-	// malloc(0) may return NULL; one spare byte keeps the pointer valid.
-	p := C.malloc(C.size_t(len(d) + 1))
-	if len(d) > 0 {
-		C.memcpy(p, unsafe.Pointer(&d[0]), C.size_t(len(d)))
+// cblock is one malloc'd block holding the payloads of a whole received
+// batch: one allocation per batch instead of one per message. It is freed
+// when the last of its messages is destroyed.
+type cblock struct {
+	p    unsafe.Pointer
+	refs atomic.Int64
+}
+
+func (b *cblock) release() {
+	if b.refs.Add(-1) == 0 {
+		C.free(b.p)
 	}
-	return newHandle(kindMsg, &msgObj{m: m, data: p, n: len(d)})
 }
 
 // newMsgArray registers msgs and returns a malloc'd array of their ids
@@ -47,10 +53,22 @@ func newMsgArray(msgs []*sdk.Message) *C.uint64_t {
 	if len(msgs) == 0 {
 		return nil
 	}
+	total := 0
+	for _, m := range msgs {
+		total += len(m.Data()) + 1 // +1: a valid pointer even for empty payloads
+	}
+	blk := &cblock{p: C.malloc(C.size_t(total))}
+	blk.refs.Store(int64(len(msgs)))
+	mem := unsafe.Slice((*byte)(blk.p), total)
 	arr := (*C.uint64_t)(C.malloc(C.size_t(len(msgs)) * 8))
 	ids := unsafe.Slice(arr, len(msgs))
+	off := 0
 	for i, m := range msgs {
-		ids[i] = C.uint64_t(newMsg(m))
+		d := m.Data()
+		copy(mem[off:], d)
+		mo := &msgObj{m: m, data: unsafe.Pointer(&mem[off]), n: len(d), blk: blk}
+		off += len(d) + 1
+		ids[i] = C.uint64_t(newHandle(kindMsg, mo))
 	}
 	return arr
 }
@@ -59,7 +77,10 @@ func newMsgArray(msgs []*sdk.Message) *C.uint64_t {
 func (mo *msgObj) free() {
 	mo.mu.Lock()
 	defer mo.mu.Unlock()
-	C.free(mo.data)
+	if mo.blk != nil {
+		mo.blk.release()
+		mo.blk = nil
+	}
 	mo.data = nil
 	for i := range mo.hdrKeys {
 		C.free(unsafe.Pointer(mo.hdrKeys[i]))
