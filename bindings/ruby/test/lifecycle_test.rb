@@ -137,3 +137,52 @@ class LifecycleOwnershipTest < Minitest::Test
     producer.destroy
   end
 end
+
+class LifecycleFromInsideBlocksTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  def test_destroy_consumer_from_inside_its_block
+    conn = connect
+    station = unique("inside")
+    conn.producer(station_name: station, producer_name: "p").produce("x")
+    c = quick_consumer(conn, station)
+    done = Queue.new
+    c.consume do |msgs, _e, _c|
+      next if msgs.empty?
+
+      c.destroy
+      done << c.destroyed?
+    end
+    assert_equal true, pop_within(done, "destroy from inside the block")
+    wait_until("the loop to end") { !c.consuming? }
+  end
+
+  def test_close_connection_from_inside_a_consume_block
+    conn = connect
+    station = unique("inside-close")
+    conn.producer(station_name: station, producer_name: "p").produce("x")
+    other = quick_consumer(conn, station)
+    other.consume { |msgs, _e, _c| msgs.each(&:ack) }
+    c = quick_consumer(conn, station)
+    done = Queue.new
+    c.consume do |msgs, _e, _c|
+      next if msgs.empty?
+
+      conn.close
+      done << conn.closed?
+    end
+    assert_equal true, pop_within(done, "close from inside the block")
+    refute other.consuming?
+  end
+
+  def test_destroy_producer_from_inside_a_delivery_block
+    conn = connect
+    p = conn.producer(station_name: unique("inside-prod"), producer_name: "p")
+    done = Queue.new
+    p.produce("x", nonblocking: true) do |_d|
+      p.destroy
+      done << p.destroyed?
+    end
+    assert_equal true, pop_within(done, "destroy from inside the delivery block")
+  end
+end
