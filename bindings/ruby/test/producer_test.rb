@@ -64,6 +64,23 @@ class ProducerTest < Minitest::Test
     assert_raises(Memphis::HeaderError) { p.produce("x", headers: { "k" => nil }) }
   end
 
+  def test_headers_object_like_memphis_py
+    h = Memphis::Headers.new
+    h.add("key", "value").add(:n, 1)
+    h["other"] = "x"
+    assert_equal({ "key" => "value", "n" => "1", "other" => "x" }, h.to_h)
+    assert_equal 3, h.size
+    err = assert_raises(Memphis::HeaderError) { h.add("$memphis_producedBy", "me") }
+    assert_equal "MEMPHIS_ERR_HEADER", err.status
+    assert_equal 3, h.size
+    p = producer
+    2.times { p.produce("with headers", headers: h) } # reusable
+    msgs = fetch_n(quick_consumer(@conn, @station), 2)
+    assert(msgs.all? { |m| m.headers["key"] == "value" && m.headers["other"] == "x" })
+    h.destroy
+    assert_raises(Memphis::ClosedError) { p.produce("x", headers: h) }
+  end
+
   def test_msg_id_deduplicates_within_window
     p = producer
     3.times { p.produce("same", msg_id: "id-1") }
