@@ -499,9 +499,11 @@ def produce_batch(
     return status, accepted.value, exc
 
 
-def producer_flush(producer: c_void_p, timeout_ms: int) -> None:
+def producer_flush(producer: c_void_p, timeout_ms: int) -> Tuple[int, int, Optional[MemphisError]]:
+    """Wait for the delivery reports: (status, failed callback-less messages, error)."""
     failed = c_uint64()
-    check(lib().producer_flush, producer, timeout_ms, byref(failed))
+    status, exc = call_status(lib().producer_flush, producer, timeout_ms, byref(failed))
+    return status, failed.value, exc
 
 
 def producer_destroy(producer: c_void_p) -> None:
@@ -599,8 +601,12 @@ def consumer_destroy(consumer: c_void_p) -> None:
 
 
 def msg_data(msg: int) -> bytes:
+    # Hot path of consuming: keep it to one library call and one copy.
     ptr, n = c_void_p(), c_size_t()
-    check(lib().msg_data, msg, byref(ptr), byref(n))
+    err = c_void_p()
+    status = lib().msg_data(msg, byref(ptr), byref(n), byref(err))
+    if status != OK:
+        raise _take_error(status, err)
     return ctypes.string_at(ptr, n.value) if n.value else b""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import queue
 import threading
 import weakref
 from typing import Any, Callable, Generator, Generic, Optional, TypeVar
@@ -22,11 +23,62 @@ __all__ = ["Pending", "executor", "run_blocking", "running_loop", "start"]
 T = TypeVar("T")
 log = logging.getLogger("memphis")
 
-_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+
+class _DaemonPool(concurrent.futures.Executor):
+    """A thread pool whose threads never hold up interpreter exit.
+
+    concurrent.futures.ThreadPoolExecutor joins its threads at exit; a
+    thread still inside a long library call (a fetch waiting for messages, a
+    flush) would then hang the exit. These threads are daemons, start on
+    demand and retire after a minute idle.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._max = max_workers
+        self._threads = 0
+        self._idle = 0
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((future, fn, args, kwargs))
+        with self._lock:
+            if self._idle == 0 and self._threads < self._max:
+                self._threads += 1
+                threading.Thread(target=self._work, name="memphis-worker", daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            try:
+                item = self._queue.get(timeout=60)
+            except queue.Empty:
+                with self._lock:
+                    self._idle -= 1
+                    self._threads -= 1
+                return
+            with self._lock:
+                self._idle -= 1
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            del future, fn, args, kwargs, item
+
+
+_executor: Optional[_DaemonPool] = None
 _executor_lock = threading.Lock()
 
 
-def executor() -> concurrent.futures.ThreadPoolExecutor:
+def executor() -> _DaemonPool:
     """The binding's worker pool.
 
     Separate from asyncio's default executor, whose few threads would be
@@ -35,7 +87,7 @@ def executor() -> concurrent.futures.ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
-            _executor = concurrent.futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="memphis-worker")
+            _executor = _DaemonPool(max_workers=64)
         return _executor
 
 

@@ -30,10 +30,12 @@ TIMEOUT_TEXT = "Memphis: TimeoutError"
 class _ConsumeState:
     """The running consume loop of one consumer, shared with library threads.
 
-    Batches arrive on a library thread. The thread hands the batch to the
-    event loop (call_soon_threadsafe) and waits until the user's handler has
-    finished, so a slow handler slows the pulls down instead of piling
-    messages up, exactly like memphis-py's loop (fetch, await handler, sleep).
+    Batches arrive on a library thread, which hands each one to the event
+    loop (call_soon_threadsafe); handler calls run there one after another,
+    in order. The library thread then waits until the handler of the
+    *previous* batch has finished: the next pull overlaps the current
+    handler call (one batch of read-ahead), but a slow handler still slows
+    the pulls down instead of letting messages pile up.
     """
 
     def __init__(self, consumer: Consumer, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
@@ -41,6 +43,8 @@ class _ConsumeState:
         self.handler = handler
         self.loop = loop
         self.stopped = threading.Event()
+        self.previous_done: Optional[threading.Event] = None  # library thread only
+        self.last_task: Optional[asyncio.Task[None]] = None  # loop thread only
         self.tasks: set[asyncio.Task[None]] = set()
 
     def on_batch(self, messages: List[Message], error: Optional[MemphisError]) -> None:
@@ -52,8 +56,11 @@ class _ConsumeState:
         except RuntimeError:  # the loop is closed: nobody can handle messages
             self.stopped.set()
             return
-        # Wait for the handler, but never past a stop (the loop may be gone).
-        while not done.wait(0.25):
+        previous, self.previous_done = self.previous_done, done
+        if previous is None:
+            return
+        # Never wait past a stop: the loop may be gone.
+        while not previous.wait(0.25):
             if self.stopped.is_set() or self.loop.is_closed():
                 return
 
@@ -61,12 +68,23 @@ class _ConsumeState:
         if self.stopped.is_set():
             done.set()
             return
-        task = self.loop.create_task(self._invoke(messages, error, done))
+        task = self.loop.create_task(self._invoke(self.last_task, messages, error, done))
+        self.last_task = task
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _invoke(self, messages: List[Message], error: Optional[MemphisError], done: threading.Event) -> None:
+    async def _invoke(
+        self,
+        previous: Optional[asyncio.Task[None]],
+        messages: List[Message],
+        error: Optional[MemphisError],
+        done: threading.Event,
+    ) -> None:
         try:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])  # keep handler calls in batch order
+            if self.stopped.is_set():
+                return
             consumer = self.consumer_ref()
             context = consumer.context if consumer is not None else {}
             result = self.handler(messages, error, context)

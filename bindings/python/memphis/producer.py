@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
 from . import _native, _registry
 from ._convert import message_bytes
@@ -76,15 +76,23 @@ class _DeliveryState:
             self.waiters.append((loop, fut, limit))
         await fut
 
+    def add_failures(self, n: int, first: Optional[MemphisError]) -> None:
+        """Failures the library counted for callback-less messages."""
+        with self.lock:
+            self.failed += n
+            if first is not None and len(self.errors) < _KEPT_ERRORS:
+                self.errors.append(first)
+
     def take_failures(self) -> Optional[MemphisError]:
         with self.lock:
             failed, errors = self.failed, self.errors
             self.failed, self.errors = 0, []
         if not failed:
             return None
+        first = errors[0] if errors else MemphisError("unknown failure")
         return MemphisError(
-            f"{failed} nonblocking produce call(s) of producer {self.name} failed; first: {errors[0].message}",
-            errors[0].code,
+            f"{failed} nonblocking produce call(s) of producer {self.name} failed; first: {first.message}",
+            first.code,
         )
 
 
@@ -124,6 +132,38 @@ class _BatchState:
             done = self.remaining == 0
         if done:
             _resolve(self.future)
+
+
+class _SyncWaiter:
+    """Turns the delivery report of one message into an asyncio result."""
+
+    __slots__ = ("future", "loop", "token")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.token = _registry.register(self)
+
+    def on_delivery(self, status: int, message: Optional[bytes]) -> None:
+        _registry.unregister(self.token)
+        err = None if status == _native.OK else _native.error_from(status, message)
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.future, err)
+        except RuntimeError:
+            pass  # the loop is gone; nobody waits for this message any more
+
+
+def _settle(fut: asyncio.Future[None], err: Optional[BaseException]) -> None:
+    if fut.done():
+        return
+    if err is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(err)
+
+
+# A NULL function pointer: ctypes refuses None for a CFUNCTYPE argument.
+_NO_CALLBACK = _native.DELIVERY_CB()
 
 
 @_native.DELIVERY_CB
@@ -227,62 +267,49 @@ class Producer:
         limit = limit_concurrent_tasks if limit_concurrent_tasks is not None else concurrent_task_limit
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise MemphisError(f"limit_concurrent_tasks must be a positive integer, got {limit!r}")
-        if nonblocking or async_produce:
-            if limit is not None:
-                await self._state.wait_below(limit)
-            await self._produce_nonblocking(
-                data, hdrs, msg_id, producer_partition_key, producer_partition_number, ack_ms
+        native_headers = _native.Headers(hdrs) if hdrs else None
+        try:
+            opts = _native.produce_opts(
+                native_headers, msg_id, producer_partition_key, producer_partition_number, ack_ms
             )
-            return
-        await run_blocking(
-            self._produce_sync, data, hdrs, msg_id, producer_partition_key, producer_partition_number, ack_ms
-        )
-
-    def _produce_sync(
-        self,
-        data: bytes,
-        hdrs: Optional[Dict[str, str]],
-        msg_id: Optional[str],
-        key: Optional[str],
-        number: Optional[int],
-        ack_ms: int,
-    ) -> None:
-        native_headers = _native.Headers(hdrs) if hdrs else None
-        try:
-            opts = _native.produce_opts(native_headers, msg_id, key, number, ack_ms)
-            _native.produce(self._handle, data, opts)
+            if not (nonblocking or async_produce):
+                await self._produce_sync(data, opts)
+            elif limit is None:
+                # No delivery callback: the library counts failures and flush()
+                # reports them, so the hot path never wakes Python per message.
+                await self._queue(data, opts, _NO_CALLBACK, None)
+            else:
+                await self._state.wait_below(limit)
+                self._state.accepted()  # before queueing: the report may come first
+                try:
+                    await self._queue(data, opts, _on_delivery, self._token)
+                except BaseException:
+                    self._state.accepted(-1)
+                    raise
         finally:
             if native_headers is not None:
                 native_headers.close()
 
-    async def _produce_nonblocking(
-        self,
-        data: bytes,
-        hdrs: Optional[Dict[str, str]],
-        msg_id: Optional[str],
-        key: Optional[str],
-        number: Optional[int],
-        ack_ms: int,
-    ) -> None:
-        native_headers = _native.Headers(hdrs) if hdrs else None
+    async def _queue(self, data: bytes, opts: Any, cb: Any, token: Optional[int]) -> None:
+        """Hand one message to the library's nonblocking window."""
+        # On the loop with a 0 block timeout: queueing is fast unless the
+        # in-flight window is full, and then we wait on a worker instead.
+        status, exc = _native.produce_async(self._handle, data, opts, cb, token, 0)
+        if status == _native.QUEUE_FULL:
+            status, exc = await run_blocking(_native.produce_async, self._handle, data, opts, cb, token, -1)
+        if status != _native.OK:
+            assert exc is not None
+            raise exc
+
+    async def _produce_sync(self, data: bytes, opts: Any) -> None:
+        """Produce and wait for the ack without tying up a worker thread."""
+        waiter = _SyncWaiter(asyncio.get_running_loop())
         try:
-            opts = _native.produce_opts(native_headers, msg_id, key, number, ack_ms)
-            # Count first: the report may arrive before produce_async returns.
-            self._state.accepted()
-            # On the loop with a 0 block timeout: queueing is fast unless the
-            # in-flight window is full, and then we wait on a worker instead.
-            status, exc = _native.produce_async(self._handle, data, opts, _on_delivery, self._token, 0)
-            if status == _native.QUEUE_FULL:
-                status, exc = await run_blocking(
-                    _native.produce_async, self._handle, data, opts, _on_delivery, self._token, -1
-                )
-            if status != _native.OK:
-                self._state.accepted(-1)
-                assert exc is not None
-                raise exc
-        finally:
-            if native_headers is not None:
-                native_headers.close()
+            await self._queue(data, opts, _on_delivery, waiter.token)
+        except BaseException:
+            _registry.unregister(waiter.token)
+            raise
+        await waiter.future
 
     async def produce_batch(
         self,
@@ -328,12 +355,19 @@ class Producer:
         """Wait until every nonblocking message was acknowledged or failed.
 
         Raises ``MemphisError`` describing the failures since the previous
-        flush (they are also logged as they happen).
+        flush (they are logged as well).
         """
         if self._destroyed is None:
-            await run_blocking(_native.producer_flush, self._handle, -1 if timeout_ms is None else timeout_ms)
+            status, failed, exc = await run_blocking(
+                _native.producer_flush, self._handle, -1 if timeout_ms is None else timeout_ms
+            )
+            if status == _native.TIMEOUT and exc is not None:
+                raise exc
+            if failed:
+                self._state.add_failures(failed, exc)
         err = self._state.take_failures()
         if err is not None:
+            log.error("memphis: %s", err)
             raise err
 
     def destroy(self, timeout_retries: int = 5) -> Pending[None]:

@@ -230,7 +230,7 @@ async def test_nonblocking_failures_are_counted_and_raised_on_flush(memphis, nam
         if refused < 3:
             with pytest.raises(MemphisError, match="nonblocking produce"):
                 await producer.flush()
-            assert "nonblocking produce by p failed" in caplog.text
+            assert "nonblocking produce call(s) of producer p failed" in caplog.text
     assert producer.failed_count == 0  # flush reported and reset them
 
 
