@@ -395,6 +395,34 @@ func memphis_go_msgs_ack(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int
 	return statusOK
 }
 
+//export memphis_go_msgs_data
+func memphis_go_msgs_data(arr *C.uint64_t, count C.size_t, data *unsafe.Pointer, lens *C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if count == 0 {
+		return statusOK
+	}
+	if arr == nil {
+		return nullArg(em, "msgs")
+	}
+	if data == nil {
+		return nullArg(em, "data")
+	}
+	if lens == nil {
+		return nullArg(em, "lens")
+	}
+	ids := unsafe.Slice(arr, int(count))
+	ds := unsafe.Slice(data, int(count))
+	ls := unsafe.Slice(lens, int(count))
+	for i, id := range ids {
+		mo, st := lookupMsg(id, em)
+		if mo == nil {
+			return st
+		}
+		ds[i], ls[i] = mo.data, C.size_t(mo.n)
+	}
+	return statusOK
+}
+
 //export memphis_go_msgs_destroy
 func memphis_go_msgs_destroy(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int) {
 	defer guard(&st, em)

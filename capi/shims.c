@@ -1150,6 +1150,15 @@ memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memp
     return memphis_capi_finish(st__, msg__, err);
 }
 
+memphis_status_t memphis_msgs_data(memphis_msg_t *const *msgs, size_t count, const void **data, size_t *lens, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_msgs_data((uint64_t *)(uintptr_t)msgs, count, (void **)data, lens, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t count, memphis_error_t **err)
 {
     if (memphis_capi_forked)

@@ -47,15 +47,37 @@ func (k kind) String() string {
 // and the 56-bit counter cannot wrap in practice: ids are never reused.
 const kindShift = 56
 
+// The table is sharded by id so that threads producing, consuming and
+// destroying messages concurrently rarely meet on one lock, and a plain map
+// insert is cheaper than sync.Map's for the many short-lived message
+// handles.
+const shardCount = 64
+
+type shard struct {
+	mu sync.RWMutex
+	m  map[uint64]any
+}
+
 var (
-	lastID  atomic.Uint64
-	handles sync.Map // uint64 id -> object
+	lastID atomic.Uint64
+	shards [shardCount]shard
 )
+
+func init() {
+	for i := range shards {
+		shards[i].m = make(map[uint64]any)
+	}
+}
+
+func shardOf(id uint64) *shard { return &shards[id%shardCount] }
 
 // newHandle registers v and returns its new, never reused id.
 func newHandle(k kind, v any) uint64 {
 	id := uint64(k)<<kindShift | lastID.Add(1)
-	handles.Store(id, v)
+	sh := shardOf(id)
+	sh.mu.Lock()
+	sh.m[id] = v
+	sh.mu.Unlock()
 	return id
 }
 
@@ -65,7 +87,10 @@ func lookup[T any](id uint64, k kind) (T, bool) {
 	if kind(id>>kindShift) != k {
 		return zero, false
 	}
-	v, ok := handles.Load(id)
+	sh := shardOf(id)
+	sh.mu.RLock()
+	v, ok := sh.m[id]
+	sh.mu.RUnlock()
 	if !ok {
 		return zero, false
 	}
@@ -80,7 +105,15 @@ func release[T any](id uint64, k kind) (T, bool) {
 	if kind(id>>kindShift) != k {
 		return zero, false
 	}
-	v, ok := handles.LoadAndDelete(id)
+	sh := shardOf(id)
+	sh.mu.Lock()
+	v, ok := sh.m[id]
+	if ok {
+		if _, typed := v.(T); typed {
+			delete(sh.m, id)
+		}
+	}
+	sh.mu.Unlock()
 	if !ok {
 		return zero, false
 	}

@@ -10,6 +10,7 @@
  *          < 0 waits up to the producer's ack wait; delivery reports come
  *          once per station; memphis_msgs_ack sends all acks, returns the
  *          first failure.
+ *          added memphis_msgs_data (payloads of a batch in one call).
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -539,6 +540,13 @@ MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_err
  * their confirmations awaited together; returns the first failure. Invalid
  * handles are reported before anything is sent. */
 MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
+/* Payloads of `count` messages in one call, so that bindings cross the
+ * library boundary once per batch: data[i] and lens[i] receive what
+ * memphis_msg_data would return for msgs[i] (borrowed until that message is
+ * destroyed). An invalid handle fails the whole call; data/lens are then
+ * left unspecified. Added in 1.0.0 after MEMPHIS_H_READY. */
+MEMPHIS_API memphis_status_t memphis_msgs_data(memphis_msg_t *const *msgs, size_t count, const void **data, size_t *lens,
+                                               memphis_error_t **err);
 /* Destroys `count` messages and then frees the array itself, which must be
  * an array returned by memphis_consumer_fetch/memphis_fetch_messages (it is
  * passed to free()). NULL entries are skipped; the array may be NULL when

@@ -114,11 +114,9 @@ static void bench_consume(const char *station, long n)
             fprintf(stderr, "bench: station drained after %ld of %ld messages\n", got, n);
             exit(1);
         }
-        for (size_t i = 0; i < count; i++) {
-            const void *d;
-            size_t l;
-            must(memphis_msg_data(msgs[i], &d, &l, &err), err, "data");
-        }
+        static const void *datas[BATCH];
+        static size_t lens[BATCH];
+        must(memphis_msgs_data(msgs, count, datas, lens, &err), err, "data");
         must(memphis_msgs_ack(msgs, count, &err), err, "ack");
         memphis_msgs_destroy(msgs, count, NULL);
         got += (long)count;

@@ -133,8 +133,21 @@ MEMPHIS_TEST(produce_sync_roundtrip, "integration")
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_time_sent(msgs[0], NULL, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_partition(msgs[0], NULL, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msg_is_dls(msgs[0], NULL, E));
+    /* all payloads in one call */
+    const void *datas[3];
+    size_t lens[3];
+    OK(memphis_msgs_data(msgs, n, datas, lens, E));
+    CHECK(lens[0] == sizeof payload && memcmp(datas[0], payload, lens[0]) == 0);
+    CHECK(lens[1] == 0 && lens[2] == 5 && memcmp(datas[2], "third", 5) == 0);
+    OK(memphis_msgs_data(msgs, 0, NULL, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msgs_data(NULL, 1, datas, lens, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msgs_data(msgs, n, NULL, lens, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_msgs_data(msgs, n, datas, NULL, E));
     OK(memphis_msgs_ack(msgs, n, E));
+    memphis_msg_t *gone = msgs[1];
     OK(memphis_msgs_destroy(msgs, n, E));
+    memphis_msg_t *stale[1] = {gone};
+    EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_msgs_data(stale, 1, datas, lens, E));
     OK(memphis_consumer_destroy(k, E));
     OK(memphis_producer_destroy(p, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_HANDLE, memphis_producer_destroy(p, E));
