@@ -299,6 +299,9 @@ func (c *Conn) ConnectionID() string { return c.connID }
 // sends no destroy requests: the broker marks the connection's producers
 // and consumers inactive on its own (§11). Close is idempotent.
 func (c *Conn) Close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -31,6 +31,9 @@ const maxRetryWait = 2 * time.Second
 // StopConsume, Destroy or Conn.Close end it.
 func (c *Consumer) Consume(h ConsumeHandler, p PartitionSelector) error {
 	const op = "consume"
+	if c == nil {
+		return newErr(CodeInvalidArgument, op, "nil consumer")
+	}
 	if h == nil {
 		return newErr(CodeInvalidArgument, op, "handler is nil")
 	}
@@ -56,6 +59,9 @@ func (c *Consumer) Consume(h ConsumeHandler, p PartitionSelector) error {
 // returned (unless called from within the handler itself). Stopping a
 // consumer that is not consuming is an error, as in memphis.go.
 func (c *Consumer) StopConsume() error {
+	if c == nil {
+		return newErr(CodeInvalidArgument, "stop consume", "nil consumer")
+	}
 	c.mu.Lock()
 	l := c.loop
 	c.loop = nil

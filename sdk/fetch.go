@@ -25,6 +25,9 @@ const pullGrace = 2 * time.Second
 // otherwise one pull that waits up to the consumer's BatchMaxWait (or ctx's
 // deadline, if sooner). An empty station gives an empty slice and no error.
 func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector) ([]*Message, error) {
+	if c == nil {
+		return nil, newErr(CodeInvalidArgument, opFetch, "nil consumer")
+	}
 	if batchSize < 1 || batchSize > MaxBatchSize {
 		return nil, newErr(CodeInvalidArgument, opFetch, "Batch size can not be greater than 5000 or less than 1")
 	}
@@ -197,6 +200,9 @@ func pullStatus(m *nats.Msg) (done bool, err error) {
 // through a consumer registered on the first call and cached afterwards
 // (key "<internal station>_<name>").
 func (c *Conn) FetchMessages(ctx context.Context, opts ConsumerOptions, p PartitionSelector) ([]*Message, error) {
+	if err := c.checkOpen(opFetch); err != nil {
+		return nil, err
+	}
 	cons, err := c.cachedConsumer(ctx, opts)
 	if err != nil {
 		return nil, err

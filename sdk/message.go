@@ -267,6 +267,9 @@ func appendConn(list []*Conn, c *Conn) []*Conn {
 // Nack asks for immediate redelivery (counts towards max deliveries). On a
 // DLS resend it does nothing: the broker keeps the poison message.
 func (m *Message) Nack() error {
+	if m == nil {
+		return newErr(CodeInvalidArgument, "nack", "nil message")
+	}
 	if m.dls {
 		return nil
 	}
@@ -276,6 +279,9 @@ func (m *Message) Nack() error {
 // Delay asks for redelivery after d. Not possible for DLS resends.
 func (m *Message) Delay(d time.Duration) error {
 	const op = "delay"
+	if m == nil {
+		return newErr(CodeInvalidArgument, op, "nil message")
+	}
 	if m.dls {
 		return newErr(CodeInvalidArgument, op, "cannot delay DLS message")
 	}
@@ -300,6 +306,9 @@ type nackedDLS struct {
 // dead-letter store with reason. On a DLS resend it does nothing.
 func (m *Message) DeadLetter(reason string) error {
 	const op = "dead letter"
+	if m == nil {
+		return newErr(CodeInvalidArgument, op, "nil message")
+	}
 	if m.dls {
 		return nil
 	}

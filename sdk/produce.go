@@ -95,6 +95,9 @@ func (p *Producer) ackWait(o *ProduceOptions) time.Duration {
 // Produce publishes msg to every station of the producer and waits for the
 // broker's acknowledgement (bounded by the ack wait and ctx).
 func (p *Producer) Produce(ctx context.Context, msg []byte, o ProduceOptions) error {
+	if p == nil {
+		return newErr(CodeInvalidArgument, opProduce, "nil producer")
+	}
 	if len(p.stations) == 1 {
 		_, err := p.produceSync(ctx, p.stations[0], msg, &o)
 		return err

@@ -88,6 +88,9 @@ func (p *Producer) release() { p.finish(nil) }
 // the message was not sent to that station and done will not be called
 // for it. Errors of messages without a callback are reported by Flush.
 func (p *Producer) ProduceAsync(ctx context.Context, msg []byte, o ProduceOptions, done func(Delivery)) error {
+	if p == nil {
+		return newErr(CodeInvalidArgument, opProduce, "nil producer")
+	}
 	for _, sp := range p.stations {
 		if err := p.produceAsync(ctx, sp, msg, &o, &pubEntry{p: p, station: sp.name, done: done}); err != nil {
 			return err
@@ -130,6 +133,9 @@ func (p *Producer) produceAsync(ctx context.Context, sp *stationProducer, data [
 // messages that could not be sent, with the error; the return value is the
 // first such error (nil when every message was sent).
 func (p *Producer) ProduceBatch(ctx context.Context, msgs []BatchMessage, done func(i int, d Delivery)) error {
+	if p == nil {
+		return newErr(CodeInvalidArgument, opProduce, "nil producer")
+	}
 	var first error
 	for i := range msgs {
 		for _, sp := range p.stations {

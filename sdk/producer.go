@@ -213,6 +213,9 @@ func (p *Producer) Name() string { return p.name }
 // error carrying the first failure and the number of failures since the
 // previous Flush.
 func (p *Producer) Flush(ctx context.Context) error {
+	if p == nil {
+		return newErr(CodeInvalidArgument, "flush", "nil producer")
+	}
 	for {
 		p.mu.Lock()
 		if p.inflight == 0 {

@@ -10,6 +10,9 @@ import (
 // first call and reusing it afterwards (cache key as in the official SDKs,
 // "<internal station>_<name>").
 func (c *Conn) Produce(ctx context.Context, station, producerName string, msg []byte, o ProduceOptions) error {
+	if err := c.checkOpen(opProduce); err != nil {
+		return err
+	}
 	p, err := c.cachedProducer(ctx, station, producerName)
 	if err != nil {
 		return err

@@ -116,6 +116,9 @@ func (o *StationOptions) validate(op string) error {
 // CreateStation creates a station; an existing station is success (§4.3).
 func (c *Conn) CreateStation(ctx context.Context, opts StationOptions) (*Station, error) {
 	const op = "create station"
+	if err := c.checkOpen(op); err != nil {
+		return nil, err
+	}
 	if err := opts.validate(op); err != nil {
 		return nil, err
 	}

@@ -260,3 +260,44 @@ func TestQuickPubAck(t *testing.T) {
 		}
 	}
 }
+
+// Methods on nil handles return an error instead of crashing.
+func TestNilHandles(t *testing.T) {
+	ctx := context.Background()
+	var p *Producer
+	var c *Consumer
+	var m *Message
+	var conn *Conn
+	checks := map[string]error{
+		"produce":       p.Produce(ctx, nil, ProduceOptions{}),
+		"produce async": p.ProduceAsync(ctx, nil, ProduceOptions{}, nil),
+		"produce batch": p.ProduceBatch(ctx, nil, nil),
+		"flush":         p.Flush(ctx),
+		"destroy p":     p.Destroy(ctx),
+		"consume":       c.Consume(func([]*Message, error, any) {}, PartitionSelector{}),
+		"stop":          c.StopConsume(),
+		"destroy c":     c.Destroy(ctx),
+		"nack":          m.Nack(),
+		"delay":         m.Delay(time.Second),
+		"dead letter":   m.DeadLetter("x"),
+		"ack":           m.Ack(ctx),
+		"create":        func() error { _, err := conn.CreateStation(ctx, DefaultStationOptions("s")); return err }(),
+		"one-shot":      conn.Produce(ctx, "s", "p", nil, ProduceOptions{}),
+		"one-shot get": func() error {
+			_, err := conn.FetchMessages(ctx, DefaultConsumerOptions("s", "c"), PartitionSelector{})
+			return err
+		}(),
+		"producer": func() error { _, err := conn.CreateProducer(ctx, DefaultProducerOptions("p", "s")); return err }(),
+		"consumer": func() error { _, err := conn.CreateConsumer(ctx, DefaultConsumerOptions("s", "c")); return err }(),
+	}
+	_, fetchErr := c.Fetch(ctx, 1, PartitionSelector{})
+	checks["fetch"] = fetchErr
+	for name, err := range checks {
+		if CodeOf(err) != CodeInvalidArgument {
+			t.Errorf("%s on nil: %v", name, err)
+		}
+	}
+	if conn.Close() != nil || conn.IsConnected() {
+		t.Error("nil Conn Close/IsConnected")
+	}
+}
