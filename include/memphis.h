@@ -70,8 +70,9 @@
  *   once (without entering the runtime, so it never hangs). Functions that do
  *   not need it keep working in the child: memphis_version*(),
  *   memphis_status_*(), memphis_error_*(), memphis_free(),
- *   memphis_produce_opts_init(). Create connections in the child instead
- *   (for Python multiprocessing, use the "spawn" start method).
+ *   memphis_produce_opts_init(). A forked child therefore cannot use the
+ *   library; run the work in the parent or in a freshly exec'd process (for
+ *   Python multiprocessing, use the "spawn" start method).
  *
  * Timeouts and durations are int64_t milliseconds.
  */
