@@ -386,3 +386,50 @@ MEMPHIS_TEST(consume_survives_broker_restart, "integration")
     OK(memphis_conn_destroy(c, E));
     broker_stop(&b);
 }
+
+/* A message never acked within max deliveries becomes a poison message that
+ * the broker resends to the group: it arrives with is_dls true and is acked
+ * through the poison-ack path. */
+MEMPHIS_TEST(poison_message_dls, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    produce_n(c, "c-poison", 1);
+    memphis_consumer_opts_t *o = NULL;
+    memphis_consumer_t *k = NULL;
+    OK(memphis_consumer_opts_new("c-poison", "k", &o, E));
+    OK(memphis_consumer_opts_set_max_msg_deliveries(o, 1, E));
+    OK(memphis_consumer_opts_set_max_ack_time_ms(o, 1000, E));
+    OK(memphis_consumer_opts_set_batch_max_wait_ms(o, 300, E));
+    OK(memphis_consumer_create(c, o, &k, E));
+    OK(memphis_consumer_opts_destroy(o, E));
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, 1, &n);
+    CHECK(n == 1);
+    bool dls = true;
+    OK(memphis_msg_is_dls(msgs[0], &dls, E));
+    CHECK(!dls);
+    OK(memphis_msgs_destroy(msgs, n, E)); /* never acked */
+
+    double end = now_s() + 40;
+    bool found = false;
+    while (!found && now_s() < end) {
+        memphis_msg_t **got = NULL;
+        size_t count = 0;
+        OK(memphis_consumer_fetch(k, 10, NULL, 0, &got, &count, E));
+        for (size_t i = 0; i < count; i++) {
+            OK(memphis_msg_is_dls(got[i], &dls, E));
+            if (dls) {
+                const void *d;
+                size_t l;
+                OK(memphis_msg_data(got[i], &d, &l, E));
+                CHECK(l == 5 && memcmp(d, "msg-0", 5) == 0);
+                OK(memphis_msg_ack(got[i], E));
+                found = true;
+            }
+        }
+        OK(memphis_msgs_destroy(got, count, E));
+    }
+    CHECK(found);
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_conn_destroy(c, E));
+}
