@@ -62,13 +62,16 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"512-byte messages, memphis-devbroker on {broker.host}, file storage, 1 partition")
     print(f"{'operation':<22}{'libmemphis msg/s':>18}{'memphis-py msg/s':>18}{'ratio':>8}")
-    for key in ("sync_produce", "nonblocking_produce", "consume", "consume_ack"):
+    for key in ("sync_produce", "nonblocking_produce", "consume", "consume_ack", "consume_ack_many"):
         a = ours[key]
-        b = theirs[key] if theirs else None
+        b = theirs.get(key) if theirs else None
         ratio = f"{a / b:.1f}x" if b else "-"
         print(f"{key:<22}{a:>18,.0f}{(f'{b:,.0f}' if b else 'skipped'):>18}{ratio:>8}")
     if theirs is None:
         print(f"memphis-py column skipped: {why}")
+    print("consume: consume() handler reading every payload, no ack; consume_ack: plus `await msg.ack()`")
+    print("per message (libmemphis waits for the broker's confirmation, memphis-py does not);")
+    print("consume_ack_many: plus one `await Message.ack_many(msgs)` per batch (libmemphis only)")
     return 0
 
 

@@ -43,10 +43,10 @@ async def nonblocking_produce(memphis, station, n):
     return n / (time.perf_counter() - start)
 
 
-async def consume(memphis, station, n, ack):
+async def consume(memphis, station, n, ack, batch_ack=False):
     consumer = await memphis.consumer(
         station_name=station,
-        consumer_name="bench-ack" if ack else "bench-noack",
+        consumer_name=f"bench-{ack}-{batch_ack}",
         pull_interval_ms=1,
         batch_size=1000,
         batch_max_time_to_wait_ms=1000,
@@ -61,6 +61,8 @@ async def consume(memphis, station, n, ack):
             msg.get_data()
             if ack:
                 await msg.ack()
+        if batch_ack and msgs:
+            await type(msgs[0]).ack_many(msgs)  # this binding only
         got += len(msgs)
         if got >= n:
             done.set()
@@ -85,6 +87,8 @@ async def main():
         # The nonblocking station now holds async_n + 1 messages to consume.
         out["consume"] = await consume(memphis, prefix + "-async", consume_n, ack=False)
         out["consume_ack"] = await consume(memphis, prefix + "-async", min(consume_n, 5000), ack=True)
+        if hasattr(getattr(__import__("memphis"), "Message", None), "ack_many"):
+            out["consume_ack_many"] = await consume(memphis, prefix + "-async", consume_n, ack=False, batch_ack=True)
     finally:
         await memphis.close()
     print(json.dumps(out))

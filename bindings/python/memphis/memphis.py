@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import weakref
 from pathlib import Path
@@ -27,6 +28,22 @@ _RETENTION = {
 }
 _STORAGE = {Storage.DISK: 0, Storage.MEMORY: 1}
 _SCHEMA_TYPES = ("json", "graphql", "protobuf", "avro")
+
+
+# Every connection, so interpreter exit can stop consume loops first: a
+# library thread must not call into an interpreter that is shutting down.
+_connections: weakref.WeakSet[Memphis] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_consume_loops_at_exit() -> None:
+    for conn in list(_connections):
+        for consumer in list(conn._consumers):
+            consumer._stop_for_close()
+            try:
+                _native.consumer_stop(consumer._handle)
+            except Exception:
+                pass
 
 
 def _release_conn(handle: Any) -> None:
@@ -63,6 +80,7 @@ class Memphis:
         self._consumers: weakref.WeakSet[Consumer] = weakref.WeakSet()
         self._producer_cache: Dict[str, Producer] = {}
         self._consumer_cache: Dict[str, Consumer] = {}
+        _connections.add(self)
 
     # --- connection -------------------------------------------------------
 

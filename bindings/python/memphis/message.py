@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from . import _native
 from ._ops import run_blocking
@@ -135,6 +135,16 @@ class Message:
     async def ack(self) -> None:
         """Acknowledge: the group will not get the message again."""
         await run_blocking(_native.msg_ack, self._handle)
+
+    @staticmethod
+    async def ack_many(messages: List[Message]) -> None:
+        """Acknowledge many messages in one library call (pipelined confirmations).
+
+        Much faster than awaiting ``ack()`` one message at a time, since each
+        ``ack()`` waits for the broker's confirmation.
+        """
+        if messages:
+            await run_blocking(_native.msgs_ack, [m._handle for m in messages])
 
     async def nack(self) -> None:
         """Ask for immediate redelivery (counts towards max_msg_deliveries)."""
