@@ -65,6 +65,11 @@ class LifecycleTest < Minitest::Test
     assert connect.connected?
   end
 
+  # GC on every allocation (minor collections: the objects most at risk are
+  # freshly made ones referenced only from C; full collections in between)
+  # around produce, delivery blocks, consume and close.
+  STRESS = 0x01 # GC.stress flag: no major GC, so the suite stays fast
+
   def test_gc_stress_churn_around_produce_consume_close
     station = unique("stress")
     2.times do |round|
@@ -72,7 +77,7 @@ class LifecycleTest < Minitest::Test
       p = conn.producer(station_name: station, producer_name: "s#{round}")
       c = quick_consumer(conn, station, "sc#{round}")
       got = Queue.new
-      GC.stress = true
+      GC.stress = STRESS
       begin
         5.times { |i| p.produce("r#{round}-#{i}", nonblocking: true) { |d| got << d } }
         p.produce_batch(%w[b1 b2])
@@ -81,8 +86,9 @@ class LifecycleTest < Minitest::Test
       ensure
         GC.stress = false
       end
+      GC.start
       c.consume { |msgs, _e, _c| msgs.each(&:ack) }
-      GC.stress = true
+      GC.stress = STRESS
       begin
         p.produce("during-consume")
         conn.close
@@ -91,6 +97,33 @@ class LifecycleTest < Minitest::Test
       end
       assert_equal 5, got.size
       GC.start
+    end
+  end
+
+  # Full (major) GC on every allocation, kept to one delivery round trip
+  # because each collection walks the whole heap.
+  def test_full_gc_stress_around_one_delivery
+    conn = connect
+    p = conn.producer(station_name: unique("fullstress"), producer_name: "p")
+    got = Queue.new
+    GC.stress = true
+    begin
+      p.produce("full", nonblocking: true) { |d| got << d.ok? }
+      p.flush
+    ensure
+      GC.stress = false
+    end
+    assert_equal [true], [got.pop]
+    conn.close
+  end
+
+  def test_gc_compact_between_rounds
+    skip "GC.compact not supported" unless GC.respond_to?(:compact)
+    2.times do
+      conn = connect
+      conn.producer(station_name: unique("cmp"), producer_name: "p").produce("x")
+      GC.compact # moved objects must not confuse live handles
+      conn.close
     end
   end
 
@@ -184,5 +217,30 @@ class LifecycleFromInsideBlocksTest < Minitest::Test
       done << p.destroyed?
     end
     assert_equal true, pop_within(done, "destroy from inside the delivery block")
+  end
+end
+
+class CompactionTest < Minitest::Test
+  include MemphisTest::Helpers
+
+  # Heap compaction while a consume loop and delivery blocks are live.
+  def test_gc_compact_with_live_callbacks
+    skip "GC.compact not supported" unless GC.respond_to?(:compact)
+    conn = connect
+    station = unique("compact")
+    p = conn.producer(station_name: station, producer_name: "p")
+    got = Queue.new
+    c = quick_consumer(conn, station)
+    c.consume { |msgs, _e, _c| msgs.each { |m| got << m.data.dup; m.ack } }
+    reports = Queue.new
+    3.times do |round|
+      10.times { |i| p.produce("c#{round}-#{i}", nonblocking: true) { |d| reports << d.ok? } }
+      GC.compact
+      p.flush
+    end
+    wait_until("30 messages") { got.size >= 30 }
+    c.stop_consume
+    assert_equal 30, reports.size
+    assert_equal 30, Array.new(30) { got.pop }.uniq.size
   end
 end
