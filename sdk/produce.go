@@ -213,7 +213,7 @@ func quickPubAck(b []byte) (seq uint64, dup, ok bool) {
 	if k := bytes.Index(b, dupKey); k >= 0 {
 		// The server writes `"duplicate": true` (with a space) by hand;
 		// accept any spacing.
-		rest := bytes.TrimLeft(b[k+len(dupKey):], ": ")
+		rest := bytes.TrimLeft(b[k+len(dupKey):], ": \t\r\n")
 		dup = bytes.HasPrefix(rest, []byte("true"))
 	}
 	return seq, dup, true
