@@ -26,6 +26,7 @@ module Memphis
       raise InvalidArgumentError, "unknown connect option(s): #{unknown.join(', ')}" unless unknown.empty?
 
       Native.load!
+      Reaper.start
       conn = Connection.new(host: host, username: username, **opts)
       return conn unless block_given?
 

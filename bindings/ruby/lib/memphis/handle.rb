@@ -1,20 +1,17 @@
 # frozen_string_literal: true
 
 require_relative "status"
+require_relative "reaper"
 
 module Memphis
   # Shared by every object that owns a libmemphis handle. The handle is taken
   # exactly once (explicit destroy or GC); handles are ids in the library's
   # table, so releasing in any order, or after the connection is gone, is safe.
   module Handle
-    # The finalizer only releases: it is built here, outside the object, so it
-    # captures just the handle's address and never the object itself.
+    # The finalizer only hands the handle to the Reaper. It is built here,
+    # outside the object, so it captures just the address, never the object.
     def self.finalizer(release_fn, address)
-      proc do
-        Native.public_send(release_fn, FFI::Pointer.new(address), nil)
-      rescue StandardError
-        nil # never raise from a finalizer
-      end
+      proc { Reaper.release(release_fn, address) }
     end
 
     private
