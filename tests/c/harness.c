@@ -5,15 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 memphis_error_t *t_err;
 
@@ -145,15 +143,28 @@ static void spawn_broker(struct broker *b)
         argv[argc++] = b->extra[i];
     argv[argc] = NULL;
 
-    /* posix_spawn, not fork: the Go runtime is loaded in this process. */
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    int rc = posix_spawn(&b->pid, bin, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        test_fail(__FILE__, __LINE__, "spawning %s: %s", bin, strerror(rc));
+    /* fork + exec with nothing but system calls in between (the Go runtime
+     * in this process does not survive fork, and is not needed by exec).
+     * PR_SET_PDEATHSIG: if this test process dies without cleaning up (a
+     * crash, a sanitizer abort, a CTest timeout kill), its broker dies too. */
+    int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (logfd < 0)
+        test_fail(__FILE__, __LINE__, "open %s: %s", log, strerror(errno));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127); /* the parent is already gone */
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(logfd);
+    if (pid < 0)
+        test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+    b->pid = pid;
     track(b, false);
     track(b, true);
 
