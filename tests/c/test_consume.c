@@ -124,6 +124,15 @@ MEMPHIS_TEST(consume_callback, "integration")
     OK(memphis_msgs_ack(msgs, n, E));
     OK(memphis_msgs_destroy(msgs, n, E));
 
+    /* a stopped consumer can consume again */
+    produce_n(c, "c-consume", 2);
+    pthread_mutex_lock(&s.mu);
+    int before = s.received;
+    pthread_mutex_unlock(&s.mu);
+    OK(memphis_consumer_consume(k, on_batch, &s, NULL, 0, E));
+    wait_received(&s, before + 2);
+    OK(memphis_consumer_stop(k, E));
+
     /* a message kept beyond its callback and beyond its consumer */
     OK(memphis_consumer_destroy(k, E));
     const void *data;
