@@ -8,9 +8,10 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || { echo "missing required tool: $
 need_cmd go "the Go toolchain (1.24 or newer)"
 need_cmd python3 "CPython 3.9 or newer"
 
-# Debian packages: C toolchain for the C API tests, Ruby and its ffi gem
+# Debian packages: C toolchain for the C API tests, openssl for their TLS
+# certificates, Ruby and its ffi gem
 # (rubygems.org is not reachable here, Debian ships the gem).
-apt_pkgs=(gcc g++ make cmake pkg-config ruby ruby-ffi ruby-minitest)
+apt_pkgs=(gcc g++ make cmake pkg-config openssl ruby ruby-ffi ruby-minitest)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
