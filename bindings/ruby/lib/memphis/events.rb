@@ -30,6 +30,14 @@ module Memphis
              :message, :pointer, :kind, :int32, :status, :int32
     end
 
+    OFF_USER_DATA = Event.offset_of(:user_data)
+    OFF_SEQUENCE = Event.offset_of(:sequence)
+    OFF_COUNT = Event.offset_of(:count)
+    OFF_MSGS = Event.offset_of(:msgs)
+    OFF_MESSAGE = Event.offset_of(:message)
+    OFF_KIND = Event.offset_of(:kind)
+    OFF_STATUS = Event.offset_of(:status)
+
     # The compiled queue's functions.
     module Lib
       extend FFI::Library
@@ -153,7 +161,7 @@ module Memphis
           next if n.zero?
 
           reports = []
-          n.times { |i| dispatch(Event.new(buffer + (i * size)), reports) }
+          n.times { |i| dispatch(buffer, i * size, reports) }
           DeliveryTicket.deliver_all(reports)
 
           @lock.synchronize do
@@ -163,18 +171,21 @@ module Memphis
         end
       end
 
-      # Delivery reports are collected into `reports` (handed on together);
-      # consume batches go to their consume loop at once.
-      def dispatch(event, reports)
-        text = take_text(event[:message])
-        if event[:kind] == DELIVERY
-          ticket = Callbacks.unregister(event[:user_data])
-          reports << [ticket, event[:status], text, event[:sequence]] if ticket
+      # Reads the event at `base + off` field by field (no Struct object per
+      # event). Delivery reports are collected into `reports` (handed on
+      # together); consume batches go to their consume loop at once.
+      def dispatch(buffer, off, reports)
+        id = buffer.get_uint64(off + OFF_USER_DATA)
+        status = buffer.get_int32(off + OFF_STATUS)
+        text = take_text(buffer.get_pointer(off + OFF_MESSAGE))
+        if buffer.get_int32(off + OFF_KIND) == DELIVERY
+          ticket = Callbacks.unregister(id)
+          reports << [ticket, status, text, buffer.get_uint64(off + OFF_SEQUENCE)] if ticket
         else
-          msgs = event[:msgs]
-          addresses = msgs.null? ? [] : msgs.read_array_of_uint64(event[:count])
+          msgs = buffer.get_pointer(off + OFF_MSGS)
+          addresses = msgs.null? ? [] : msgs.read_array_of_uint64(buffer.get_uint64(off + OFF_COUNT))
           Lib.free(msgs) unless msgs.null?
-          Callbacks.on_consume(event[:user_data], addresses, event[:status], text)
+          Callbacks.on_consume(id, addresses, status, text)
         end
       rescue StandardError => e
         warn "memphis: event dispatch failed: #{e.class}: #{e.message}"

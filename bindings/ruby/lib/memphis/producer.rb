@@ -40,12 +40,14 @@ module Memphis
                 block_timeout_ms: WAIT_FOR_ROOM, &on_delivery)
       data = Payload.to_bytes(message)
       if headers.nil? && msg_id.nil? && producer_partition_key.nil? && producer_partition_number.nil? &&
-         ack_wait_sec.nil? && on_delivery.nil? && block_timeout_ms == WAIT_FOR_ROOM
-        # Fast path, no per-message options: one library call and nothing else.
-        if nonblocking
-          Call.producer_produce_async(handle!, data, data.bytesize, nil, nil, nil, WAIT_FOR_ROOM)
-        else
+         ack_wait_sec.nil? && block_timeout_ms == WAIT_FOR_ROOM && (nonblocking || on_delivery.nil?)
+        # Fast path, no per-message options: no options struct to build.
+        if !nonblocking
           Call.producer_produce(handle!, data, data.bytesize, nil)
+        elsif on_delivery
+          produce_async(data, nil, WAIT_FOR_ROOM, on_delivery)
+        else
+          Call.producer_produce_async(handle!, data, data.bytesize, nil, nil, nil, WAIT_FOR_ROOM)
         end
         return nil
       end
