@@ -105,4 +105,32 @@ class TlsForkRestartTest < Minitest::Test
       own.cleanup
     end
   end
+
+  # storage_type's effect: a memory station's messages do not survive a
+  # broker restart, a disk (file) station's do.
+  def test_storage_type_memory_vs_disk_across_restart
+    own = MemphisTest::Broker.new.start
+    begin
+      base = { host: own.host, port: own.port, username: "root", password: "memphis" }
+      Memphis.connect(**base) do |c|
+        c.station(name: "mem", storage_type: Memphis::Storage::MEMORY)
+        c.station(name: "disk", storage_type: Memphis::Storage::DISK)
+        c.produce(station_name: "mem", producer_name: "p", message: "m")
+        c.produce(station_name: "disk", producer_name: "p", message: "d")
+      end
+      own.restart
+      Memphis.connect(**base) do |c|
+        fetch = ->(s) { c.fetch_messages(station_name: s, consumer_name: "c", batch_max_time_to_wait_ms: 500) }
+        assert_equal ["d"], fetch.call("disk").map(&:data)
+        lost = begin
+          fetch.call("mem").empty?
+        rescue Memphis::NotFoundError
+          true # the memory stream itself is gone
+        end
+        assert lost, "a memory station kept its message across a restart"
+      end
+    ensure
+      own.cleanup
+    end
+  end
 end
