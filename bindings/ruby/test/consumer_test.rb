@@ -312,4 +312,19 @@ class PoisonMessageTest < Minitest::Test
     assert_equal ["poison", true], resent
     c.stop_consume
   end
+
+  # dls_station's effect: a poison message is also forwarded there.
+  def test_dls_station_receives_poison_messages
+    conn = connect
+    station = unique("src")
+    dls = unique("dls")
+    conn.station(name: dls)
+    conn.station(name: station, dls_station: dls)
+    conn.producer(station_name: station, producer_name: "p").produce("to-dls")
+    c = quick_consumer(conn, station, max_ack_time_ms: 1000, max_msg_deliveries: 2)
+    c.consume { |msgs, _e, _c| msgs.each { |m| m.ack if m.dls? } } # never ack the original
+    watcher = quick_consumer(conn, dls)
+    assert_equal ["to-dls"], fetch_n(watcher, 1, timeout: 60).map(&:data)
+    c.stop_consume
+  end
 end
