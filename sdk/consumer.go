@@ -242,8 +242,11 @@ func (c *Consumer) Destroy(ctx context.Context) error {
 	if c == nil {
 		return newErr(CodeInvalidArgument, op, "nil consumer")
 	}
+	// Check and mark in one step: a second, concurrent Destroy must not
+	// release the station's reference-counted schema listener again.
 	c.mu.Lock()
 	already := c.destroyed
+	c.destroyed = true
 	c.mu.Unlock()
 	if already {
 		return nil

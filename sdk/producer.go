@@ -55,6 +55,10 @@ type Producer struct {
 	window    chan struct{} // one token per unacknowledged nonblocking produce
 	closing   chan struct{} // closed on Destroy/Close: wakes window waiters
 	destroyed atomic.Bool
+	// destroying is claimed by the one Destroy call that unregisters: a
+	// second, concurrent Destroy must not release the station's schema
+	// listener again (it is reference counted across producers/consumers).
+	destroying atomic.Bool
 
 	mu       sync.Mutex
 	inflight int
@@ -254,7 +258,7 @@ func (p *Producer) Destroy(ctx context.Context) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, op, "nil producer")
 	}
-	if p.destroyed.Load() {
+	if p.destroyed.Load() || !p.destroying.CompareAndSwap(false, true) {
 		return nil
 	}
 	flushErr := p.Flush(ctx)

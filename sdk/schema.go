@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
 )
@@ -72,8 +73,10 @@ func (c *Conn) EnforceSchema(ctx context.Context, name, stationName string) erro
 	if name == "" || stationName == "" {
 		return newErr(CodeInvalidArgument, op, "name and station name can not be empty")
 	}
-	return c.requestEmptyOK(ctx, op, "$memphis_schema_attachments",
-		attachSchemaReq{Name: name, StationName: stationName, Username: c.username})
+	return c.awaitSchemaChange(ctx, stationName, func() error {
+		return c.requestEmptyOK(ctx, op, "$memphis_schema_attachments",
+			attachSchemaReq{Name: name, StationName: stationName, Username: c.username})
+	})
 }
 
 // AttachSchema is the deprecated name of EnforceSchema.
@@ -89,8 +92,35 @@ func (c *Conn) DetachSchema(ctx context.Context, stationName string) error {
 	if stationName == "" {
 		return newErr(CodeInvalidArgument, op, "station name is missing")
 	}
-	return c.requestEmptyOK(ctx, op, "$memphis_schema_detachments",
-		detachSchemaReq{StationName: stationName, Username: c.username})
+	return c.awaitSchemaChange(ctx, stationName, func() error {
+		return c.requestEmptyOK(ctx, op, "$memphis_schema_detachments",
+			detachSchemaReq{StationName: stationName, Username: c.username})
+	})
+}
+
+// schemaChangeWait bounds how long an enforce/detach waits for its own
+// broadcast; a broker that does not broadcast only costs this once.
+const schemaChangeWait = 5 * time.Second
+
+// awaitSchemaChange runs an attach/detach request and, when this connection
+// has producers or consumers on the station, waits until the schema update
+// the broker broadcasts before its reply (§9.5) has been applied. nats.go
+// hands the reply and the broadcast to different goroutines, so without
+// the wait a Produce right after EnforceSchema could skip validation.
+func (c *Conn) awaitSchemaChange(ctx context.Context, stationName string, request func() error) error {
+	s := c.stationSchemaOf(internalName(stationName))
+	var before uint64
+	if s != nil {
+		before = s.updates.Load()
+	}
+	if err := request(); err != nil || s == nil || s.sub == nil {
+		return err
+	}
+	deadline := time.Now().Add(schemaChangeWait)
+	for s.updates.Load() == before && s.sub.IsValid() && ctx.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return nil
 }
 
 // CreateSchemaFromFile is CreateSchema with the schema read from path, the

@@ -62,9 +62,10 @@ type compiledSchema struct {
 }
 
 type stationSchema struct {
-	refs int
-	sub  *nats.Subscription
-	cur  atomic.Pointer[compiledSchema] // nil = no schema attached
+	refs    int
+	sub     *nats.Subscription
+	cur     atomic.Pointer[compiledSchema] // nil = no schema attached
+	updates atomic.Uint64                  // broadcasts handled so far (see awaitSchemaChange)
 }
 
 // apply installs a snapshot, compiling only when it differs from the
@@ -85,6 +86,7 @@ func (s *stationSchema) apply(u schemaUpdate) {
 // onUpdate handles one broadcast. memphis.py treats an empty schema name as
 // "drop" whatever the type, so an unknown UpdateType falls back to that.
 func (s *stationSchema) onUpdate(m *nats.Msg) {
+	defer s.updates.Add(1)
 	var u schemaUpdateMsg
 	if json.Unmarshal(m.Data, &u) != nil {
 		return
@@ -138,17 +140,22 @@ func (c *Conn) schemas() *schemaRegistry {
 	return r.(*schemaRegistry)
 }
 
-// currentSchema returns the station's active schema, or nil.
-func (c *Conn) currentSchema(internalStation string) *compiledSchema {
+// stationSchemaOf returns the station's live schema state, or nil when no
+// producer or consumer of this connection uses the station.
+func (c *Conn) stationSchemaOf(internalStation string) *stationSchema {
 	v, ok := registries.Load(c.connID)
 	if !ok {
 		return nil
 	}
-	s := v.(*schemaRegistry).lookup(internalStation)
-	if s == nil {
-		return nil
+	return v.(*schemaRegistry).lookup(internalStation)
+}
+
+// currentSchema returns the station's active schema, or nil.
+func (c *Conn) currentSchema(internalStation string) *compiledSchema {
+	if s := c.stationSchemaOf(internalStation); s != nil {
+		return s.cur.Load()
 	}
-	return s.cur.Load()
+	return nil
 }
 
 // seedSchema is called with the schema_update of every producer and

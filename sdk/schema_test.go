@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,5 +385,84 @@ func TestSchemaverseUncompilableSnapshotFailsClosed(t *testing.T) {
 	c.releaseSchema("st")
 	if err := p.Produce(ctx, []byte("x"), ProduceOptions{}); err != nil {
 		t.Fatalf("after the bad snapshot is replaced by none: %v", err)
+	}
+}
+
+// Concurrent Destroy calls on one producer or consumer must release the
+// station's shared schema listener once: releasing it per call used to drop
+// the listener of the other producer, which then missed a later enforce and
+// published messages the schema rejects.
+func TestConcurrentDestroyReleasesSchemaListenerOnce(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	tc := schemaCases[0]
+	createStation(t, c, "guarded")
+	p1 := createProducer(t, c, "p1", "guarded")
+	p2 := createProducer(t, c, "p2", "guarded")
+	c1 := createConsumer(t, c, "guarded", "c1")
+	c2 := createConsumer(t, c, "guarded", "c2")
+	// Unacknowledged produces keep the first Destroy inside its flush, the
+	// window in which the other calls used to get through as well.
+	for i := range 200 {
+		if err := p1.ProduceAsync(ctx, payload(i), ProduceOptions{}, func(Delivery) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 8 {
+		wg.Add(2)
+		go func() { defer wg.Done(); errs <- p1.Destroy(ctx) }()
+		go func() { defer wg.Done(); errs <- c1.Destroy(ctx) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+	}
+	if s := c.schemas().lookup("guarded"); s == nil || s.refs != 2 || !s.sub.IsValid() {
+		t.Fatalf("station schema state = %+v, want a live subscription with 2 references (p2, c2)", s)
+	}
+	if err := c.CreateSchema(ctx, "guard", tc.typ, []byte(tc.content)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnforceSchema(ctx, "guard", "guarded"); err != nil {
+		t.Fatal(err)
+	}
+	wantSchemaErr(t, p2.Produce(ctx, tc.invalid, ProduceOptions{}))
+	if err := c2.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// EnforceSchema and DetachSchema return only once this connection's live
+// producers apply the change: a produce right after them is checked against
+// the new state (the broadcast and the reply reach different goroutines).
+func TestSchemaChangeAppliesBeforeReturning(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	tc := schemaCases[0]
+	if err := c.CreateSchema(ctx, "flip", tc.typ, []byte(tc.content)); err != nil {
+		t.Fatal(err)
+	}
+	createStation(t, c, "flipping")
+	p := createProducer(t, c, "p", "flipping")
+	for round := range 10 {
+		if err := c.EnforceSchema(ctx, "flip", "flipping"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Produce(ctx, tc.invalid, ProduceOptions{}); CodeOf(err) != CodeSchemaValidation {
+			t.Fatalf("round %d: produce right after enforce = %v, want a schema validation error", round, err)
+		}
+		if err := c.DetachSchema(ctx, "flipping"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Produce(ctx, tc.invalid, ProduceOptions{}); err != nil {
+			t.Fatalf("round %d: produce right after detach = %v, want success", round, err)
+		}
 	}
 }
