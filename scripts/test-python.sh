@@ -17,6 +17,14 @@ if ! "$py" -m ruff --version >/dev/null 2>&1; then
 fi
 "$py" -m ruff check --config bindings/python/pyproject.toml bindings/python examples/python bench/python || exit 1
 
+echo "--- mypy"
+if "$py" -m mypy --version >/dev/null 2>&1; then
+  (cd bindings/python && "$py" -m mypy memphis) || exit 1
+else
+  echo "mypy is not installed: run scripts/install-deps.sh" >&2
+  exit 1
+fi
+
 echo "--- pytest"
 cd bindings/python
 "$py" -m pytest -p no:cacheprovider -q -rs tests "$@"

@@ -183,6 +183,10 @@ _FALLIBLE: Dict[str, List[Any]] = {
 class _Lib:
     """The loaded library with typed functions as attributes."""
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names not set in __init__; declared for type checkers.
+        raise AttributeError(f"libmemphis has no function memphis_{name}")
+
     def __init__(self) -> None:
         path = find_library()
         self.path = path
@@ -298,7 +302,7 @@ _CONN_SETTERS = {
 }
 
 
-def _apply(opts: c_void_p, setters: Dict[str, Tuple[str, Callable[[Any], Any]]], values: Dict[str, Any]) -> None:
+def _apply(opts: c_void_p, setters: Dict[str, Tuple[str, Any]], values: Dict[str, Any]) -> None:
     L = lib()
     for key, value in values.items():
         if value is None:
@@ -469,7 +473,7 @@ def produce(producer: c_void_p, data: bytes, opts: Optional[ProduceOpts]) -> Non
 
 
 def produce_async(
-    producer: c_void_p, data: bytes, opts: Optional[ProduceOpts], cb: Any, user_data: int, block_ms: int
+    producer: c_void_p, data: bytes, opts: Optional[ProduceOpts], cb: Any, user_data: Optional[int], block_ms: int
 ) -> Tuple[int, Optional[MemphisError]]:
     return call_status(
         lib().producer_produce_async, producer, data, len(data), _opts_ptr(opts), cb, user_data, block_ms

@@ -54,6 +54,7 @@ def normalise_headers(
     """
     if headers is None:
         return None
+    items: Mapping[str, str]
     if isinstance(headers, Headers):
         items = headers.headers
     elif isinstance(headers, Mapping):

@@ -52,10 +52,13 @@ class _AFloat(_AwaitableValue, float):
 
 
 def _awaitable(value: Any) -> Any:
-    for plain, wrapped in ((dict, _ADict), (list, _AList), (str, _AStr), (bytearray, _ABytes)):
-        if isinstance(value, plain):
-            return wrapped(value)
-    if isinstance(value, (bytes, memoryview)):
+    if isinstance(value, dict):
+        return _ADict(value)
+    if isinstance(value, list):
+        return _AList(value)
+    if isinstance(value, str):
+        return _AStr(value)
+    if isinstance(value, (bytearray, bytes, memoryview)):
         return _ABytes(value)
     if isinstance(value, float):
         return _AFloat(value)
