@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -20,6 +21,21 @@ type consumerObj struct {
 	c         *sdk.Consumer
 	id        uint64
 	batchSize int
+
+	// qstop is closed by stop/destroy so that a consume batch waiting for
+	// room in a full event queue gives up instead of holding up the stop.
+	mu    sync.Mutex
+	qstop chan struct{}
+}
+
+// cancelQueued releases a consume loop's batch that waits for queue room.
+func (co *consumerObj) cancelQueued() {
+	co.mu.Lock()
+	if co.qstop != nil {
+		close(co.qstop)
+		co.qstop = nil
+	}
+	co.mu.Unlock()
 }
 
 func lookupConsumer(h C.uint64_t, em **C.char) (*consumerObj, C.int) {
@@ -74,10 +90,7 @@ func (co *consumerObj) handler(cb, ud C.uintptr_t) sdk.ConsumeHandler {
 		st := statusOK
 		var text *C.char
 		if err != nil {
-			st = statusOf(err)
-			if errors.Is(err, sdk.ErrNoMessages) {
-				st = C.MEMPHIS_ERR_NO_MESSAGES
-			}
+			st = consumeStatus(err)
 			text = C.CString(err.Error())
 			defer C.free(unsafe.Pointer(text))
 		}
@@ -85,6 +98,14 @@ func (co *consumerObj) handler(cb, ud C.uintptr_t) sdk.ConsumeHandler {
 		defer C.free(unsafe.Pointer(arr))
 		C.memphis_capi_call_consume(cb, arr, C.size_t(len(msgs)), st, text, ud, C.uint64_t(co.id))
 	}
+}
+
+// consumeStatus is the status a consume callback or event reports for err.
+func consumeStatus(err error) C.int {
+	if errors.Is(err, sdk.ErrNoMessages) {
+		return C.MEMPHIS_ERR_NO_MESSAGES
+	}
+	return statusOf(err)
 }
 
 //export memphis_go_consumer_consume
@@ -107,6 +128,46 @@ func memphis_go_consumer_consume(h C.uint64_t, cb, ud C.uintptr_t, key *C.char, 
 	return statusOK
 }
 
+//export memphis_go_consumer_consume_to_queue
+func memphis_go_consumer_consume_to_queue(h, qh C.uint64_t, ud C.uintptr_t, key *C.char, number C.int, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	co, st := lookupConsumer(h, em)
+	if co == nil {
+		return st
+	}
+	q, st := lookupQueue(qh, em)
+	if q == nil {
+		return st
+	}
+	sel, st := selector(key, number, em)
+	if st != statusOK {
+		return st
+	}
+	stop := make(chan struct{})
+	handler := func(msgs []*sdk.Message, err error, _ any) {
+		defer func() {
+			if r := recover(); r != nil {
+				reportPanic(r)
+			}
+		}()
+		e := qevent{kind: C.MEMPHIS_EVENT_CONSUME, status: statusOK, ud: uintptr(ud)}
+		if err != nil {
+			e.status = consumeStatus(err)
+			e.text = C.CString(err.Error())
+		}
+		e.msgs, e.count = newMsgArray(msgs), len(msgs)
+		q.push(e, stop)
+	}
+	co.mu.Lock()
+	if err := co.c.Consume(handler, sel); err != nil {
+		co.mu.Unlock()
+		return failErr(em, err)
+	}
+	co.qstop = stop
+	co.mu.Unlock()
+	return statusOK
+}
+
 //export memphis_go_consumer_stop
 func memphis_go_consumer_stop(h C.uint64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
@@ -114,6 +175,7 @@ func memphis_go_consumer_stop(h C.uint64_t, em **C.char) (st C.int) {
 	if co == nil {
 		return st
 	}
+	co.cancelQueued()
 	// The sdk calls stopping an idle consumer an error; the C API promises
 	// stop is idempotent, which is what finalizers in bindings need.
 	if err := co.c.StopConsume(); err != nil && sdk.CodeOf(err) != sdk.CodeInvalidArgument {
@@ -167,6 +229,7 @@ func memphis_go_consumer_destroy(h C.uint64_t, em **C.char) (st C.int) {
 	if !ok {
 		return badHandle(em, kindConsumer)
 	}
+	co.cancelQueued()
 	ctx, cancel := context.WithTimeout(context.Background(), destroyTimeout)
 	defer cancel()
 	if err := co.c.Destroy(ctx); err != nil && !isClosed(err) {

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(HERE, "..", "include", "memphis.h")
 
 HANDLES = {"conn", "conn_opts", "station", "station_opts", "producer", "producer_opts",
-           "consumer", "consumer_opts", "msg", "headers"}
+           "consumer", "consumer_opts", "msg", "headers", "queue"}
 SCALARS = {"int", "int64_t", "uint64_t", "size_t", "bool"}
 PURE_C = {"memphis_error_status"}  # implemented in status.c, never enters Go
 ENUMS = {"memphis_retention_t", "memphis_storage_t"}
@@ -74,6 +74,7 @@ def convert(t, name, pre, post):
         "memphis_delivery_cb": f"(uintptr_t){name}",
         "memphis_consume_cb": f"(uintptr_t){name}",
         "constmemphis_produce_opts_t*": f"(memphis_produce_opts_t *){name}",
+        "memphis_event_t*": name,
     }
     if tn in table:
         return table[tn]

@@ -146,6 +146,27 @@ func memphis_go_producer_produce_async(h C.uint64_t, data unsafe.Pointer, n C.si
 	if p == nil {
 		return st
 	}
+	return p.produceAsync(data, n, popts, p.done(cb, ud), blockMs, em)
+}
+
+//export memphis_go_producer_produce_async_to_queue
+func memphis_go_producer_produce_async_to_queue(h C.uint64_t, data unsafe.Pointer, n C.size_t, popts *C.memphis_produce_opts_t,
+	qh C.uint64_t, ud C.uintptr_t, blockMs C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	p, st := lookupProducer(h, em)
+	if p == nil {
+		return st
+	}
+	q, st := lookupQueue(qh, em)
+	if q == nil {
+		return st
+	}
+	return p.produceAsync(data, n, popts, q.delivery(ud), blockMs, em)
+}
+
+// produceAsync copies and sends one nonblocking message reporting to done.
+func (p *producerObj) produceAsync(data unsafe.Pointer, n C.size_t, popts *C.memphis_produce_opts_t, done func(sdk.Delivery),
+	blockMs C.int64_t, em **C.char) C.int {
 	msg, st := payload(data, n, em)
 	if st != statusOK {
 		return st
@@ -156,7 +177,7 @@ func memphis_go_producer_produce_async(h C.uint64_t, data unsafe.Pointer, n C.si
 	}
 	ctx, cancel := blockCtx(blockMs)
 	defer cancel()
-	if err := p.p.ProduceAsync(ctx, msg, o, p.done(cb, ud)); err != nil {
+	if err := p.p.ProduceAsync(ctx, msg, o, done); err != nil {
 		return asyncErr(ctx, em, err)
 	}
 	return statusOK
@@ -173,6 +194,32 @@ func memphis_go_producer_produce_batch(h C.uint64_t, data *unsafe.Pointer, lens 
 	if p == nil {
 		return st
 	}
+	return p.produceBatch(data, lens, popts, count, func(ud C.uintptr_t) func(sdk.Delivery) { return p.done(cb, ud) },
+		uds, blockMs, accepted, em)
+}
+
+//export memphis_go_producer_produce_batch_to_queue
+func memphis_go_producer_produce_batch_to_queue(h C.uint64_t, data *unsafe.Pointer, lens *C.size_t, popts *C.memphis_produce_opts_t,
+	count C.size_t, qh C.uint64_t, uds *C.uintptr_t, blockMs C.int64_t, accepted *C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if accepted != nil {
+		*accepted = 0
+	}
+	p, st := lookupProducer(h, em)
+	if p == nil {
+		return st
+	}
+	q, st := lookupQueue(qh, em)
+	if q == nil {
+		return st
+	}
+	return p.produceBatch(data, lens, popts, count, q.delivery, uds, blockMs, accepted, em)
+}
+
+// produceBatch copies and sends a batch of nonblocking messages; done builds
+// each message's delivery function from its user data.
+func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *C.memphis_produce_opts_t, count C.size_t,
+	done func(C.uintptr_t) func(sdk.Delivery), uds *C.uintptr_t, blockMs C.int64_t, accepted *C.size_t, em **C.char) (st C.int) {
 	if count == 0 {
 		return statusOK
 	}
@@ -226,7 +273,7 @@ func memphis_go_producer_produce_batch(h C.uint64_t, data *unsafe.Pointer, lens 
 		if us != nil {
 			ud = us[i]
 		}
-		if err := p.p.ProduceAsync(ctx, msg, o, p.done(cb, ud)); err != nil {
+		if err := p.p.ProduceAsync(ctx, msg, o, done(ud)); err != nil {
 			return asyncErr(ctx, em, err)
 		}
 		if accepted != nil {

@@ -1167,3 +1167,77 @@ memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t count, memphi
     int st__ = memphis_go_msgs_destroy((uint64_t *)(uintptr_t)msgs, count, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
+
+memphis_status_t memphis_queue_new(size_t capacity, memphis_queue_t **out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    uint64_t out__ = 0;
+    int st__ = memphis_go_queue_new(capacity, out ? &out__ : NULL, err ? &msg__ : NULL);
+    if (out) *out = st__ == MEMPHIS_OK ? (memphis_queue_t *)(uintptr_t)out__ : NULL;
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_queue_poll(memphis_queue_t *queue, memphis_event_t *events, size_t max, int64_t timeout_ms, size_t *count, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_queue_poll((uint64_t)(uintptr_t)queue, events, max, timeout_ms, count, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_queue_wake(memphis_queue_t *queue, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_queue_wake((uint64_t)(uintptr_t)queue, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_queue_close(memphis_queue_t *queue, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_queue_close((uint64_t)(uintptr_t)queue, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_queue_destroy(memphis_queue_t *queue, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_queue_destroy((uint64_t)(uintptr_t)queue, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_produce_async_to_queue(memphis_producer_t *producer, const void *data, size_t len, const memphis_produce_opts_t *opts, memphis_queue_t *queue, void *user_data, int64_t block_timeout_ms, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_produce_async_to_queue((uint64_t)(uintptr_t)producer, (void *)data, len, (memphis_produce_opts_t *)opts, (uint64_t)(uintptr_t)queue, (uintptr_t)user_data, block_timeout_ms, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_produce_batch_to_queue(memphis_producer_t *producer, const void *const *data, const size_t *lens, const memphis_produce_opts_t *opts, size_t count, memphis_queue_t *queue, void *const *user_data, int64_t block_timeout_ms, size_t *accepted, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_produce_batch_to_queue((uint64_t)(uintptr_t)producer, (void **)(uintptr_t)data, (size_t *)lens, (memphis_produce_opts_t *)opts, count, (uint64_t)(uintptr_t)queue, (uintptr_t *)(uintptr_t)user_data, block_timeout_ms, accepted, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_consumer_consume_to_queue(memphis_consumer_t *consumer, memphis_queue_t *queue, void *user_data, const char *partition_key, int partition_number, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_consumer_consume_to_queue((uint64_t)(uintptr_t)consumer, (uint64_t)(uintptr_t)queue, (uintptr_t)user_data, (char *)partition_key, partition_number, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}

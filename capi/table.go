@@ -20,6 +20,7 @@ const (
 	kindConsumerOpts
 	kindMsg
 	kindHeaders
+	kindQueue
 )
 
 var kindNames = [...]string{
@@ -33,6 +34,7 @@ var kindNames = [...]string{
 	kindConsumerOpts: "memphis_consumer_opts_t",
 	kindMsg:          "memphis_msg_t",
 	kindHeaders:      "memphis_headers_t",
+	kindQueue:        "memphis_queue_t",
 }
 
 func (k kind) String() string {

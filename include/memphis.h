@@ -11,6 +11,12 @@
  *          once per station; memphis_msgs_ack sends all acks, returns the
  *          first failure.
  *          added memphis_msgs_data (payloads of a batch in one call).
+ *          added the event queue (memphis_queue_t, memphis_event_t,
+ *          memphis_queue_new/poll/wake/close/destroy,
+ *          memphis_producer_produce_async_to_queue,
+ *          memphis_producer_produce_batch_to_queue,
+ *          memphis_consumer_consume_to_queue): delivery reports and consume
+ *          batches polled by the application instead of pushed to callbacks.
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -187,6 +193,7 @@ typedef struct memphis_consumer memphis_consumer_t;
 typedef struct memphis_consumer_opts memphis_consumer_opts_t;
 typedef struct memphis_msg memphis_msg_t;
 typedef struct memphis_headers memphis_headers_t;
+typedef struct memphis_queue memphis_queue_t;
 
 /* ------------------------------------------------------------------------ */
 /* Connection options                                                        */
@@ -554,6 +561,112 @@ MEMPHIS_API memphis_status_t memphis_msgs_data(memphis_msg_t *const *msgs, size_
  * count == 0. To destroy messages of your own array, call memphis_msg_destroy
  * on each. */
 MEMPHIS_API memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t count, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
+/* Event queue                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* The second delivery path: instead of push callbacks on library threads,
+ * producers and consumers can be pointed at a memphis_queue_t, and the
+ * application takes their delivery reports and consume batches from it with
+ * memphis_queue_poll on a thread of its own, in bulk. Bindings use this path
+ * (a callback from a foreign thread is costly in Ruby/Python); C users may
+ * prefer it to keep all work on their threads.
+ *
+ * The queue is bounded (capacity events). When it is full, the library
+ * thread delivering the next event waits for room: delivery reports then
+ * stop completing, the producer's in-flight window fills and nonblocking
+ * produce applies its block_timeout_ms; a consume loop stops pulling. Nothing
+ * grows without bound. A consume batch that is waiting for room is dropped
+ * (its messages destroyed, so the broker redelivers them) when its consumer
+ * is stopped or destroyed, so memphis_consumer_stop never waits for a poller.
+ * memphis_producer_flush/destroy do wait for delivery reports to be queued:
+ * keep polling on another thread while flushing.
+ *
+ * A queue may serve any number of producers and consumers and be polled
+ * from any number of threads. Events of one producer or consumer arrive in
+ * the order the push callbacks would have run. */
+
+typedef enum memphis_event_kind {
+    MEMPHIS_EVENT_DELIVERY = 1, /* delivery report of one nonblocking message */
+    MEMPHIS_EVENT_CONSUME = 2   /* a consume batch or a consume error */
+} memphis_event_kind_t;
+
+/* One event, filled in by memphis_queue_poll. Fields mean what the
+ * arguments of memphis_delivery_cb / memphis_consume_cb mean:
+ *   kind          MEMPHIS_EVENT_DELIVERY or MEMPHIS_EVENT_CONSUME.
+ *   status        delivery: the message's result; consume: MEMPHIS_OK with
+ *                 count > 0, MEMPHIS_ERR_NO_MESSAGES when the station is
+ *                 drained, any other status a real failure.
+ *   error_message NULL when status is MEMPHIS_OK, else malloc'd text owned
+ *                 by the caller: free with memphis_free.
+ *   sequence      delivery: the stored message's stream sequence (0 on
+ *                 failure); consume: 0.
+ *   user_data     the pointer given to the *_to_queue call.
+ *   msgs, count   consume: malloc'd array of count messages (NULL when
+ *                 count == 0). The caller owns the array and the messages:
+ *                 free with memphis_msgs_destroy, or keep the messages and
+ *                 memphis_free the array. Delivery: NULL and 0. */
+typedef struct memphis_event {
+    memphis_event_kind_t kind;
+    memphis_status_t status;
+    char *error_message;
+    uint64_t sequence;
+    void *user_data;
+    memphis_msg_t **msgs;
+    size_t count;
+} memphis_event_t;
+
+/* Creates a queue holding at most `capacity` undelivered events (0 = the
+ * default, 8192; at most 16777216). Destroy with memphis_queue_destroy. */
+MEMPHIS_API memphis_status_t memphis_queue_new(size_t capacity, memphis_queue_t **out, memphis_error_t **err);
+
+/* Moves up to `max` (>= 1) events into events[0..*count-1], in arrival
+ * order. Waits for the first event up to timeout_ms (0 = do not wait, < 0 =
+ * no limit); returns MEMPHIS_OK with *count == 0 on timeout or when woken
+ * by memphis_queue_wake. A plain blocking call: bindings call it with their
+ * interpreter lock released. Once the queue is closed and empty it returns
+ * MEMPHIS_ERR_CLOSED at once (also to a poll blocked at that moment);
+ * a destroyed queue gives MEMPHIS_ERR_INVALID_HANDLE. The events' owned
+ * fields (error_message, msgs) pass to the caller, see memphis_event_t. */
+MEMPHIS_API memphis_status_t memphis_queue_poll(memphis_queue_t *queue, memphis_event_t *events, size_t max, int64_t timeout_ms,
+                                                size_t *count, memphis_error_t **err);
+
+/* Makes one waiting memphis_queue_poll return now with *count == 0 (or the
+ * next poll, if none is waiting): lets a polling thread check its stop flag. */
+MEMPHIS_API memphis_status_t memphis_queue_wake(memphis_queue_t *queue, memphis_error_t **err);
+
+/* Stops accepting events: later events for this queue are dropped (consume
+ * batches' messages destroyed). Events already queued can still be polled;
+ * after them every poll returns MEMPHIS_ERR_CLOSED. Closing twice is OK. */
+MEMPHIS_API memphis_status_t memphis_queue_close(memphis_queue_t *queue, memphis_error_t **err);
+
+/* Closes the queue, releases every event still in it (error texts freed,
+ * messages destroyed) and releases the handle. Producers and consumers still
+ * pointed at it keep working; their events are dropped. A poll blocked in
+ * the queue returns MEMPHIS_ERR_CLOSED. */
+MEMPHIS_API memphis_status_t memphis_queue_destroy(memphis_queue_t *queue, memphis_error_t **err);
+
+/* memphis_producer_produce_async, but the delivery report goes to `queue` as
+ * a MEMPHIS_EVENT_DELIVERY event carrying user_data (once per station of the
+ * producer). A non-OK return means no event will come for the message. */
+MEMPHIS_API memphis_status_t memphis_producer_produce_async_to_queue(memphis_producer_t *producer, const void *data, size_t len,
+                                                                     const memphis_produce_opts_t *opts, memphis_queue_t *queue,
+                                                                     void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
+
+/* memphis_producer_produce_batch, but each accepted message's report goes to
+ * `queue` (user_data: NULL or an array of `count` pointers). */
+MEMPHIS_API memphis_status_t memphis_producer_produce_batch_to_queue(memphis_producer_t *producer, const void *const *data,
+                                                                     const size_t *lens, const memphis_produce_opts_t *opts, size_t count,
+                                                                     memphis_queue_t *queue, void *const *user_data,
+                                                                     int64_t block_timeout_ms, size_t *accepted, memphis_error_t **err);
+
+/* memphis_consumer_consume, but every batch (or error) goes to `queue` as a
+ * MEMPHIS_EVENT_CONSUME event carrying user_data. memphis_consumer_stop
+ * ends it as usual: after stop returns no further event of this consumer
+ * is queued. */
+MEMPHIS_API memphis_status_t memphis_consumer_consume_to_queue(memphis_consumer_t *consumer, memphis_queue_t *queue, void *user_data,
+                                                               const char *partition_key, int partition_number, memphis_error_t **err);
 
 #ifdef __cplusplus
 } /* extern "C" */

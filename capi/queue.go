@@ -1,0 +1,277 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "internal.h"
+*/
+import "C"
+
+import (
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/libmemphis/libmemphis/sdk"
+)
+
+// queueObj is a memphis_queue_t: a bounded channel of events that library
+// goroutines fill (delivery reports, consume batches) and application
+// threads drain with memphis_queue_poll. Bounded, so a slow poller applies
+// back-pressure instead of letting memory grow.
+type queueObj struct {
+	ch     chan qevent
+	wake   chan struct{} // capacity 1: a pending wake-up
+	closed chan struct{} // closed by close/destroy
+	once   sync.Once
+
+	// mu orders pushes against destroy's final drain: pushers hold it shared,
+	// destroy exclusively, so no event lands after the drain (and leaks).
+	mu      sync.RWMutex
+	drained bool
+}
+
+// qevent is one event with its C memory (text, msgs) owned by the queue
+// until a poll hands it to the caller.
+type qevent struct {
+	kind   C.int
+	status C.int
+	text   *C.char
+	seq    uint64
+	ud     uintptr
+	msgs   *C.uint64_t
+	count  int
+}
+
+const (
+	defaultQueueCap = 8192
+	maxQueueCap     = 1 << 24
+)
+
+func lookupQueue(h C.uint64_t, em **C.char) (*queueObj, C.int) {
+	q, ok := lookup[*queueObj](uint64(h), kindQueue)
+	if !ok {
+		return nil, badHandle(em, kindQueue)
+	}
+	return q, statusOK
+}
+
+// free releases the C memory of an event nobody will receive.
+func (e *qevent) free() {
+	if e.text != nil {
+		C.free(unsafe.Pointer(e.text))
+	}
+	if e.msgs != nil {
+		for _, id := range unsafe.Slice(e.msgs, e.count) {
+			if mo, ok := release[*msgObj](uint64(id), kindMsg); ok {
+				mo.free()
+			}
+		}
+		C.free(unsafe.Pointer(e.msgs))
+	}
+}
+
+// push queues e, waiting for room while the queue is full. It gives up (and
+// frees e) when the queue is closed or `cancel` (may be nil) is closed.
+func (q *queueObj) push(e qevent, cancel <-chan struct{}) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.drained || q.isClosed() {
+		e.free()
+		return
+	}
+	select {
+	case q.ch <- e:
+	case <-q.closed:
+		e.free()
+	case <-cancel:
+		e.free()
+	}
+}
+
+func (q *queueObj) isClosed() bool {
+	select {
+	case <-q.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+func (q *queueObj) close() { q.once.Do(func() { close(q.closed) }) }
+
+// first waits up to timeout (<0: no limit) for an event. ok is false on
+// timeout or wake-up; closed is true once the queue is closed and empty.
+func (q *queueObj) first(timeout time.Duration) (e qevent, ok, closed bool) {
+	select {
+	case e = <-q.ch:
+		return e, true, false
+	default:
+	}
+	if q.isClosed() {
+		return e, false, true
+	}
+	if timeout == 0 {
+		return e, false, false
+	}
+	var expire <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	select {
+	case e = <-q.ch:
+		return e, true, false
+	case <-q.wake:
+		return e, false, false
+	case <-expire:
+		return e, false, false
+	case <-q.closed:
+		// Events queued before the close are still handed out.
+		select {
+		case e = <-q.ch:
+			return e, true, false
+		default:
+			return e, false, true
+		}
+	}
+}
+
+//export memphis_go_queue_new
+func memphis_go_queue_new(capacity C.size_t, out *C.uint64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if out == nil {
+		return nullArg(em, "out")
+	}
+	n := int(defaultQueueCap)
+	if capacity > 0 {
+		if uint64(capacity) > maxQueueCap {
+			return badArg(em, "queue capacity must be at most %d (got %d)", maxQueueCap, uint64(capacity))
+		}
+		n = int(capacity)
+	}
+	q := &queueObj{ch: make(chan qevent, n), wake: make(chan struct{}, 1), closed: make(chan struct{})}
+	*out = C.uint64_t(newHandle(kindQueue, q))
+	return statusOK
+}
+
+//export memphis_go_queue_poll
+func memphis_go_queue_poll(h C.uint64_t, out *C.memphis_event_t, max C.size_t, timeoutMs C.int64_t, count *C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if count == nil {
+		return nullArg(em, "count")
+	}
+	*count = 0
+	if out == nil {
+		return nullArg(em, "events")
+	}
+	if max == 0 || uint64(max) > 1<<32 {
+		return badArg(em, "max must be between 1 and 2^32 (got %d)", uint64(max))
+	}
+	q, st := lookupQueue(h, em)
+	if q == nil {
+		return st
+	}
+	e, ok, closed := q.first(time.Duration(timeoutMs) * time.Millisecond)
+	if closed {
+		return fail(em, C.MEMPHIS_ERR_CLOSED, "the queue is closed")
+	}
+	if !ok {
+		return statusOK
+	}
+	evs := unsafe.Slice(out, int(max))
+	n := 0
+	for {
+		fill(&evs[n], e)
+		n++
+		if n == len(evs) {
+			break
+		}
+		select {
+		case e = <-q.ch:
+			continue
+		default:
+		}
+		break
+	}
+	*count = C.size_t(n)
+	return statusOK
+}
+
+// fill writes e into the caller's struct; its C memory passes to the caller.
+func fill(d *C.memphis_event_t, e qevent) {
+	d.kind = C.memphis_event_kind_t(e.kind)
+	d.status = C.memphis_status_t(e.status)
+	d.error_message = e.text
+	d.sequence = C.uint64_t(e.seq)
+	// user_data is the caller's opaque value, never memory Go may follow:
+	// write it as an integer.
+	*(*uintptr)(unsafe.Pointer(&d.user_data)) = e.ud
+	*(*unsafe.Pointer)(unsafe.Pointer(&d.msgs)) = unsafe.Pointer(e.msgs)
+	d.count = C.size_t(e.count)
+}
+
+//export memphis_go_queue_wake
+func memphis_go_queue_wake(h C.uint64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	q, st := lookupQueue(h, em)
+	if q == nil {
+		return st
+	}
+	select {
+	case q.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+	return statusOK
+}
+
+//export memphis_go_queue_close
+func memphis_go_queue_close(h C.uint64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	q, st := lookupQueue(h, em)
+	if q == nil {
+		return st
+	}
+	q.close()
+	return statusOK
+}
+
+//export memphis_go_queue_destroy
+func memphis_go_queue_destroy(h C.uint64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	q, ok := release[*queueObj](uint64(h), kindQueue)
+	if !ok {
+		return badHandle(em, kindQueue)
+	}
+	q.close() // first: pushers waiting for room give up, so mu is free soon
+	q.mu.Lock()
+	q.drained = true
+	q.mu.Unlock()
+	for {
+		select {
+		case e := <-q.ch:
+			e.free()
+			continue
+		default:
+		}
+		break
+	}
+	return statusOK
+}
+
+// delivery builds the delivery function of one message reporting to q.
+func (q *queueObj) delivery(ud C.uintptr_t) func(sdk.Delivery) {
+	return func(d sdk.Delivery) {
+		// Runs on an sdk goroutine: a panic here would kill the process.
+		defer func() {
+			if r := recover(); r != nil {
+				reportPanic(r)
+			}
+		}()
+		e := qevent{kind: C.MEMPHIS_EVENT_DELIVERY, status: statusOf(d.Err), seq: d.Sequence, ud: uintptr(ud)}
+		if d.Err != nil {
+			e.text = C.CString(d.Err.Error())
+		}
+		q.push(e, nil)
+	}
+}
