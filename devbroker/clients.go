@@ -78,3 +78,22 @@ func (b *Broker) stationConsumers(ctx context.Context, station string) ([]*consu
 	}
 	return out, nil
 }
+
+// takeMember loads into rec and deletes the producer/consumer record a
+// destroy request names: by station, name and connection id, or, for old
+// SDKs that send no connection id (req_version 0), the first record of
+// that name on the station. found is false when there is none.
+func (b *Broker) takeMember(ctx context.Context, bucket, station, name, connID string, reqVersion int, rec any) (found bool, err error) {
+	key := metaKey(station, name, connID)
+	if reqVersion == 0 || connID == "" {
+		keys, err := b.meta.keys(ctx, bucket, metaKey(station, name)+"/")
+		if err != nil || len(keys) == 0 {
+			return false, err
+		}
+		key = keys[0]
+	}
+	if found, err = b.meta.get(ctx, bucket, key, rec); err != nil || !found {
+		return false, err
+	}
+	return true, b.meta.del(ctx, bucket, key)
+}

@@ -133,45 +133,18 @@ func (b *Broker) createConsumer(ctx context.Context, req createConsumerReq) (*cr
 	}, nil
 }
 
-func (b *Broker) handleConsumerDestroy(ctx context.Context, data []byte) []byte {
-	var req destroyConsumerReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid consumer destruction request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.destroyConsumer(ctx, req))
-}
-
 // destroyConsumer deletes the consumer record and, when no other active
 // member of its group remains, the group's durables (§7.5). Caller holds b.mu.
 func (b *Broker) destroyConsumer(ctx context.Context, req destroyConsumerReq) error {
 	name := strings.ToLower(req.Name)
 	station := externalName(req.StationName)
-	notFound := fmt.Errorf("Consumer %s at station %s does not exist", name, req.StationName)
-	var key string
-	if req.ReqVersion == 0 || req.ConnectionID == "" {
-		keys, err := b.meta.keys(ctx, bucketConsumers, metaKey(station, name)+"/")
-		if err != nil {
-			return err
-		}
-		if len(keys) == 0 {
-			return notFound
-		}
-		key = keys[0]
-	} else {
-		key = metaKey(station, name, req.ConnectionID)
-	}
 	var rec consumerRecord
-	found, err := b.meta.get(ctx, bucketConsumers, key, &rec)
+	found, err := b.takeMember(ctx, bucketConsumers, station, name, req.ConnectionID, req.ReqVersion, &rec)
 	if err != nil {
 		return err
 	}
 	if !found {
-		return notFound
-	}
-	if err := b.meta.del(ctx, bucketConsumers, key); err != nil {
-		return err
+		return fmt.Errorf("Consumer %s at station %s does not exist", name, req.StationName)
 	}
 	members, err := b.stationConsumers(ctx, rec.Station)
 	if err != nil {

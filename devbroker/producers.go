@@ -136,40 +136,14 @@ func (b *Broker) stationForClient(ctx context.Context, stationName, user string,
 	return st, err
 }
 
-func (b *Broker) handleProducerDestroy(ctx context.Context, data []byte) []byte {
-	var req destroyProducerReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid producer destruction request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.destroyProducer(ctx, req))
-}
-
 // destroyProducer deletes the producer record. Caller holds b.mu.
 func (b *Broker) destroyProducer(ctx context.Context, req destroyProducerReq) error {
 	name := strings.ToLower(req.Name)
 	station := externalName(req.StationName)
-	notFound := fmt.Errorf("Producer %s at station %s does not exist", name, req.StationName)
-	if req.ReqVersion == 0 || req.ConnectionID == "" {
-		// Old SDKs do not send a connection id: match by name and station.
-		keys, err := b.meta.keys(ctx, bucketProducers, metaKey(station, name)+"/")
-		if err != nil {
-			return err
-		}
-		if len(keys) == 0 {
-			return notFound
-		}
-		return b.meta.del(ctx, bucketProducers, keys[0])
-	}
-	key := metaKey(station, name, req.ConnectionID)
 	var rec producerRecord
-	found, err := b.meta.get(ctx, bucketProducers, key, &rec)
-	if err != nil {
-		return err
+	found, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
+	if err == nil && !found {
+		err = fmt.Errorf("Producer %s at station %s does not exist", name, req.StationName)
 	}
-	if !found {
-		return notFound
-	}
-	return b.meta.del(ctx, bucketProducers, key)
+	return err
 }

@@ -192,17 +192,6 @@ func (b *Broker) createSchema(ctx context.Context, req createSchemaReq) error {
 	return b.putSchema(ctx, s)
 }
 
-// handleSchemaAttach answers $memphis_schema_attachments (style A).
-func (b *Broker) handleSchemaAttach(ctx context.Context, data []byte) []byte {
-	var req attachSchemaReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid schema attachment request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.attachSchema(ctx, req))
-}
-
 // attachSchema stores the schema's active version on the station and tells
 // the station's producers and consumers. Caller holds b.mu.
 func (b *Broker) attachSchema(ctx context.Context, req attachSchemaReq) error {
@@ -225,17 +214,6 @@ func (b *Broker) attachSchema(ctx context.Context, req attachSchemaReq) error {
 		return err
 	}
 	return b.broadcastSchemaUpdate(st.Name, schemaUpdateMsg{UpdateType: schemaUpdateInit, Init: snapshot(s, st.SchemaVersion)})
-}
-
-// handleSchemaDetach answers $memphis_schema_detachments (style A).
-func (b *Broker) handleSchemaDetach(ctx context.Context, data []byte) []byte {
-	var req detachSchemaReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid schema detachment request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.detachSchema(ctx, req))
 }
 
 // detachSchema clears the station's schema and broadcasts a drop. Caller

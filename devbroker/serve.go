@@ -2,6 +2,7 @@ package devbroker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -40,15 +41,17 @@ func (b *Broker) subscribeAll() error {
 		subject, queue string
 		h              requestHandler
 	}{
-		{subjStationCreate, "memphis_station_creations_listeners_group", b.handleStationCreate},
-		{subjStationDestroy, "memphis_station_destructions_listeners_group", b.handleStationDestroy},
+		{subjStationCreate, "memphis_station_creations_listeners_group", styleAHandler(b, "station creation", b.createStation)},
+		{subjStationDestroy, "memphis_station_destructions_listeners_group", styleAHandler(b, "station destruction", func(ctx context.Context, r destroyStationReq) error {
+			return b.destroyStation(ctx, r.StationName)
+		})},
 		{subjProducerCreate, "memphis_producer_creations_listeners_group", b.handleProducerCreate},
-		{subjProducerDestroy, "memphis_producer_destructions_listeners_group", b.handleProducerDestroy},
+		{subjProducerDestroy, "memphis_producer_destructions_listeners_group", styleAHandler(b, "producer destruction", b.destroyProducer)},
 		{subjConsumerCreate, "memphis_consumer_creations_listeners_group", b.handleConsumerCreate},
-		{subjConsumerDestroy, "memphis_consumer_destructions_listeners_group", b.handleConsumerDestroy},
+		{subjConsumerDestroy, "memphis_consumer_destructions_listeners_group", styleAHandler(b, "consumer destruction", b.destroyConsumer)},
 		{subjSchemaCreate, "memphis_schema_creations_listeners_group", b.handleSchemaCreate},
-		{subjSchemaAttach, "memphis_schema_attachments_listeners_group", b.handleSchemaAttach},
-		{subjSchemaDetach, "memphis_schema_detachments_listeners_group", b.handleSchemaDetach},
+		{subjSchemaAttach, "memphis_schema_attachments_listeners_group", styleAHandler(b, "schema attachment", b.attachSchema)},
+		{subjSchemaDetach, "memphis_schema_detachments_listeners_group", styleAHandler(b, "schema detachment", b.detachSchema)},
 	}
 	for _, h := range handlers {
 		if err := b.serve(h.subject, h.queue, h.h); err != nil {
@@ -107,6 +110,21 @@ func (b *Broker) safeHandle(subject string, h requestHandler, data []byte) (repl
 		}
 	}()
 	return h(ctx, data)
+}
+
+// styleAHandler is the shape every style-A control request shares: decode
+// the JSON request, run fn under b.mu (control-plane changes are
+// serialised), answer empty or with the error text.
+func styleAHandler[T any](b *Broker, what string, fn func(context.Context, T) error) requestHandler {
+	return func(ctx context.Context, data []byte) []byte {
+		var req T
+		if err := json.Unmarshal(data, &req); err != nil {
+			return styleA(fmt.Errorf("invalid %s request: %v", what, err))
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return styleA(fn(ctx, req))
+	}
 }
 
 // styleA is the empty-or-text response (protocol doc §1.2).

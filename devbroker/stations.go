@@ -2,7 +2,6 @@ package devbroker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,16 +38,6 @@ type createStationReq struct {
 type destroyStationReq struct {
 	StationName string `json:"station_name"`
 	Username    string `json:"username"`
-}
-
-func (b *Broker) handleStationCreate(ctx context.Context, data []byte) []byte {
-	var req createStationReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid station creation request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.createStation(ctx, req))
 }
 
 // defaultStationReq is the station auto-created for producers, consumers
@@ -173,16 +162,6 @@ func (b *Broker) normaliseStation(name string, req createStationReq) (*stationRe
 		TieredStorageEnabled: req.TieredStorageEnabled, Version: 2,
 		CreatedBy: stripAccountID(req.Username), CreatedAt: time.Now().UTC(),
 	}, nil
-}
-
-func (b *Broker) handleStationDestroy(ctx context.Context, data []byte) []byte {
-	var req destroyStationReq
-	if err := json.Unmarshal(data, &req); err != nil {
-		return styleA(fmt.Errorf("invalid station destruction request: %v", err))
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return styleA(b.destroyStation(ctx, req.StationName))
 }
 
 // destroyStation removes a station's streams and every record that refers
