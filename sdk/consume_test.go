@@ -87,7 +87,7 @@ func TestStopConsumeFromHandler(t *testing.T) {
 	}, PartitionSelector{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-stopped; err != nil {
+	if err := recv(t, stopped, "StopConsume result from the handler"); err != nil {
 		t.Fatalf("StopConsume from handler: %v", err)
 	}
 }

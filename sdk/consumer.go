@@ -253,7 +253,7 @@ func (c *Consumer) Destroy(ctx context.Context) error {
 	}
 	c.shutdown()
 	c.conn.untrack(c)
-	c.conn.forgetConsumer(c)
+	forget(c.conn, consumerCache, c)
 	return c.unregister(ctx)
 }
 

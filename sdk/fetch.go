@@ -234,14 +234,3 @@ func (c *Conn) cachedConsumer(ctx context.Context, opts ConsumerOptions) (*Consu
 	c.mu.Unlock()
 	return cons, nil
 }
-
-// forgetConsumer drops cons from the one-shot cache.
-func (c *Conn) forgetConsumer(cons *Consumer) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, v := range c.consumers {
-		if v == cons {
-			delete(c.consumers, k)
-		}
-	}
-}

@@ -164,3 +164,17 @@ func (c *collector) distinct() int {
 }
 
 func payload(i int) []byte { return []byte(fmt.Sprintf("msg-%06d", i)) }
+
+// recv waits for one value on ch, failing the test instead of hanging
+// when a callback the library promised never comes.
+func recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(60 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
+	}
+}

@@ -156,7 +156,7 @@ func TestProduceErrorsReachCaller(t *testing.T) {
 	if err := p.ProduceAsync(ctx, []byte("x"), ProduceOptions{AckWait: 2 * time.Second}, func(d Delivery) { got <- d }); err != nil {
 		t.Fatal(err)
 	}
-	d := <-got
+	d := recv(t, got, "delivery of the produce to a destroyed station")
 	if d.Err == nil {
 		t.Fatal("nonblocking produce to a destroyed station reported success")
 	}
@@ -224,7 +224,7 @@ func TestIdempotency(t *testing.T) {
 	if err := p.ProduceAsync(ctx, []byte("once"), ProduceOptions{MsgID: "id-1"}, func(d Delivery) { dup <- d }); err != nil {
 		t.Fatal(err)
 	}
-	if d := <-dup; d.Err != nil || !d.Duplicate {
+	if d := recv(t, dup, "delivery of the repeated msg-id"); d.Err != nil || !d.Duplicate {
 		t.Fatalf("repeated msg-id: %+v, want Duplicate", d)
 	}
 	if err := p.Produce(ctx, []byte("twice"), ProduceOptions{MsgID: "id-2"}); err != nil {
@@ -255,7 +255,7 @@ func TestPartitionRouting(t *testing.T) {
 		if err := p.ProduceAsync(ctx, []byte(key), ProduceOptions{PartitionKey: key}, func(d Delivery) { got <- d }); err != nil {
 			t.Fatal(err)
 		}
-		if d := <-got; d.Err != nil || d.Partition != part {
+		if d := recv(t, got, "delivery of the keyed produce"); d.Err != nil || d.Partition != part {
 			t.Fatalf("key %q went to partition %d (%v), want %d", key, d.Partition, d.Err, part)
 		}
 	}

@@ -264,7 +264,7 @@ func (p *Producer) Destroy(ctx context.Context) error {
 	flushErr := p.Flush(ctx)
 	p.shutdown(nil)
 	p.conn.untrack(p)
-	p.conn.forgetProducer(p)
+	forget(p.conn, producerCache, p)
 	err := p.unregister(ctx)
 	return errors.Join(flushErr, err)
 }

@@ -49,13 +49,19 @@ func (c *Conn) cachedProducer(ctx context.Context, station, name string) (*Produ
 	return p, nil
 }
 
-// forgetProducer drops p from the one-shot cache.
-func (c *Conn) forgetProducer(p *Producer) {
+// forget drops v from a one-shot cache (producers or consumers) when its
+// owner destroys it, so the next one-shot call registers a fresh one. The
+// cache is picked under c.mu because Close swaps the maps.
+func forget[T comparable](c *Conn, cache func(*Conn) map[string]T, v T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, v := range c.producers {
-		if v == p {
-			delete(c.producers, k)
+	m := cache(c)
+	for k, cached := range m {
+		if cached == v {
+			delete(m, k)
 		}
 	}
 }
+
+func producerCache(c *Conn) map[string]*Producer { return c.producers }
+func consumerCache(c *Conn) map[string]*Consumer { return c.consumers }
