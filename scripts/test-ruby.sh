@@ -22,7 +22,4 @@ run_suite() {
   # A hang anywhere fails the suite after 15 minutes instead of stalling CI.
   timeout --signal=TERM 900 ruby -w -Ilib -Itest -e 'Dir["test/**/*_test.rb"].sort.each { |f| require File.expand_path(f) }' -- "$@"
 }
-echo "ruby suite: library callbacks through the C event queue (default)"
 run_suite "$@"
-echo "ruby suite: library callbacks through ffi (the fallback without a C compiler)"
-MEMPHIS_RUBY_EVENTS=0 run_suite "$@"

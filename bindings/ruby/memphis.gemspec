@@ -12,7 +12,7 @@ Gem::Specification.new do |spec|
   spec.license = "Apache-2.0"
   spec.required_ruby_version = ">= 3.0"
   # lib/memphis/vendor/ may hold a copy of libmemphis.so for a self-contained gem.
-  spec.files = Dir["lib/**/*.rb"] + Dir["lib/memphis/ext/*.c"] + Dir["lib/memphis/vendor/*.so*"] + ["README.md"]
+  spec.files = Dir["lib/**/*.rb"] + Dir["lib/memphis/vendor/*.so*"] + ["README.md"]
   spec.require_paths = ["lib"]
   spec.add_dependency "ffi", ">= 1.15"
   spec.add_development_dependency "minitest", ">= 5.14"

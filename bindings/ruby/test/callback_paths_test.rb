@@ -3,8 +3,8 @@
 require_relative "test_helper"
 require "open3"
 
-# Library callbacks reach Ruby either through the C event queue (default) or,
-# when it cannot be built, through ffi callbacks. Both must deliver the same.
+# Delivery reports and consume batches reach Ruby through libmemphis's event
+# queue (memphis_queue_t), drained by one Ruby thread.
 class CallbackPathsTest < Minitest::Test
   include MemphisTest::Helpers
 
@@ -26,9 +26,7 @@ class CallbackPathsTest < Minitest::Test
     assert_equal Array.new(20) { |i| "m#{i}" } + %w[b0 b1], Array.new(22) { got.pop }
   end
 
-  def test_event_queue_is_used_and_starts_no_thread_per_report
-    skip "event queue unavailable: #{Memphis::Events.unavailable_reason}" unless Memphis::Events.available?
-    assert_equal :events, Memphis::Callbacks.mode
+  def test_event_queue_starts_no_thread_per_report
     conn = connect
     p = conn.producer(station_name: unique("threads"), producer_name: "p")
     p.produce("warm", nonblocking: true) { nil }
@@ -46,31 +44,24 @@ class CallbackPathsTest < Minitest::Test
     exercise_callbacks(conn)
   end
 
-  def test_ffi_callback_fallback
-    saved = Memphis::Callbacks.mode
-    Memphis::Callbacks.mode = :ffi
-    begin
-      exercise_callbacks(connect)
-    ensure
-      Memphis::Callbacks.mode = saved
-    end
-  end
-
-  def test_disabled_event_queue_falls_back_in_a_fresh_process
+  # The gem compiles nothing at run time and needs no C compiler: the event
+  # queue lives in libmemphis.
+  def test_no_c_compiler_needed_in_a_fresh_process
     script = <<~RUBY
       require "memphis"
       Memphis.connect(host: ARGV[0], port: Integer(ARGV[1]), username: "root", password: "memphis") do |c|
-        p = c.producer(station_name: "fallback-#{Process.pid}", producer_name: "p")
+        p = c.producer(station_name: "nocc-\#{Process.pid}", producer_name: "p")
         ok = 0
         5.times { p.produce("x", nonblocking: true) { |d| ok += 1 if d.ok? } }
         p.flush
-        puts [Memphis::Callbacks.mode, Memphis::Events.unavailable_reason, ok].inspect
+        puts ok
       end
     RUBY
-    env = { "MEMPHIS_RUBY_EVENTS" => "0" }
+    env = { "CC" => "/nonexistent/cc", "PATH" => "/nonexistent" }
     out, status = Open3.capture2e(env, RbConfig.ruby, "-I", File.expand_path("../lib", __dir__), "-e", script,
                                   broker.host, broker.port.to_s)
     assert status.success?, out
-    assert_equal '[:ffi, "disabled by MEMPHIS_RUBY_EVENTS=0", 5]', out.strip
+    assert_equal "5", out.strip
+    refute File.exist?(File.expand_path("../lib/memphis/ext", __dir__)), "the gem must not ship C sources to compile"
   end
 end

@@ -21,7 +21,7 @@ module Memphis
       @id = Callbacks.register(self)
     end
 
-    # Library side (ffi callback thread): copy and post, nothing more. A
+    # Events thread: post, nothing more. A
     # batch that races with #finish is released instead of being lost.
     def deliver(addresses, status, text)
       @lock.synchronize do
@@ -30,8 +30,8 @@ module Memphis
       addresses.each { |a| Native.msg_destroy(FFI::Pointer.new(a), nil) }
     end
 
-    # After the library stopped calling us: let batches still in the C event
-    # queue reach us, drop the registry entry, run what is queued, end the
+    # After the library stopped queueing for us: let batches still in the
+    # event queue reach us, drop the registry entry, run what is queued, end the
     # thread (joined unless we are on it).
     def finish
       Events.drain

@@ -45,7 +45,7 @@ module Memphis
 
         session = ConsumeLoop.new(self, block)
         begin
-          Call.consumer_consume(handle!, Callbacks.consume, FFI::Pointer.new(session.id), key, number)
+          Call.consumer_consume_to_queue(handle!, Events.queue, FFI::Pointer.new(session.id), key, number)
         rescue StandardError
           session.finish
           raise

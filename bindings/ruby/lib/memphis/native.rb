@@ -9,17 +9,12 @@ module Memphis
   # at `require "memphis"`, so merely requiring the gem in a process that later
   # forks never starts the Go runtime in the parent.
   #
-  # Every call that can wait (network, flush, stop) is attached with
-  # `blocking: true`: it releases the GVL, so other Ruby threads keep running
-  # and ffi can run our callbacks (which need the GVL) while the library waits
-  # for them. Forgetting it on a call that waits for a callback would deadlock.
+  # Every call that can wait (network, flush, stop, polling the event queue)
+  # is attached with `blocking: true`: it releases the GVL, so other Ruby
+  # threads keep running, among them the events thread that drains the
+  # library's event queue while flush/stop wait for it.
   module Native
     extend FFI::Library
-
-    # void (*)(status, const char *error_message, uint64 sequence, void *user_data)
-    DELIVERY_CB = [:int, :pointer, :uint64, :pointer].freeze
-    # void (*)(memphis_msg_t **msgs, size_t count, status, const char *error_message, void *user_data)
-    CONSUME_CB = [:pointer, :size_t, :int, :pointer, :pointer].freeze
 
     # memphis_produce_opts_t: a plain caller-owned struct.
     class ProduceOpts < FFI::Struct
@@ -119,8 +114,11 @@ module Memphis
       produce_opts_init: [[:pointer], :void],
       producer_create: [[:pointer, :pointer, :pointer, :pointer], :int],
       producer_produce: [[:pointer, :buffer_in, :size_t, :pointer, :pointer], :int],
-      producer_produce_async: [[:pointer, :buffer_in, :size_t, :pointer, :delivery_cb, :pointer, :int64, :pointer], :int],
-      producer_produce_batch: [[:pointer, :pointer, :pointer, :pointer, :size_t, :delivery_cb, :pointer, :int64, :pointer, :pointer], :int],
+      # Called with a NULL callback only (block-less messages, counted by flush).
+      producer_produce_async: [[:pointer, :buffer_in, :size_t, :pointer, :pointer, :pointer, :int64, :pointer], :int],
+      producer_produce_batch: [[:pointer, :pointer, :pointer, :pointer, :size_t, :pointer, :pointer, :int64, :pointer, :pointer], :int],
+      producer_produce_async_to_queue: [[:pointer, :buffer_in, :size_t, :pointer, :pointer, :pointer, :int64, :pointer], :int],
+      producer_produce_batch_to_queue: [[:pointer, :pointer, :pointer, :pointer, :size_t, :pointer, :pointer, :int64, :pointer, :pointer], :int],
       producer_flush: [[:pointer, :int64, :pointer, :pointer], :int],
       producer_destroy: [[:pointer, :pointer], :int],
       conn_produce: [[:pointer, :string, :string, :buffer_in, :size_t, :pointer, :pointer], :int],
@@ -147,7 +145,7 @@ module Memphis
       consumer_opts_get_start_consume_from_sequence: [[:pointer, :pointer, :pointer], :int],
       consumer_opts_get_last_messages: [[:pointer, :pointer, :pointer], :int],
       consumer_create: [[:pointer, :pointer, :pointer, :pointer], :int],
-      consumer_consume: [[:pointer, :consume_cb, :pointer, :string, :int, :pointer], :int],
+      consumer_consume_to_queue: [[:pointer, :pointer, :pointer, :string, :int, :pointer], :int],
       consumer_stop: [[:pointer, :pointer], :int],
       consumer_fetch: [[:pointer, :size_t, :string, :int, :pointer, :pointer, :pointer], :int],
       consumer_destroy: [[:pointer, :pointer], :int],
@@ -168,6 +166,10 @@ module Memphis
       msg_destroy: [[:pointer, :pointer], :int],
       msgs_ack: [[:pointer, :size_t, :pointer], :int],
       msgs_destroy: [[:pointer, :size_t, :pointer], :int],
+      queue_new: [[:size_t, :pointer, :pointer], :int],
+      queue_poll: [[:pointer, :pointer, :size_t, :int64, :pointer, :pointer], :int],
+      queue_wake: [[:pointer, :pointer], :int],
+      queue_destroy: [[:pointer, :pointer], :int],
     }.freeze
 
     BLOCKING = %i[
@@ -175,8 +177,9 @@ module Memphis
       station_create station_destroy
       schema_create schema_create_from_file schema_enforce schema_attach schema_detach
       producer_create producer_produce producer_produce_async producer_produce_batch
+      producer_produce_async_to_queue producer_produce_batch_to_queue queue_poll
       producer_flush producer_destroy conn_produce
-      consumer_create consumer_consume consumer_stop consumer_fetch consumer_destroy fetch_messages
+      consumer_create consumer_consume_to_queue consumer_stop consumer_fetch consumer_destroy fetch_messages
       msg_ack msg_nack msg_delay msg_dead_letter msgs_ack
     ].freeze
 
@@ -196,8 +199,6 @@ module Memphis
           @path = LibraryPath.resolve
           begin
             ffi_lib @path
-            callback :delivery_cb, DELIVERY_CB, :void
-            callback :consume_cb, CONSUME_CB, :void
             FUNCTIONS.each do |name, (args, ret)|
               attach_function name, :"memphis_#{name}", args, ret, blocking: BLOCKING.include?(name)
             end

@@ -4,6 +4,7 @@ require_relative "handle"
 require_relative "payload"
 require_relative "produce_options"
 require_relative "callbacks"
+require_relative "events"
 require_relative "delivery"
 require_relative "producer_batch"
 
@@ -127,8 +128,8 @@ module Memphis
 
       id = track(on_delivery, nil)
       begin
-        Call.producer_produce_async(handle!, data, data.bytesize, opts, Callbacks.delivery,
-                                    FFI::Pointer.new(id), timeout)
+        Call.producer_produce_async_to_queue(handle!, data, data.bytesize, opts, Events.queue,
+                                             FFI::Pointer.new(id), timeout)
       rescue StandardError
         Callbacks.unregister(id)&.cancel # refused: no report will come
         raise

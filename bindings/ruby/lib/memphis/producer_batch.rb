@@ -2,6 +2,7 @@
 
 require_relative "status"
 require_relative "callbacks"
+require_relative "events"
 
 module Memphis
   # Producer#produce_batch: lays the payloads out as one C buffer plus the
@@ -19,8 +20,12 @@ module Memphis
       user_data = ids && FFI::MemoryPointer.new(:pointer, @count).tap { |p| p.write_array_of_uint64(ids) }
       accepted = FFI::MemoryPointer.new(:size_t)
       begin
-        Call.producer_produce_batch(handle, pointers, lengths, opts_array, @count,
-                                    on_delivery ? Callbacks.delivery : nil, user_data, timeout, accepted)
+        if on_delivery
+          Call.producer_produce_batch_to_queue(handle, pointers, lengths, opts_array, @count, Events.queue,
+                                               user_data, timeout, accepted)
+        else
+          Call.producer_produce_batch(handle, pointers, lengths, opts_array, @count, nil, nil, timeout, accepted)
+        end
       rescue Error => e
         n = accepted.read(:size_t)
         ids&.drop(n)&.each { |id| Callbacks.unregister(id)&.cancel }
