@@ -480,6 +480,19 @@ def produce_async(
     )
 
 
+def produce_async_plain(producer: c_void_p, data: bytes) -> Tuple[int, Optional[MemphisError]]:
+    """produce_async without options or callback, 0 block timeout (the bulk hot path)."""
+    err = c_void_p()
+    status = lib().producer_produce_async(producer, data, len(data), None, _NULL_DELIVERY, None, 0, byref(err))
+    if status == OK:
+        return OK, None
+    return status, _take_error(status, err)
+
+
+# A NULL function pointer: ctypes refuses None for a CFUNCTYPE argument.
+_NULL_DELIVERY = DELIVERY_CB()
+
+
 def produce_batch(
     producer: c_void_p,
     payloads: Sequence[bytes],

@@ -254,6 +254,28 @@ class Producer:
             limit_concurrent_tasks: with nonblocking, at most this many
                 messages awaiting their ack (``concurrent_task_limit`` alias).
         """
+        if (
+            (nonblocking or async_produce)
+            and headers is None
+            and msg_id is None
+            and producer_partition_key is None
+            and ack_wait_sec is None
+            and limit_concurrent_tasks is None
+            and concurrent_task_limit is None
+            and (producer_partition_number is None or producer_partition_number <= 0)
+            and type(message) in (bytes, bytearray, str)
+            and self._destroyed is None
+        ):
+            # Hot path of bulk producing: no options, no per-message callback.
+            data = message if type(message) is bytes else message_bytes(message)
+            status, exc = _native.produce_async_plain(self._handle, data)
+            if status == _native.OK:
+                return
+            if status != _native.QUEUE_FULL:
+                assert exc is not None
+                raise exc
+            await self._queue(data, None, _NO_CALLBACK, None)
+            return
         self._check_open()
         data = message_bytes(message)
         if (
