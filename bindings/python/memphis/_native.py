@@ -618,12 +618,10 @@ def consumer_destroy(consumer: c_void_p) -> None:
 
 
 def msg_data(msg: int) -> bytes:
-    # Hot path of consuming: keep it to one library call and one copy.
+    # Hot path of consuming: one library call, no error object unless it fails.
     ptr, n = c_void_p(), c_size_t()
-    err = c_void_p()
-    status = lib().msg_data(msg, byref(ptr), byref(n), byref(err))
-    if status != OK:
-        raise _take_error(status, err)
+    if lib().msg_data(msg, byref(ptr), byref(n), None) != OK:
+        check(lib().msg_data, msg, byref(ptr), byref(n))  # again, for the error text
     return ctypes.string_at(ptr, n.value) if n.value else b""
 
 
@@ -691,7 +689,7 @@ def msg_deserialize(msg: int) -> str:
 def msg_destroy(msg: int) -> None:
     # Called from finalizers: never raises, and is a no-op once unloaded.
     if _lib is not None:
-        call_status(_lib.msg_destroy, msg)
+        _lib.msg_destroy(msg, None)
 
 
 def msgs_ack(msgs: Sequence[int]) -> None:
