@@ -69,6 +69,9 @@
  *   memphis_consumer_stop/destroy from its consume callback) do not wait for
  *   the running callback to return, so they cannot deadlock. Do not block in a
  *   callback for long: it holds up the deliveries behind it.
+ *   Instead of callbacks, delivery reports and consume batches can go to an
+ *   event queue the application polls on its own threads (memphis_queue_t,
+ *   see "Event queue" below); bindings should prefer it.
  *
  * fork()
  *   The Go runtime inside this library does not survive fork(). In a child
