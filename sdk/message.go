@@ -222,8 +222,9 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 			continue
 		}
 		if err := conn.nc.PublishRequest(m.msg.Reply, reply, ackPayload); err != nil {
-			conn.replies.cancel(id)
-			w.onReply(nil, wrapErr(opAck, err))
+			if conn.replies.cancel(id) { // else Close already failed it
+				w.onReply(nil, wrapErr(opAck, err))
+			}
 			continue
 		}
 	}

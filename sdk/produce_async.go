@@ -120,7 +120,12 @@ func (p *Producer) produceAsync(ctx context.Context, sp *stationProducer, data [
 	err = p.conn.nc.PublishMsg(m)
 	putMsg(m)
 	if err != nil {
-		p.conn.replies.cancel(id)
+		if !p.conn.replies.cancel(id) {
+			// Close (or the sweeper) won the race and already reported
+			// this message to done and released its slot: a second
+			// report would break "exactly once" and free a foreign slot.
+			return nil
+		}
 		p.release()
 		return publishErr(err)
 	}

@@ -77,11 +77,18 @@ func (m *replyMux) register(h replyHandler, deadline time.Time) (uint64, string,
 	return id, m.prefix + string(strconv.AppendUint(buf[:0], id, 36)), nil
 }
 
-// cancel forgets a registration whose request could not be sent.
-func (m *replyMux) cancel(id uint64) {
+// cancel forgets a registration whose request could not be sent. It
+// reports false when the registration was already gone: the sweeper or
+// close has then handed its handler a timeout/ErrClosed, and the caller
+// must not report the failure a second time.
+func (m *replyMux) cancel(id uint64) bool {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[id]; !ok {
+		return false
+	}
 	delete(m.pending, id)
-	m.mu.Unlock()
+	return true
 }
 
 func (m *replyMux) dispatch(msg *nats.Msg) {
