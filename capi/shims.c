@@ -1096,6 +1096,24 @@ memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err)
     return memphis_capi_finish(st__, msg__, err);
 }
 
+memphis_status_t memphis_msg_ack_nowait(memphis_msg_t *msg, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_msg_ack_nowait((uint64_t)(uintptr_t)msg, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_msg_schema_type(const memphis_msg_t *msg, char **type_out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_msg_schema_type((uint64_t)(uintptr_t)msg, type_out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_msg_nack(memphis_msg_t *msg, memphis_error_t **err)
 {
     if (memphis_capi_forked)
@@ -1147,6 +1165,15 @@ memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memp
         return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
     char *msg__ = NULL;
     int st__ = memphis_go_msgs_ack((uint64_t *)(uintptr_t)msgs, count, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_msgs_ack_nowait(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_msgs_ack_nowait((uint64_t *)(uintptr_t)msgs, count, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 

@@ -17,6 +17,8 @@
  *          memphis_producer_produce_batch_to_queue,
  *          memphis_consumer_consume_to_queue): delivery reports and consume
  *          batches polled by the application instead of pushed to callbacks.
+ *          added memphis_msg_ack_nowait and memphis_msgs_ack_nowait
+ *          (send-only acks) and memphis_msg_schema_type.
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -534,6 +536,18 @@ MEMPHIS_API memphis_status_t memphis_msg_partition(const memphis_msg_t *msg, int
 MEMPHIS_API memphis_status_t memphis_msg_is_dls(const memphis_msg_t *msg, bool *out, memphis_error_t **err);
 /* Acknowledges the message (confirmed by the broker before returning). */
 MEMPHIS_API memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err);
+/* Acknowledges the message without waiting for the broker's confirmation:
+ * the ack is only buffered on the connection (like nats.go's Msg.Ack), so
+ * this never blocks. At-least-once: an ack lost with the connection means
+ * a redelivery after max_ack_time. Closing the connection or destroying the
+ * consumer writes buffered acks out first. Added in 1.0.0 after
+ * MEMPHIS_H_READY. */
+MEMPHIS_API memphis_status_t memphis_msg_ack_nowait(memphis_msg_t *msg, memphis_error_t **err);
+/* Type of the schema attached to the message's station as the connection
+ * currently knows it: "json", "avro", "graphql", "protobuf", or "" when the
+ * station has none. *type_out is malloc'd (memphis_free). Added in 1.0.0
+ * after MEMPHIS_H_READY. */
+MEMPHIS_API memphis_status_t memphis_msg_schema_type(const memphis_msg_t *msg, char **type_out, memphis_error_t **err);
 /* Asks for redelivery now. */
 MEMPHIS_API memphis_status_t memphis_msg_nack(memphis_msg_t *msg, memphis_error_t **err);
 /* Asks for redelivery after delay_ms (if max deliveries is not reached). */
@@ -551,6 +565,10 @@ MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_err
  * their confirmations awaited together; returns the first failure. Invalid
  * handles are reported before anything is sent. */
 MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
+/* memphis_msg_ack_nowait for `count` messages: every ack is buffered, none
+ * awaited; returns the first failure. Invalid handles are reported before
+ * anything is sent. Added in 1.0.0 after MEMPHIS_H_READY. */
+MEMPHIS_API memphis_status_t memphis_msgs_ack_nowait(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
 /* Payloads of `count` messages in one call, so that bindings cross the
  * library boundary once per batch: data[i] and lens[i] receive what
  * memphis_msg_data would return for msgs[i] (borrowed until that message is
