@@ -102,3 +102,41 @@ func TestProduceAsyncRacingCloseReportsEachMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent one-shot FetchMessages calls for one consumer name race to
+// register it: the connection ends up with one cached consumer holding one
+// reference on the station's schema listener, and every call succeeds.
+func TestConcurrentFetchMessagesShareOneConsumer(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "oneshot-fetch")
+	opts := DefaultConsumerOptions("oneshot-fetch", "Reader")
+	opts.BatchMaxWait = 100 * time.Millisecond
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.FetchMessages(ctx, opts, PartitionSelector{})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("FetchMessages: %v", err)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.consumers)
+	c.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d cached consumers, want 1", n)
+	}
+	if s := c.schemas().lookup("oneshot-fetch"); s == nil || s.refs != 1 {
+		t.Fatalf("station schema state = %+v, want 1 reference (the cached consumer)", s)
+	}
+}

@@ -211,26 +211,11 @@ func (c *Conn) FetchMessages(ctx context.Context, opts ConsumerOptions, p Partit
 }
 
 func (c *Conn) cachedConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
-	key := internalName(opts.StationName) + "_" + internalName(opts.Name)
-	c.mu.Lock()
-	cons := c.consumers[key]
-	c.mu.Unlock()
-	if cons != nil {
-		return cons, nil
-	}
-	cons, err := c.CreateConsumer(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if other := c.consumers[key]; other != nil {
-		c.mu.Unlock()
-		cons.shutdown()
-		c.untrack(cons)
-		c.releaseSchema(cons.internalStation)
-		return other, nil
-	}
-	c.consumers[key] = cons
-	c.mu.Unlock()
-	return cons, nil
+	return cached(c, consumerCache, internalName(opts.StationName)+"_"+internalName(opts.Name),
+		func() (*Consumer, error) { return c.CreateConsumer(ctx, opts) },
+		func(cons *Consumer) {
+			cons.shutdown()
+			c.untrack(cons)
+			c.releaseSchema(cons.internalStation)
+		})
 }

@@ -21,32 +21,41 @@ func (c *Conn) Produce(ctx context.Context, station, producerName string, msg []
 }
 
 func (c *Conn) cachedProducer(ctx context.Context, station, name string) (*Producer, error) {
-	key := internalName(station) + "_" + strings.ToLower(name)
+	return cached(c, producerCache, internalName(station)+"_"+strings.ToLower(name),
+		func() (*Producer, error) { return c.CreateProducer(ctx, DefaultProducerOptions(name, station)) },
+		func(p *Producer) {
+			p.shutdown(nil)
+			c.untrack(p)
+			for _, sp := range p.stations {
+				c.releaseSchema(sp.internal)
+			}
+		})
+}
+
+// cached returns the one-shot cache entry (producers or consumers) for key,
+// creating it on a miss. When two calls race, both registrations are the
+// same one on the broker (same name, same connection): the loser's local
+// state is discarded and the winner returned.
+func cached[T comparable](c *Conn, cache func(*Conn) map[string]T, key string, create func() (T, error), discard func(T)) (T, error) {
 	c.mu.Lock()
-	p := c.producers[key]
+	v, ok := cache(c)[key]
 	c.mu.Unlock()
-	if p != nil {
-		return p, nil
+	if ok {
+		return v, nil
 	}
-	p, err := c.CreateProducer(ctx, DefaultProducerOptions(name, station))
+	v, err := create()
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	c.mu.Lock()
-	if other := c.producers[key]; other != nil {
-		// Another goroutine won the race; both registrations are the same
-		// producer on the broker (same name and connection), keep one.
+	if other, ok := cache(c)[key]; ok {
 		c.mu.Unlock()
-		p.shutdown(nil)
-		c.untrack(p)
-		for _, sp := range p.stations {
-			c.releaseSchema(sp.internal)
-		}
+		discard(v)
 		return other, nil
 	}
-	c.producers[key] = p
+	cache(c)[key] = v
 	c.mu.Unlock()
-	return p, nil
+	return v, nil
 }
 
 // forget drops v from a one-shot cache (producers or consumers) when its
