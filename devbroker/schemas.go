@@ -235,7 +235,9 @@ func (b *Broker) detachSchema(ctx context.Context, req detachSchemaReq) error {
 
 // broadcastSchemaUpdate publishes on $memphis_schema_updates_<internal
 // station>. It is published before the request's reply on the same
-// connection, so an SDK receives the update before its attach call returns.
+// connection, so it reaches an SDK before the reply does (the SDK still has
+// to wait for its update handler: NATS clients dispatch the two on
+// different goroutines).
 func (b *Broker) broadcastSchemaUpdate(station string, msg schemaUpdateMsg) error {
 	data, err := json.Marshal(msg)
 	if err != nil {
