@@ -70,8 +70,8 @@ def main() -> int:
     if theirs is None:
         print(f"memphis-py column skipped: {why}")
     print("consume: consume() handler reading every payload, no ack; consume_ack: plus `await msg.ack()`")
-    print("per message (libmemphis waits for the broker's confirmation, memphis-py does not);")
-    print("consume_ack_many: plus one `await Message.ack_many(msgs)` per batch (libmemphis only)")
+    print("per message (send-only in both: the ack is queued, not confirmed);")
+    print("consume_ack_many: plus one confirmed `await Message.ack_many(msgs)` per batch (libmemphis only)")
     return 0
 
 

@@ -86,7 +86,7 @@ async def main():
         out["nonblocking_produce"] = await nonblocking_produce(memphis, prefix + "-async", async_n)
         # The nonblocking station now holds async_n + 1 messages to consume.
         out["consume"] = await consume(memphis, prefix + "-async", consume_n, ack=False)
-        out["consume_ack"] = await consume(memphis, prefix + "-async", min(consume_n, 5000), ack=True)
+        out["consume_ack"] = await consume(memphis, prefix + "-async", consume_n, ack=True)
         if hasattr(getattr(__import__("memphis"), "Message", None), "ack_many"):
             out["consume_ack_many"] = await consume(memphis, prefix + "-async", consume_n, ack=False, batch_ack=True)
     finally:

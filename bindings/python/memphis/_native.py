@@ -177,6 +177,9 @@ _FALLIBLE: Dict[str, List[Any]] = {
     "memphis_msg_deserialize": [c_void_p, POINTER(c_void_p)],
     "memphis_msg_destroy": [c_void_p],
     "memphis_msgs_ack": [POINTER(c_void_p), c_size_t],
+    "memphis_msg_ack_nowait": [c_void_p],
+    "memphis_msgs_ack_nowait": [POINTER(c_void_p), c_size_t],
+    "memphis_msg_schema_type": [c_void_p, POINTER(c_void_p)],
 }
 
 
@@ -663,6 +666,20 @@ def msg_is_dls(msg: int) -> bool:
 
 def msg_ack(msg: int) -> None:
     check(lib().msg_ack, msg)
+
+
+def msg_ack_nowait(msg: int) -> None:
+    # Only buffers the ack on the connection: safe on the event-loop thread.
+    check(lib().msg_ack_nowait, msg)
+
+
+def msg_schema_type(msg: int) -> str:
+    out = c_void_p()
+    check(lib().msg_schema_type, msg, byref(out))
+    try:
+        return ctypes.string_at(out).decode("utf-8", "replace") if out.value else ""
+    finally:
+        lib().cdll.memphis_free(out)
 
 
 def msg_nack(msg: int) -> None:

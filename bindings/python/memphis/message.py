@@ -95,22 +95,23 @@ class Message:
         return bytearray(self._data)
 
     def get_data_deserialized(self) -> Any:
-        """The payload decoded with the station's schema.
+        """The payload decoded with the station's schema, as memphis-py does.
 
-        protobuf -> dict (its JSON mapping), json/avro -> the JSON value,
-        no schema (or a payload that is not JSON, such as a GraphQL query)
-        -> bytearray. Raises ``MemphisSchemaError`` when the payload does not
-        match the station's schema. memphis-py code awaits this call; the
-        result can be awaited (it is then the value itself).
+        No schema -> the raw payload (``bytearray``, even when it looks like
+        JSON); json/avro -> the decoded JSON value; graphql -> ``str`` (the
+        query text); protobuf -> ``dict`` (its JSON mapping; deviation:
+        memphis-py returns the generated message object, which needs the
+        user's compiled classes). Raises ``MemphisSchemaError`` when the
+        payload does not match the station's schema. memphis-py code awaits
+        this call; the result can be awaited (it is then the value itself).
         """
+        schema_type = _native.msg_schema_type(self._handle)
+        if not schema_type:
+            return _awaitable(self.get_data())
         text = _native.msg_deserialize(self._handle)
-        try:
-            value: Any = json.loads(text)
-        except ValueError:
-            # The library hands back the raw text when there is no schema to
-            # decode with (or for GraphQL); give bytes as memphis-py does.
-            value = self.get_data()
-        return _awaitable(value)
+        if schema_type == "graphql":
+            return _awaitable(text)
+        return _awaitable(json.loads(text))
 
     def get_headers(self) -> Dict[str, str]:
         """Headers as received: the user's plus the ``$memphis_*`` ones."""
@@ -136,15 +137,26 @@ class Message:
         return _native.msg_partition(self._handle)
 
     async def ack(self) -> None:
-        """Acknowledge: the group will not get the message again."""
-        await run_blocking(_native.msg_ack, self._handle)
+        """Acknowledge: the group will not get the message again.
+
+        Like memphis-py (a plain ``+ACK``), this does not wait for the
+        broker's confirmation: it only queues the ack on the connection, on
+        the calling thread, and never blocks the event loop. Delivery is
+        at-least-once: an ack lost with the connection (broker restart,
+        network drop) means the message is redelivered after
+        ``max_ack_time_ms``. ``close()`` and ``consumer.destroy()`` write
+        queued acks out first. Use ``Message.ack_many`` to have the broker
+        confirm a batch of acks.
+        """
+        _native.msg_ack_nowait(self._handle)
 
     @staticmethod
     async def ack_many(messages: List[Message]) -> None:
-        """Acknowledge many messages in one library call (pipelined confirmations).
+        """Acknowledge many messages in one library call and wait until the
+        broker confirms them (pipelined: about one round trip per call).
 
-        Much faster than awaiting ``ack()`` one message at a time, since each
-        ``ack()`` waits for the broker's confirmation.
+        Use it when an acknowledged message must never come back (for
+        example before committing side effects elsewhere).
         """
         if messages:
             await run_blocking(_native.msgs_ack, [m._handle for m in messages])

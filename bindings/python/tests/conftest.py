@@ -42,8 +42,16 @@ def _build(what: str, cmd: list) -> None:
 def _ensure_built() -> None:
     if not BROKER_BIN.exists():
         _build("memphis-devbroker", ["go", "build", "-o", str(BROKER_BIN), "./cmd/memphis-devbroker"])
-    if not LIBRARY.exists() and not os.environ.get("MEMPHIS_LIBRARY"):
+    if not os.environ.get("MEMPHIS_LIBRARY") and (not LIBRARY.exists() or _library_stale()):
         _build("libmemphis.so", ["make", "lib"])
+
+
+def _library_stale() -> bool:
+    """True when the C API sources are newer than the built library (a new
+    header function would otherwise fail to load as an undefined symbol)."""
+    built = LIBRARY.stat().st_mtime
+    sources = [REPO / "include" / "memphis.h", *(REPO / "capi").glob("*.go"), *(REPO / "capi").glob("*.c")]
+    return any(p.stat().st_mtime > built for p in sources if p.exists())
 
 
 class Broker:
