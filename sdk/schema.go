@@ -73,7 +73,7 @@ func (c *Conn) EnforceSchema(ctx context.Context, name, stationName string) erro
 	if name == "" || stationName == "" {
 		return newErr(CodeInvalidArgument, op, "name and station name can not be empty")
 	}
-	return c.awaitSchemaChange(ctx, stationName, func() error {
+	return c.awaitSchemaChange(ctx, stationName, false, func() error {
 		return c.requestEmptyOK(ctx, op, "$memphis_schema_attachments",
 			attachSchemaReq{Name: name, StationName: stationName, Username: c.username})
 	})
@@ -92,7 +92,7 @@ func (c *Conn) DetachSchema(ctx context.Context, stationName string) error {
 	if stationName == "" {
 		return newErr(CodeInvalidArgument, op, "station name is missing")
 	}
-	return c.awaitSchemaChange(ctx, stationName, func() error {
+	return c.awaitSchemaChange(ctx, stationName, true, func() error {
 		return c.requestEmptyOK(ctx, op, "$memphis_schema_detachments",
 			detachSchemaReq{StationName: stationName, Username: c.username})
 	})
@@ -106,8 +106,10 @@ const schemaChangeWait = 5 * time.Second
 // has producers or consumers on the station, waits until the schema update
 // the broker broadcasts before its reply (§9.5) has been applied. nats.go
 // hands the reply and the broadcast to different goroutines, so without
-// the wait a Produce right after EnforceSchema could skip validation.
-func (c *Conn) awaitSchemaChange(ctx context.Context, stationName string, request func() error) error {
+// the wait a Produce right after EnforceSchema could skip validation. A
+// detach from a station this connection already sees without a schema has
+// nothing to wait for (a broker may not broadcast that no-op).
+func (c *Conn) awaitSchemaChange(ctx context.Context, stationName string, detach bool, request func() error) error {
 	s := c.stationSchemaOf(internalName(stationName))
 	var before uint64
 	if s != nil {
@@ -115,6 +117,9 @@ func (c *Conn) awaitSchemaChange(ctx context.Context, stationName string, reques
 	}
 	if err := request(); err != nil || s == nil || s.sub == nil {
 		return err
+	}
+	if detach && s.cur.Load() == nil {
+		return nil
 	}
 	deadline := time.Now().Add(schemaChangeWait)
 	for s.updates.Load() == before && s.sub.IsValid() && ctx.Err() == nil && time.Now().Before(deadline) {
