@@ -23,12 +23,20 @@ type Message struct {
 	meta     *nats.MsgMetadata
 }
 
-// Data returns the payload.
-func (m *Message) Data() []byte { return m.msg.Data }
+// Data returns the payload (nil for a nil message).
+func (m *Message) Data() []byte {
+	if m == nil || m.msg == nil {
+		return nil
+	}
+	return m.msg.Data
+}
 
 // Headers returns the user headers plus the $memphis_* headers as received
 // (first value of each key).
 func (m *Message) Headers() map[string]string {
+	if m == nil || m.msg == nil {
+		return map[string]string{}
+	}
 	out := make(map[string]string, len(m.msg.Header))
 	for k, v := range m.msg.Header {
 		if len(v) > 0 {
@@ -39,9 +47,17 @@ func (m *Message) Headers() map[string]string {
 }
 
 // Header returns one header value ("" when absent).
-func (m *Message) Header(key string) string { return m.msg.Header.Get(key) }
+func (m *Message) Header(key string) string {
+	if m == nil || m.msg == nil {
+		return ""
+	}
+	return m.msg.Header.Get(key)
+}
 
 func (m *Message) metadata() *nats.MsgMetadata {
+	if m == nil || m.msg == nil {
+		return nil
+	}
 	m.metaOnce.Do(func() {
 		if !m.dls {
 			m.meta, _ = m.msg.Metadata()
@@ -77,10 +93,15 @@ func (m *Message) TimeSent() time.Time {
 
 // Partition is the partition the message was fetched from (1-based; 0 for
 // legacy stations and DLS resends).
-func (m *Message) Partition() int { return m.partition }
+func (m *Message) Partition() int {
+	if m == nil {
+		return 0
+	}
+	return m.partition
+}
 
 // IsDLS reports whether this is a poison message resent by the broker.
-func (m *Message) IsDLS() bool { return m.dls }
+func (m *Message) IsDLS() bool { return m != nil && m.dls }
 
 const opAck = "ack"
 

@@ -291,6 +291,14 @@ func TestNilHandles(t *testing.T) {
 		"producer": func() error { _, err := conn.CreateProducer(ctx, DefaultProducerOptions("p", "s")); return err }(),
 		"consumer": func() error { _, err := conn.CreateConsumer(ctx, DefaultConsumerOptions("s", "c")); return err }(),
 	}
+	// Accessors of a nil message give zero values instead of crashing.
+	if m.Data() != nil || len(m.Headers()) != 0 || m.Header("k") != "" || m.SequenceNumber() != 0 ||
+		m.DeliveryCount() != 0 || !m.TimeSent().IsZero() || m.Partition() != 0 || m.IsDLS() {
+		t.Error("nil message accessors returned non-zero values")
+	}
+	if _, err := m.DataDeserialized(); CodeOf(err) != CodeInvalidArgument {
+		t.Errorf("DataDeserialized on nil: %v", err)
+	}
 	_, fetchErr := c.Fetch(ctx, 1, PartitionSelector{})
 	checks["fetch"] = fetchErr
 	for name, err := range checks {
