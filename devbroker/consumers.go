@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 const (
@@ -33,20 +35,11 @@ type createConsumerReq struct {
 	SdkLang                  string `json:"sdk_lang"`
 }
 
-// createConsumerResp is the style-C success response of §7.2.
-type createConsumerResp struct {
-	SchemaUpdate     schemaUpdate     `json:"schema_update"`
-	PartitionsUpdate partitionsUpdate `json:"partitions_update"`
-	Error            string           `json:"error"`
-}
-
-type destroyConsumerReq struct {
-	Name         string `json:"name"`
-	StationName  string `json:"station_name"`
-	Username     string `json:"username"`
-	ConnectionID string `json:"connection_id"`
-	ReqVersion   int    `json:"req_version"`
-}
+// The §7 bodies shared with the SDK (internal/wire).
+type (
+	createConsumerResp = wire.CreateConsumerResp
+	destroyConsumerReq = wire.DestroyConsumerReq
+)
 
 func (b *Broker) handleConsumerCreate(ctx context.Context, data []byte) []byte {
 	var req createConsumerReq

@@ -7,43 +7,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
-// createProducerReq is the $memphis_producer_creations request (§5.1).
-type createProducerReq struct {
-	Name         string `json:"name"`
-	StationName  string `json:"station_name"`
-	ConnectionID string `json:"connection_id"`
-	ProducerType string `json:"producer_type"`
-	ReqVersion   int    `json:"req_version"`
-	Username     string `json:"username"`
-	AppID        string `json:"app_id"`
-	SdkLang      string `json:"sdk_lang"`
-}
-
-type partitionsUpdate struct {
-	PartitionsList []int `json:"partitions_list"`
-}
-
-// createProducerResp is the style-B response of §5.2; every key is always
-// present because memphis.py indexes them directly.
-type createProducerResp struct {
-	SchemaUpdate                    schemaUpdate     `json:"schema_update"`
-	PartitionsUpdate                partitionsUpdate `json:"partitions_update"`
-	SchemaverseToDls                bool             `json:"schemaverse_to_dls"`
-	SendNotification                bool             `json:"send_notification"`
-	StationVersion                  int              `json:"station_version"`
-	StationPartitionsFirstFunctions map[string]int   `json:"station_partitions_first_functions"`
-	Error                           string           `json:"error"`
-}
-
-type destroyProducerReq struct {
-	Name         string `json:"name"`
-	StationName  string `json:"station_name"`
-	Username     string `json:"username"`
-	ConnectionID string `json:"connection_id"`
-	ReqVersion   int    `json:"req_version"`
-}
+// The §5 bodies shared with the SDK (internal/wire). The broker always fills
+// every key of createProducerResp because memphis.py indexes them directly.
+type (
+	createProducerReq  = wire.CreateProducerReq
+	partitionsUpdate   = wire.PartitionsUpdate
+	createProducerResp = wire.CreateProducerResp
+	destroyProducerReq = wire.DestroyProducerReq
+)
 
 var errNoAutoCreate = errors.New("This station does not exist, a default station can not be created automatically, please upgrade your SDK version")
 

@@ -20,56 +20,27 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 const objSchema = "Schema"
 
 // Schema update kinds broadcast on $memphis_schema_updates_<station> (§9.5).
 const (
-	schemaUpdateInit = 1
-	schemaUpdateDrop = 2
+	schemaUpdateInit = wire.SchemaUpdateInit
+	schemaUpdateDrop = wire.SchemaUpdateDrop
 )
 
-// schemaUpdate is the schema_update / init object of §9.6. Its zero value
-// marshals to the "no schema" object the SDKs expect.
-type schemaUpdate struct {
-	SchemaName    string              `json:"schema_name"`
-	ActiveVersion schemaVersionUpdate `json:"active_version"`
-	Type          string              `json:"type"`
-}
-
-type schemaVersionUpdate struct {
-	VersionNumber     int    `json:"version_number"`
-	Descriptor        string `json:"descriptor"`
-	SchemaContent     string `json:"schema_content"`
-	MessageStructName string `json:"message_struct_name"`
-}
-
-// schemaUpdateMsg is the broadcast body. The key is literally "UpdateType":
-// the real broker's struct has no JSON tag for it.
-type schemaUpdateMsg struct {
-	UpdateType int          `json:"UpdateType"`
-	Init       schemaUpdate `json:"init"`
-}
-
-type createSchemaReq struct {
-	Name              string `json:"name"`
-	Type              string `json:"type"`
-	CreatedByUsername string `json:"created_by_username"`
-	SchemaContent     string `json:"schema_content"`
-	MessageStructName string `json:"message_struct_name"`
-}
-
-type attachSchemaReq struct {
-	Name        string `json:"name"`
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
-}
-
-type detachSchemaReq struct {
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
-}
+// The §9 bodies shared with the SDK (internal/wire).
+type (
+	schemaUpdate        = wire.SchemaUpdate
+	schemaVersionUpdate = wire.SchemaVersionUpdate
+	schemaUpdateMsg     = wire.SchemaUpdateMsg
+	createSchemaReq     = wire.CreateSchemaReq
+	attachSchemaReq     = wire.AttachSchemaReq
+	detachSchemaReq     = wire.DetachSchemaReq
+)
 
 func snapshot(s *schemaRecord, version int) schemaUpdate {
 	v := s.version(version)

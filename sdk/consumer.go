@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -116,21 +117,13 @@ type createConsumerReq struct {
 	SdkLang                  string `json:"sdk_lang"`
 }
 
-type createConsumerResp struct {
-	SchemaUpdate     schemaUpdate     `json:"schema_update"`
-	PartitionsUpdate partitionsUpdate `json:"partitions_update"`
-	Error            string           `json:"error"`
-}
+// createConsumerResp wraps the §7.2 response only to give it errText.
+type createConsumerResp struct{ wire.CreateConsumerResp }
 
 func (r *createConsumerResp) errText() string { return r.Error }
 
-type destroyConsumerReq struct {
-	Name           string `json:"name"`
-	StationName    string `json:"station_name"`
-	Username       string `json:"username"`
-	ConnectionID   string `json:"connection_id"`
-	RequestVersion int    `json:"req_version"`
-}
+// destroyConsumerReq is the §7.5 body shared with the broker (internal/wire).
+type destroyConsumerReq = wire.DestroyConsumerReq
 
 // CreateConsumer registers a consumer (a missing station is created by the
 // broker with default settings) and subscribes to the group's DLS resends.
@@ -264,7 +257,7 @@ func (c *Consumer) unregister(ctx context.Context) error {
 	}
 	err := c.conn.requestEmptyOK(ctx, "destroy consumer", "$memphis_consumer_destructions", destroyConsumerReq{
 		Name: c.name, StationName: c.opts.StationName, Username: c.conn.username,
-		ConnectionID: c.conn.connID, RequestVersion: 1,
+		ConnectionID: c.conn.connID, ReqVersion: 1,
 	})
 	if err != nil && strings.Contains(err.Error(), "not exist") {
 		return nil

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // ProducerOptions configures CreateProducer.
@@ -76,39 +78,17 @@ type stationProducer struct {
 	subjects map[int]string // partition -> produce subject
 }
 
-type createProducerReq struct {
-	Name           string `json:"name"`
-	StationName    string `json:"station_name"`
-	ConnectionID   string `json:"connection_id"`
-	ProducerType   string `json:"producer_type"`
-	RequestVersion int    `json:"req_version"`
-	Username       string `json:"username"`
-	AppID          string `json:"app_id"`
-	SdkLang        string `json:"sdk_lang"`
-}
+// The §5 bodies shared with the broker (internal/wire).
+type (
+	createProducerReq  = wire.CreateProducerReq
+	partitionsUpdate   = wire.PartitionsUpdate
+	destroyProducerReq = wire.DestroyProducerReq
+)
 
-type partitionsUpdate struct {
-	PartitionsList []int `json:"partitions_list"`
-}
-
-type createProducerResp struct {
-	SchemaUpdate     schemaUpdate     `json:"schema_update"`
-	PartitionsUpdate partitionsUpdate `json:"partitions_update"`
-	SchemaverseToDls bool             `json:"schemaverse_to_dls"`
-	SendNotification bool             `json:"send_notification"`
-	StationVersion   int              `json:"station_version"`
-	Error            string           `json:"error"`
-}
+// createProducerResp wraps the §5.2 response only to give it errText.
+type createProducerResp struct{ wire.CreateProducerResp }
 
 func (r *createProducerResp) errText() string { return r.Error }
-
-type destroyProducerReq struct {
-	Name           string `json:"name"`
-	StationName    string `json:"station_name"`
-	Username       string `json:"username"`
-	ConnectionID   string `json:"connection_id"`
-	RequestVersion int    `json:"req_version"`
-}
 
 func (o *ProducerOptions) validate(op string) error {
 	if len(o.StationNames) == 0 {
@@ -176,14 +156,14 @@ func (c *Conn) registerProducer(ctx context.Context, name, station string) (*sta
 	const op = "create producer"
 	var resp createProducerResp
 	err := c.requestJSON(ctx, op, "$memphis_producer_creations", createProducerReq{
-		Name:           name,
-		StationName:    station,
-		ConnectionID:   c.connID,
-		ProducerType:   "application",
-		RequestVersion: 4,
-		Username:       c.username,
-		AppID:          appID,
-		SdkLang:        "go",
+		Name:         name,
+		StationName:  station,
+		ConnectionID: c.connID,
+		ProducerType: "application",
+		ReqVersion:   4,
+		Username:     c.username,
+		AppID:        appID,
+		SdkLang:      "go",
 	}, &resp)
 	if err != nil {
 		return nil, err
@@ -284,7 +264,7 @@ func (p *Producer) unregister(ctx context.Context) error {
 		}
 		err := p.conn.requestEmptyOK(ctx, "destroy producer", "$memphis_producer_destructions", destroyProducerReq{
 			Name: p.name, StationName: sp.name, Username: p.conn.username,
-			ConnectionID: p.conn.connID, RequestVersion: 1,
+			ConnectionID: p.conn.connID, ReqVersion: 1,
 		})
 		if err != nil && !strings.Contains(err.Error(), "not exist") {
 			errs = append(errs, err)

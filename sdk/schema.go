@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // Schema types accepted by CreateSchema (§9.2).
@@ -18,24 +19,12 @@ const (
 	SchemaTypeAvro     = "avro"
 )
 
-type createSchemaReq struct {
-	Name              string `json:"name"`
-	Type              string `json:"type"`
-	CreatedByUsername string `json:"created_by_username"`
-	SchemaContent     string `json:"schema_content"`
-	MessageStructName string `json:"message_struct_name"`
-}
-
-type attachSchemaReq struct {
-	Name        string `json:"name"`
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
-}
-
-type detachSchemaReq struct {
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
-}
+// The §9 request bodies shared with the broker (internal/wire).
+type (
+	createSchemaReq = wire.CreateSchemaReq
+	attachSchemaReq = wire.AttachSchemaReq
+	detachSchemaReq = wire.DetachSchemaReq
+)
 
 // CreateSchema registers a schema (§9.1). Creating a schema whose latest
 // version has the same content is success.

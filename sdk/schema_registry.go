@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -21,33 +22,22 @@ import (
 // runtime.AddCleanup covers a Conn that is garbage collected unclosed.
 
 // schemaUpdate is the §9.6 snapshot carried by producer/consumer creation
-// responses (schema_update) and by schema update broadcasts (init).
-type schemaUpdate struct {
-	SchemaName    string `json:"schema_name"`
-	ActiveVersion struct {
-		VersionNumber     int    `json:"version_number"`
-		Descriptor        string `json:"descriptor"`
-		Content           string `json:"schema_content"`
-		MessageStructName string `json:"message_struct_name"`
-	} `json:"active_version"`
-	SchemaType string `json:"type"`
-}
-
-// schemaUpdateMsg is the broadcast body; the key is literally "UpdateType".
-type schemaUpdateMsg struct {
-	UpdateType int          `json:"UpdateType"`
-	Init       schemaUpdate `json:"init"`
-}
-
-const (
-	schemaUpdateInit = 1
-	schemaUpdateDrop = 2
+// responses (schema_update) and by schema update broadcasts (init);
+// schemaUpdateMsg is the §9.5 broadcast body. Both are shared with the broker.
+type (
+	schemaUpdate    = wire.SchemaUpdate
+	schemaUpdateMsg = wire.SchemaUpdateMsg
 )
 
-func (u *schemaUpdate) schema() schemaverse.Schema {
+const (
+	schemaUpdateInit = wire.SchemaUpdateInit
+	schemaUpdateDrop = wire.SchemaUpdateDrop
+)
+
+func schemaOf(u *schemaUpdate) schemaverse.Schema {
 	return schemaverse.Schema{
-		Name: u.SchemaName, Type: schemaverse.Type(u.SchemaType), Version: u.ActiveVersion.VersionNumber,
-		Content: u.ActiveVersion.Content, Descriptor: u.ActiveVersion.Descriptor,
+		Name: u.SchemaName, Type: schemaverse.Type(u.Type), Version: u.ActiveVersion.VersionNumber,
+		Content: u.ActiveVersion.SchemaContent, Descriptor: u.ActiveVersion.Descriptor,
 		MessageStructName: u.ActiveVersion.MessageStructName,
 	}
 }
@@ -75,7 +65,7 @@ func (s *stationSchema) apply(u schemaUpdate) {
 		s.cur.Store(nil)
 		return
 	}
-	next := u.schema()
+	next := schemaOf(&u)
 	if old := s.cur.Load(); old != nil && old.schema == next {
 		return
 	}

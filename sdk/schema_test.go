@@ -372,7 +372,7 @@ func TestSchemaverseUncompilableSnapshotFailsClosed(t *testing.T) {
 	// A broker snapshot whose descriptor is garbage: producing must fail
 	// rather than publish unchecked messages to a schema-enforced station.
 	var u schemaUpdate
-	u.SchemaName, u.SchemaType = "broken", "protobuf"
+	u.SchemaName, u.Type = "broken", "protobuf"
 	u.ActiveVersion.VersionNumber, u.ActiveVersion.Descriptor = 1, "not base64!"
 	c.seedSchema("st", u)
 	err := p.Produce(ctx, []byte("x"), ProduceOptions{})
