@@ -36,9 +36,11 @@ type createConsumerReq struct {
 }
 
 // The §7 bodies shared with the SDK (internal/wire).
+// Decoded requests are defined types, not aliases, so a malformed request
+// still gets the error text it always had ("Go struct field createXxxReq...").
 type (
 	createConsumerResp = wire.CreateConsumerResp
-	destroyConsumerReq = wire.DestroyConsumerReq
+	destroyConsumerReq wire.DestroyConsumerReq
 )
 
 func (b *Broker) handleConsumerCreate(ctx context.Context, data []byte) []byte {

@@ -5,16 +5,18 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // Dead-letter subjects (protocol doc §8).
 const (
 	subjMaxDeliveries  = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
-	subjNackedDLS      = "$memphis_nacked_dls"
-	subjSchemaverseDLS = "$memphis_schemaverse_dls"
-	subjPMAcks         = "$memphis_pm_acks"
-	subjNotifications  = "$memphis_notifications"
-	dlsSubjectPrefix   = "$memphis_dls_"
+	subjNackedDLS      = wire.SubjNackedDLS
+	subjSchemaverseDLS = wire.SubjSchemaverseDLS
+	subjPMAcks         = wire.SubjPMAcks
+	subjNotifications  = wire.SubjNotifications
+	dlsSubjectPrefix   = wire.DLSSubjectPrefix
 
 	hdrProducedBy = "$memphis_producedBy"
 	hdrConnID     = "$memphis_connectionId"
@@ -70,14 +72,8 @@ func (b *Broker) handleMaxDeliveries(ctx context.Context, data []byte) []byte {
 	return nil
 }
 
-// nackedDLSMsg is a consumer's explicit dead-letter request (§8.4).
-type nackedDLSMsg struct {
-	StationName string `json:"station_name"`
-	Error       string `json:"error"`
-	Partition   int    `json:"partition"`
-	CgName      string `json:"cg_name"`
-	Seq         uint64 `json:"seq"`
-}
+// nackedDLSMsg is a consumer's explicit dead-letter request (§8.4, internal/wire).
+type nackedDLSMsg wire.NackedDLS
 
 // handleNackedDLS records a message a consumer dead-lettered. It is not
 // resent to the group: the group itself asked to be rid of it.

@@ -6,22 +6,13 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
-// schemaverseDLSMsg is a producer's schema-validation failure (§6.6).
-type schemaverseDLSMsg struct {
-	StationName string `json:"station_name"`
-	Producer    struct {
-		Name         string `json:"name"`
-		ConnectionID string `json:"connection_id"`
-	} `json:"producer"`
-	Message struct {
-		Data    string            `json:"data"` // hex
-		Headers map[string]string `json:"headers"`
-	} `json:"message"`
-	ValidationError string `json:"validation_error"`
-}
+// schemaverseDLSMsg is a producer's schema-validation failure (§6.6,
+// internal/wire); the broker ignores creation_unix and size.
+type schemaverseDLSMsg wire.SchemaverseDLSMsg
 
 // handleSchemaverseDLS stores a schema-failure row and forwards it to the
 // DLS station.

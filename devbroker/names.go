@@ -3,6 +3,8 @@ package devbroker
 import (
 	"fmt"
 	"strings"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // Objects named in validation errors (protocol doc §3.1).
@@ -39,9 +41,7 @@ func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' 
 
 // internalName is the JetStream-safe form of a station or group name:
 // lower-case with "." replaced by "#".
-func internalName(name string) string {
-	return strings.ReplaceAll(strings.ToLower(name), ".", "#")
-}
+func internalName(name string) string { return wire.InternalName(name) }
 
 // externalName accepts either form of a station name and returns the
 // external (lower-case, dotted) one.

@@ -13,11 +13,13 @@ import (
 
 // The §5 bodies shared with the SDK (internal/wire). The broker always fills
 // every key of createProducerResp because memphis.py indexes them directly.
+// Decoded requests are defined types, not aliases, so a malformed request
+// still gets the error text it always had ("Go struct field createXxxReq...").
 type (
-	createProducerReq  = wire.CreateProducerReq
+	createProducerReq  wire.CreateProducerReq
 	partitionsUpdate   = wire.PartitionsUpdate
 	createProducerResp = wire.CreateProducerResp
-	destroyProducerReq = wire.DestroyProducerReq
+	destroyProducerReq wire.DestroyProducerReq
 )
 
 var errNoAutoCreate = errors.New("This station does not exist, a default station can not be created automatically, please upgrade your SDK version")

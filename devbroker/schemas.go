@@ -33,13 +33,15 @@ const (
 )
 
 // The §9 bodies shared with the SDK (internal/wire).
+// Decoded requests are defined types, not aliases, so a malformed request
+// still gets the error text it always had ("Go struct field createXxxReq...").
 type (
 	schemaUpdate        = wire.SchemaUpdate
 	schemaVersionUpdate = wire.SchemaVersionUpdate
 	schemaUpdateMsg     = wire.SchemaUpdateMsg
-	createSchemaReq     = wire.CreateSchemaReq
-	attachSchemaReq     = wire.AttachSchemaReq
-	detachSchemaReq     = wire.DetachSchemaReq
+	createSchemaReq     wire.CreateSchemaReq
+	attachSchemaReq     wire.AttachSchemaReq
+	detachSchemaReq     wire.DetachSchemaReq
 )
 
 func snapshot(s *schemaRecord, version int) schemaUpdate {

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -18,17 +19,17 @@ const requestTimeout = 5 * time.Minute
 
 // Control-plane subjects (protocol doc §1.4).
 const (
-	subjStationCreate    = "$memphis_station_creations"
-	subjStationDestroy   = "$memphis_station_destructions"
-	subjProducerCreate   = "$memphis_producer_creations"
-	subjProducerDestroy  = "$memphis_producer_destructions"
-	subjConsumerCreate   = "$memphis_consumer_creations"
-	subjConsumerDestroy  = "$memphis_consumer_destructions"
-	subjSchemaCreate     = "$memphis_schema_creations"
-	subjSchemaAttach     = "$memphis_schema_attachments"
-	subjSchemaDetach     = "$memphis_schema_detachments"
-	subjClientUpdates    = "$memphis_sdk_clients_updates"
-	subjSchemaUpdatesPre = "$memphis_schema_updates_"
+	subjStationCreate    = wire.SubjStationCreate
+	subjStationDestroy   = wire.SubjStationDestroy
+	subjProducerCreate   = wire.SubjProducerCreate
+	subjProducerDestroy  = wire.SubjProducerDestroy
+	subjConsumerCreate   = wire.SubjConsumerCreate
+	subjConsumerDestroy  = wire.SubjConsumerDestroy
+	subjSchemaCreate     = wire.SubjSchemaCreate
+	subjSchemaAttach     = wire.SubjSchemaAttach
+	subjSchemaDetach     = wire.SubjSchemaDetach
+	subjClientUpdates    = wire.SubjClientUpdates
+	subjSchemaUpdatesPre = wire.SubjSchemaUpdatesPre
 )
 
 // requestHandler answers one request; the returned bytes are the reply

@@ -3,6 +3,8 @@ package devbroker
 import (
 	"context"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // Retention types and storage types accepted in station requests (§4.1).
@@ -15,12 +17,9 @@ const (
 	storageMemory     = "memory"
 )
 
-// dlsConfig is a station's dead-letter configuration. JSON keys decode
-// case-insensitively, so memphis.py's "Schemaverse" lands here too.
-type dlsConfig struct {
-	Poison      bool `json:"poison"`
-	Schemaverse bool `json:"schemaverse"`
-}
+// dlsConfig is a station's dead-letter configuration (internal/wire; JSON
+// keys decode case-insensitively, so memphis.py's "Schemaverse" lands too).
+type dlsConfig = wire.DLSConfig
 
 // stationRecord is a station's metadata (bucket memphis_stations, key =
 // external station name).

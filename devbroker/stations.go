@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // Limits from the protocol doc §4.1 / §13.
@@ -19,26 +21,13 @@ const (
 
 var errReplicas = errors.New("station can not be created, probably since replicas count is larger than the cluster size")
 
-// createStationReq is the $memphis_station_creations request (§4.1).
-type createStationReq struct {
-	Name                 string     `json:"name"`
-	RetentionType        string     `json:"retention_type"`
-	RetentionValue       int64      `json:"retention_value"`
-	StorageType          string     `json:"storage_type"`
-	Replicas             int        `json:"replicas"`
-	IdempotencyWindowMs  int64      `json:"idempotency_window_in_ms"`
-	SchemaName           string     `json:"schema_name"`
-	DlsConfiguration     *dlsConfig `json:"dls_configuration"`
-	Username             string     `json:"username"`
-	TieredStorageEnabled bool       `json:"tiered_storage_enabled"`
-	PartitionsNumber     int        `json:"partitions_number"`
-	DlsStation           string     `json:"dls_station"`
-}
-
-type destroyStationReq struct {
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
-}
+// The §4 request bodies shared with the SDK (internal/wire).
+// Decoded requests are defined types, not aliases, so a malformed request
+// still gets the error text it always had ("Go struct field createXxxReq...").
+type (
+	createStationReq  wire.CreateStationReq
+	destroyStationReq wire.DestroyStationReq
+)
 
 // defaultStationReq is the station auto-created for producers, consumers
 // and dls_station targets (§4.3).

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -173,7 +174,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		nc.Close()
 		return nil, wrapErr("connect", err)
 	}
-	if c.clientsSub, err = nc.Subscribe("$memphis_sdk_clients_updates", c.onClientsUpdate); err != nil {
+	if c.clientsSub, err = nc.Subscribe(wire.SubjClientUpdates, c.onClientsUpdate); err != nil {
 		c.replies.close()
 		nc.Close()
 		return nil, wrapErr("connect", err)

@@ -101,6 +101,10 @@ type Consumer struct {
 	destroyed bool
 }
 
+// createConsumerReq is the §7.1 request. It is not shared with the broker
+// (internal/wire) on purpose: the broker decodes the sequence fields as
+// *int64 to detect absence, while the SDK sends StartConsumeFromSequence as
+// the uint64 of its public options.
 type createConsumerReq struct {
 	Name                     string `json:"name"`
 	StationName              string `json:"station_name"`
@@ -148,7 +152,7 @@ func (c *Conn) CreateConsumer(ctx context.Context, opts ConsumerOptions) (*Consu
 		group = name
 	}
 	var resp createConsumerResp
-	err := c.requestJSON(ctx, op, "$memphis_consumer_creations", createConsumerReq{
+	err := c.requestJSON(ctx, op, wire.SubjConsumerCreate, createConsumerReq{
 		Name:                     name,
 		StationName:              opts.StationName,
 		ConnectionID:             c.connID,
@@ -255,7 +259,7 @@ func (c *Consumer) unregister(ctx context.Context) error {
 	if c.conn.isClosed() {
 		return nil
 	}
-	err := c.conn.requestEmptyOK(ctx, "destroy consumer", "$memphis_consumer_destructions", destroyConsumerReq{
+	err := c.conn.requestEmptyOK(ctx, "destroy consumer", wire.SubjConsumerDestroy, destroyConsumerReq{
 		Name: c.name, StationName: c.opts.StationName, Username: c.conn.username,
 		ConnectionID: c.conn.connID, ReqVersion: 1,
 	})

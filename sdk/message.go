@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -124,7 +125,7 @@ func (m *Message) publishPMAck() error {
 		return newErr(CodeInvalidArgument, opAck, "DLS message carries no valid $memphis_pm_id")
 	}
 	body, _ := json.Marshal(pmAck{ID: id, CgName: m.msg.Header.Get("$memphis_pm_cg_name")})
-	if err := m.cons.conn.nc.Publish("$memphis_pm_acks", body); err != nil {
+	if err := m.cons.conn.nc.Publish(wire.SubjPMAcks, body); err != nil {
 		return wrapErr(opAck, err)
 	}
 	return nil
@@ -315,13 +316,7 @@ func (m *Message) Delay(d time.Duration) error {
 }
 
 // nackedDLS is the §8.4 report of a consumer-requested dead letter.
-type nackedDLS struct {
-	StationName string `json:"station_name"`
-	Error       string `json:"error"`
-	Partition   int    `json:"partition"`
-	CgName      string `json:"cg_name"`
-	Seq         uint64 `json:"seq"`
-}
+type nackedDLS = wire.NackedDLS
 
 // DeadLetter terminates the message (no more redeliveries; the broker
 // confirms it before DeadLetter returns) and records it in the station's
@@ -354,7 +349,7 @@ func (m *Message) DeadLetter(reason string) error {
 		CgName:      m.cons.group,
 		Seq:         m.SequenceNumber(),
 	})
-	if err := m.cons.conn.nc.Publish("$memphis_nacked_dls", body); err != nil {
+	if err := m.cons.conn.nc.Publish(wire.SubjNackedDLS, body); err != nil {
 		return wrapErr(op, err)
 	}
 	return nil

@@ -3,6 +3,8 @@ package sdk
 import (
 	"strconv"
 	"strings"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // maxNameLen is the broker's limit on station/producer/consumer names (§3.1).
@@ -37,9 +39,7 @@ func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' 
 // Stream and durable names cannot contain '.', which is why the broker
 // rewrites them; doing it in exactly one place avoids "no responders" on
 // case or dot mismatches (design references D#11).
-func internalName(name string) string {
-	return strings.ReplaceAll(strings.ToLower(name), ".", "#")
-}
+func internalName(name string) string { return wire.InternalName(name) }
 
 // streamName is the JetStream stream of one partition; partition 0 means a
 // legacy (pre-partition) station whose stream is the internal name itself.
@@ -57,5 +57,5 @@ func produceSubject(internalStation string, partition int) string {
 
 // dlsSubject is where the broker resends poison messages to a group (§8.6).
 func dlsSubject(internalStation, internalGroup string) string {
-	return "$memphis_dls_" + internalStation + "." + internalGroup
+	return wire.DLSSubjectPrefix + internalStation + "." + internalGroup
 }

@@ -155,7 +155,7 @@ func (c *Conn) CreateProducer(ctx context.Context, opts ProducerOptions) (*Produ
 func (c *Conn) registerProducer(ctx context.Context, name, station string) (*stationProducer, error) {
 	const op = "create producer"
 	var resp createProducerResp
-	err := c.requestJSON(ctx, op, "$memphis_producer_creations", createProducerReq{
+	err := c.requestJSON(ctx, op, wire.SubjProducerCreate, createProducerReq{
 		Name:         name,
 		StationName:  station,
 		ConnectionID: c.connID,
@@ -262,7 +262,7 @@ func (p *Producer) unregister(ctx context.Context) error {
 		if p.conn.isClosed() {
 			continue
 		}
-		err := p.conn.requestEmptyOK(ctx, "destroy producer", "$memphis_producer_destructions", destroyProducerReq{
+		err := p.conn.requestEmptyOK(ctx, "destroy producer", wire.SubjProducerDestroy, destroyProducerReq{
 			Name: p.name, StationName: sp.name, Username: p.conn.username,
 			ConnectionID: p.conn.connID, ReqVersion: 1,
 		})

@@ -41,7 +41,7 @@ func (c *Conn) CreateSchema(ctx context.Context, name, schemaType string, conten
 		return newErr(CodeInvalidArgument, op, "Only alphanumeric and the '_', '-', '.' characters are allowed in Schema")
 	}
 	var resp errorOnly
-	err = c.requestJSON(ctx, op, "$memphis_schema_creations", createSchemaReq{
+	err = c.requestJSON(ctx, op, wire.SubjSchemaCreate, createSchemaReq{
 		Name: name, Type: string(typ), CreatedByUsername: c.username, SchemaContent: string(content),
 	}, &resp)
 	if err != nil && strings.Contains(err.Error(), "already exists") {
@@ -63,7 +63,7 @@ func (c *Conn) EnforceSchema(ctx context.Context, name, stationName string) erro
 		return newErr(CodeInvalidArgument, op, "name and station name can not be empty")
 	}
 	return c.awaitSchemaChange(ctx, stationName, false, func() error {
-		return c.requestEmptyOK(ctx, op, "$memphis_schema_attachments",
+		return c.requestEmptyOK(ctx, op, wire.SubjSchemaAttach,
 			attachSchemaReq{Name: name, StationName: stationName, Username: c.username})
 	})
 }
@@ -82,7 +82,7 @@ func (c *Conn) DetachSchema(ctx context.Context, stationName string) error {
 		return newErr(CodeInvalidArgument, op, "station name is missing")
 	}
 	return c.awaitSchemaChange(ctx, stationName, true, func() error {
-		return c.requestEmptyOK(ctx, op, "$memphis_schema_detachments",
+		return c.requestEmptyOK(ctx, op, wire.SubjSchemaDetach,
 			detachSchemaReq{StationName: stationName, Username: c.username})
 	})
 }

@@ -175,7 +175,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 	}
 	if r.StationName != internal || r.Producer.Name != "prod" || r.Producer.ConnectionID != c.ConnectionID() ||
 		r.Message.Data != hex.EncodeToString(tc.invalid) || r.Message.Headers["trace"] != "t-1" ||
-		r.Message.Headers["$memphis_producedBy"] != "prod" || !strings.HasPrefix(r.ValidationEr, schemaverse.ValidationPrefix) {
+		r.Message.Headers["$memphis_producedBy"] != "prod" || !strings.HasPrefix(r.ValidationError, schemaverse.ValidationPrefix) {
 		t.Fatalf("DLS report = %s", report.Data)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -43,25 +44,12 @@ func (c *Conn) validateMessage(ctx context.Context, p *Producer, internalStation
 	return nil, &Error{Code: CodeSchemaValidation, Msg: text}
 }
 
-// schemaverseDLSMsg is the §6.6 report.
-type schemaverseDLSMsg struct {
-	StationName  string           `json:"station_name"`
-	Producer     dlsProducer      `json:"producer"`
-	CreationUnix int64            `json:"creation_unix"`
-	Message      dlsMessageDetail `json:"message"`
-	ValidationEr string           `json:"validation_error"`
-}
-
-type dlsProducer struct {
-	Name         string `json:"name"`
-	ConnectionID string `json:"connection_id"`
-}
-
-type dlsMessageDetail struct {
-	Data    string            `json:"data"` // hex of the message bytes
-	Headers map[string]string `json:"headers"`
-	Size    int               `json:"size"`
-}
+// The §6.6 report, shared with the broker (internal/wire).
+type (
+	schemaverseDLSMsg = wire.SchemaverseDLSMsg
+	dlsProducer       = wire.DLSProducer
+	dlsMessageDetail  = wire.DLSMessageDetail
+)
 
 // reportSchemaFailure core-publishes the failed message to the broker's
 // schemaverse dead-letter intake. It is fire and forget like in both SDKs:
@@ -72,14 +60,14 @@ func (c *Conn) reportSchemaFailure(p *Producer, internalStation string, msg []by
 		h[k] = strings.Join(v, " ")
 	}
 	body, err := json.Marshal(schemaverseDLSMsg{
-		StationName:  internalStation,
-		Producer:     dlsProducer{Name: p.Name(), ConnectionID: c.connID},
-		CreationUnix: time.Now().Unix(),
-		Message:      dlsMessageDetail{Data: hex.EncodeToString(msg), Headers: h, Size: len(msg)},
-		ValidationEr: text,
+		StationName:     internalStation,
+		Producer:        dlsProducer{Name: p.Name(), ConnectionID: c.connID},
+		CreationUnix:    time.Now().Unix(),
+		Message:         dlsMessageDetail{Data: hex.EncodeToString(msg), Headers: h, Size: len(msg)},
+		ValidationError: text,
 	})
 	if err == nil {
-		_ = c.nc.Publish("$memphis_schemaverse_dls", body)
+		_ = c.nc.Publish(wire.SubjSchemaverseDLS, body)
 	}
 }
 
@@ -100,7 +88,7 @@ func (c *Conn) notifySchemaFailure(p *Producer, internalStation string, msg []by
 		Code:  string(msg),
 	})
 	if err == nil {
-		_ = c.nc.Publish("$memphis_notifications", body)
+		_ = c.nc.Publish(wire.SubjNotifications, body)
 	}
 }
 

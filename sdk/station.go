@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
 // RetentionType selects how a station expires messages.
@@ -65,25 +67,12 @@ type Station struct {
 	Name string // as given by the user
 }
 
-type dlsConfiguration struct {
-	Poison      bool `json:"poison"`
-	Schemaverse bool `json:"schemaverse"`
-}
-
-type createStationReq struct {
-	Name                 string           `json:"name"`
-	RetentionType        string           `json:"retention_type"`
-	RetentionValue       int              `json:"retention_value"`
-	StorageType          string           `json:"storage_type"`
-	Replicas             int              `json:"replicas"`
-	IdempotencyWindowMs  int64            `json:"idempotency_window_in_ms"`
-	SchemaName           string           `json:"schema_name"`
-	DlsConfiguration     dlsConfiguration `json:"dls_configuration"`
-	Username             string           `json:"username"`
-	TieredStorageEnabled bool             `json:"tiered_storage_enabled"`
-	PartitionsNumber     int              `json:"partitions_number"`
-	DlsStation           string           `json:"dls_station"`
-}
+// The §4 bodies shared with the broker (internal/wire).
+type (
+	dlsConfiguration  = wire.DLSConfig
+	createStationReq  = wire.CreateStationReq
+	destroyStationReq = wire.DestroyStationReq
+)
 
 func (o *StationOptions) validate(op string) error {
 	if err := validateName(op, "Station", o.Name); err != nil {
@@ -129,28 +118,23 @@ func (c *Conn) CreateStation(ctx context.Context, opts StationOptions) (*Station
 	req := createStationReq{
 		Name:                 opts.Name,
 		RetentionType:        string(opts.RetentionType),
-		RetentionValue:       opts.RetentionValue,
+		RetentionValue:       int64(opts.RetentionValue),
 		StorageType:          string(opts.StorageType),
 		Replicas:             opts.Replicas,
 		IdempotencyWindowMs:  opts.IdempotencyWindow.Milliseconds(),
 		SchemaName:           opts.SchemaName,
-		DlsConfiguration:     dlsConfiguration{Poison: opts.SendPoisonMsgToDls, Schemaverse: opts.SendSchemaFailedMsgToDls},
+		DlsConfiguration:     &dlsConfiguration{Poison: opts.SendPoisonMsgToDls, Schemaverse: opts.SendSchemaFailedMsgToDls},
 		Username:             c.username,
 		TieredStorageEnabled: opts.TieredStorageEnabled,
 		PartitionsNumber:     parts,
 		DlsStation:           opts.DlsStation,
 	}
-	err := c.requestEmptyOK(ctx, op, "$memphis_station_creations", req)
+	err := c.requestEmptyOK(ctx, op, wire.SubjStationCreate, req)
 	if err != nil && !strings.Contains(err.Error(), "already exist") {
 		return nil, err
 	}
 	c.setSchemaverseToDLS(internalName(opts.Name), opts.SendSchemaFailedMsgToDls)
 	return &Station{conn: c, Name: opts.Name}, nil
-}
-
-type destroyStationReq struct {
-	StationName string `json:"station_name"`
-	Username    string `json:"username"`
 }
 
 // Destroy removes the station and everything in it. A station that is
@@ -160,7 +144,7 @@ func (s *Station) Destroy(ctx context.Context) error {
 	if s == nil || s.conn == nil {
 		return newErr(CodeInvalidArgument, op, "nil station")
 	}
-	err := s.conn.requestEmptyOK(ctx, op, "$memphis_station_destructions",
+	err := s.conn.requestEmptyOK(ctx, op, wire.SubjStationDestroy,
 		destroyStationReq{StationName: s.Name, Username: s.conn.username})
 	if err != nil && !strings.Contains(err.Error(), "not exist") {
 		return err
