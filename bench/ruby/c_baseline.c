@@ -20,12 +20,22 @@
 
 /* consume_cb: messages handled so far by the consume callback. */
 static volatile size_t consumed_cb = 0;
+/* consume_cb: the first real failure the callback saw (status and text are
+ * copied here because error_message is borrowed for the call only). A run
+ * that saw one measured an outage, not throughput: main exits non-zero. */
+static volatile int cb_failed = 0;
+static char cb_error[512];
 
 static void on_batch(memphis_msg_t **msgs, size_t count, memphis_status_t status, const char *error_message,
                      void *user_data) {
     (void)user_data;
     if (status != MEMPHIS_OK) {
-        if (status != MEMPHIS_ERR_NO_MESSAGES) fprintf(stderr, "consume: %s\n", error_message ? error_message : "");
+        /* NO_MESSAGES is the normal "drained" report, not a failure. */
+        if (status != MEMPHIS_ERR_NO_MESSAGES && !__atomic_exchange_n(&cb_failed, 1, __ATOMIC_SEQ_CST)) {
+            snprintf(cb_error, sizeof cb_error, "%s: %s", memphis_status_name(status),
+                     error_message ? error_message : "");
+            fprintf(stderr, "consume_cb: callback got %s\n", cb_error);
+        }
         return;
     }
     for (size_t i = 0; i < count; i++) {
@@ -109,10 +119,17 @@ int main(int argc, char **argv) {
         t0 = now();
         check(memphis_consumer_consume(c, on_batch, NULL, NULL, 0, &err), err, "consume");
         struct timespec nap = {0, 1000000};
-        while (__atomic_load_n(&consumed_cb, __ATOMIC_SEQ_CST) < count) nanosleep(&nap, NULL);
+        while (__atomic_load_n(&consumed_cb, __ATOMIC_SEQ_CST) < count && !__atomic_load_n(&cb_failed, __ATOMIC_SEQ_CST))
+            nanosleep(&nap, NULL);
         t1 = now();
-        memphis_consumer_stop(c, NULL);
-        memphis_consumer_destroy(c, NULL);
+        /* stop returns after the last callback finished: cb_error is stable */
+        check(memphis_consumer_stop(c, &err), err, "stop");
+        if (cb_failed) {
+            fprintf(stderr, "consume_cb: failed after %zu of %zu messages: %s\n",
+                    (size_t)__atomic_load_n(&consumed_cb, __ATOMIC_SEQ_CST), count, cb_error);
+            return 1;
+        }
+        check(memphis_consumer_destroy(c, &err), err, "consumer destroy");
     } else if (strcmp(mode, "consume") == 0) {
         memphis_consumer_opts_t *copts = NULL;
         check(memphis_consumer_opts_new(station, "bench-c-consumer", &copts, &err), err, "consumer opts");
