@@ -189,6 +189,11 @@ func pullStatus(m *nats.Msg) (done bool, err error) {
 		if desc == "Exceeded MaxWaiting" || desc == "Batch Completed" || desc == "Message Size Exceeds MaxBytes" {
 			return true, nil
 		}
+		if desc == "Server Shutdown" || desc == "Leadership Change" {
+			// The broker is going away, not the group: the consume loop
+			// treats this as an outage and resumes once it is back.
+			return true, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "broker interrupted the pull: " + desc}
+		}
 		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "consumer group is gone: " + desc}
 	case "503":
 		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "station or consumer group does not exist on the broker (no responders)"}

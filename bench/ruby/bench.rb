@@ -35,12 +35,12 @@ def build_c_baseline
   out = File.join(REPO, "build/bench/ruby_c_baseline")
   src = File.join(__dir__, "c_baseline.c")
   lib_dir = File.dirname(ENV.fetch("MEMPHIS_LIBRARY"))
-  if !File.exist?(out) || File.mtime(out) < File.mtime(src)
-    FileUtils.mkdir_p(File.dirname(out))
-    ok = system("cc", "-O2", "-Wall", "-I#{File.join(REPO, 'include')}", "-o", out, src,
-                "-L#{lib_dir}", "-l:#{File.basename(ENV.fetch('MEMPHIS_LIBRARY'))}", "-Wl,-rpath,#{lib_dir}")
-    abort "bench: building the C baseline failed" unless ok
-  end
+  # Rebuilt every run: the binary's rpath pins one library directory, and a
+  # cached build could silently measure another library than the gem loads.
+  FileUtils.mkdir_p(File.dirname(out))
+  ok = system("cc", "-O2", "-Wall", "-I#{File.join(REPO, 'include')}", "-o", out, src,
+              "-L#{lib_dir}", "-l:#{File.basename(ENV.fetch('MEMPHIS_LIBRARY'))}", "-Wl,-rpath,#{lib_dir}")
+  abort "bench: building the C baseline failed" unless ok
   out
 end
 
@@ -50,7 +50,7 @@ end
 
 def run_c(exe, broker, mode, station, count)
   out = IO.popen([exe, broker.host, broker.port.to_s, mode, station, count.to_s, SIZE.to_s], &:read)
-  abort "bench: C baseline failed in #{mode}" unless $?.success?
+  abort "bench: C baseline failed in #{mode} (#{$?})" unless $?.success?
   Float(out.split.last)
 end
 
