@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,5 +182,62 @@ func BenchmarkConsume(b *testing.B) {
 		report(b, start)
 		b.StopTimer()
 		_ = cons.Destroy(ctx)
+	})
+}
+
+// BenchmarkProduceBatch puts ProduceBatch beside a loop of ProduceAsync
+// over the same 1000-message batches, against the same broker in the same
+// run; both report every delivery to a callback, as the C API does.
+func BenchmarkProduceBatch(b *testing.B) {
+	env := newBenchEnv(b, "bench-batch")
+	ctx := context.Background()
+	data := benchPayload()
+	const batch = 1000
+	msgs := make([]BatchMessage, batch)
+	for i := range msgs {
+		msgs[i] = BatchMessage{Data: data}
+	}
+	var failed atomic.Int64
+	run := func(b *testing.B, send func(p *Producer, n int)) {
+		p := createProducer(b, env.c, "bench", "bench-batch")
+		failed.Store(0)
+		b.ResetTimer()
+		start := time.Now()
+		for sent := 0; sent < b.N; sent += batch {
+			send(p, min(batch, b.N-sent))
+		}
+		if err := p.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		report(b, start)
+		if f := failed.Load(); f != 0 {
+			b.Fatalf("%d deliveries failed", f)
+		}
+	}
+	b.Run("async-loop", func(b *testing.B) {
+		each := func(d Delivery) {
+			if d.Err != nil {
+				failed.Add(1)
+			}
+		}
+		run(b, func(p *Producer, n int) {
+			for i := range n {
+				if err := p.ProduceAsync(ctx, msgs[i].Data, ProduceOptions{}, each); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	b.Run("batch", func(b *testing.B) {
+		each := func(_ int, d Delivery) {
+			if d.Err != nil {
+				failed.Add(1)
+			}
+		}
+		run(b, func(p *Producer, n int) {
+			if err := p.ProduceBatch(ctx, msgs[:n], each); err != nil {
+				b.Fatal(err)
+			}
+		})
 	})
 }

@@ -57,26 +57,39 @@ func (p *Producer) acquire(ctx context.Context, wait time.Duration) error {
 	select {
 	case p.window <- struct{}{}:
 	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case p.window <- struct{}{}:
-		case <-t.C:
-			return &Error{Code: CodeQueueFull, Op: opProduce,
-				Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
-		case <-ctx.Done():
-			return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
-		case <-p.closing:
-			return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+		if err := p.waitSlot(ctx, wait); err != nil {
+			return err
 		}
 	}
+	p.addInflight(1)
+	return nil
+}
+
+// waitSlot blocks up to wait for one window slot (the slow path).
+func (p *Producer) waitSlot(ctx context.Context, wait time.Duration) error {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case p.window <- struct{}{}:
+		return nil
+	case <-t.C:
+		return &Error{Code: CodeQueueFull, Op: opProduce,
+			Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
+	case <-ctx.Done():
+		return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
+	case <-p.closing:
+		return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+	}
+}
+
+// addInflight counts n window slots just taken as in flight for Flush.
+func (p *Producer) addInflight(n int) {
 	p.mu.Lock()
 	if p.inflight == 0 {
 		p.idle = make(chan struct{})
 	}
-	p.inflight++
+	p.inflight += n
 	p.mu.Unlock()
-	return nil
 }
 
 // release undoes acquire for a message that was never sent.
@@ -130,32 +143,4 @@ func (p *Producer) produceAsync(ctx context.Context, sp *stationProducer, data [
 		return publishErr(err)
 	}
 	return nil
-}
-
-// ProduceBatch publishes many messages in one call without waiting for
-// acknowledgements (bindings cross the FFI boundary once per batch). done
-// is called exactly once for every message and station — also for the
-// messages that could not be sent, with the error; the return value is the
-// first such error (nil when every message was sent).
-func (p *Producer) ProduceBatch(ctx context.Context, msgs []BatchMessage, done func(i int, d Delivery)) error {
-	if p == nil {
-		return newErr(CodeInvalidArgument, opProduce, "nil producer")
-	}
-	var first error
-	for i := range msgs {
-		for _, sp := range p.stations {
-			e := &pubEntry{p: p, station: sp.name, batchDone: done, idx: i}
-			err := p.produceAsync(ctx, sp, msgs[i].Data, &msgs[i].Options, e)
-			if err == nil {
-				continue
-			}
-			if first == nil {
-				first = err
-			}
-			if done != nil {
-				done(i, Delivery{Station: sp.name, Err: err})
-			}
-		}
-	}
-	return first
 }

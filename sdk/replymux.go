@@ -73,8 +73,30 @@ func (m *replyMux) register(h replyHandler, deadline time.Time) (uint64, string,
 	id := m.next
 	m.pending[id] = pendingReply{deadline: deadline.UnixNano(), h: h}
 	m.mu.Unlock()
+	return id, m.subject(id), nil
+}
+
+// registerRange registers n handlers under one lock acquisition; they get
+// the consecutive ids first..first+n-1. entry(j) gives the j-th handler and
+// its deadline; it runs with the mux locked and must not call back into it.
+func (m *replyMux) registerRange(n int, entry func(j int) pendingReply) (first uint64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return 0, ErrClosed
+	}
+	first = m.next + 1
+	for j := range n {
+		m.pending[first+uint64(j)] = entry(j)
+	}
+	m.next += uint64(n)
+	return first, nil
+}
+
+// subject is the reply subject of registration id.
+func (m *replyMux) subject(id uint64) string {
 	var buf [20]byte
-	return id, m.prefix + string(strconv.AppendUint(buf[:0], id, 36)), nil
+	return m.prefix + string(strconv.AppendUint(buf[:0], id, 36))
 }
 
 // cancel forgets a registration whose request could not be sent. It
