@@ -6,11 +6,7 @@ package main
 */
 import "C"
 
-import (
-	"unsafe"
-
-	"github.com/libmemphis/libmemphis/sdk"
-)
+import "github.com/libmemphis/libmemphis/sdk"
 
 // Send-only acks (memphis_msg_ack_nowait, memphis_msgs_ack_nowait) and the
 // station schema type of a message (memphis_msg_schema_type). They only
@@ -33,20 +29,9 @@ func memphis_go_msg_ack_nowait(h C.uint64_t, em **C.char) (st C.int) {
 //export memphis_go_msgs_ack_nowait
 func memphis_go_msgs_ack_nowait(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	if count == 0 {
-		return statusOK
-	}
-	if arr == nil {
-		return nullArg(em, "msgs")
-	}
-	ids := unsafe.Slice(arr, int(count))
-	msgs := make([]*sdk.Message, len(ids))
-	for i, id := range ids {
-		mo, st := lookupMsg(id, em)
-		if mo == nil {
-			return st
-		}
-		msgs[i] = mo.m
+	msgs, st := lookupMsgArray(arr, count, em)
+	if st != statusOK || len(msgs) == 0 {
+		return st
 	}
 	if err := sdk.AckAllNoWait(msgs); err != nil {
 		return failErr(em, err)

@@ -369,23 +369,33 @@ func memphis_go_msg_destroy(h C.uint64_t, em **C.char) (st C.int) {
 	return statusOK
 }
 
-//export memphis_go_msgs_ack
-func memphis_go_msgs_ack(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int) {
-	defer guard(&st, em)
+// lookupMsgArray resolves a C array of message handles for the batch-ack
+// calls; an empty array is valid (nothing to do), a bad handle fails it all.
+func lookupMsgArray(arr *C.uint64_t, count C.size_t, em **C.char) ([]*sdk.Message, C.int) {
 	if count == 0 {
-		return statusOK
+		return nil, statusOK
 	}
 	if arr == nil {
-		return nullArg(em, "msgs")
+		return nil, nullArg(em, "msgs")
 	}
 	ids := unsafe.Slice(arr, int(count))
 	msgs := make([]*sdk.Message, len(ids))
 	for i, id := range ids {
 		mo, st := lookupMsg(id, em)
 		if mo == nil {
-			return st
+			return nil, st
 		}
 		msgs[i] = mo.m
+	}
+	return msgs, statusOK
+}
+
+//export memphis_go_msgs_ack
+func memphis_go_msgs_ack(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	msgs, st := lookupMsgArray(arr, count, em)
+	if st != statusOK || len(msgs) == 0 {
+		return st
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
