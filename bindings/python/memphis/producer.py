@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
-from . import _native, _registry
+from . import _events, _native, _registry
 from ._convert import message_bytes
 from ._ops import Pending, executor, run_blocking, start
 from .exceptions import MemphisError
@@ -132,34 +132,6 @@ class _BatchState:
             done = self.remaining == 0
         if done:
             _resolve(self.future)
-
-
-class _SyncWaiter:
-    """Turns the delivery report of one message into an asyncio result."""
-
-    __slots__ = ("future", "loop", "token")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.future: asyncio.Future[None] = loop.create_future()
-        self.token = _registry.register(self)
-
-    def on_delivery(self, status: int, message: Optional[bytes]) -> None:
-        _registry.unregister(self.token)
-        err = None if status == _native.OK else _native.error_from(status, message)
-        try:
-            self.loop.call_soon_threadsafe(_settle, self.future, err)
-        except RuntimeError:
-            pass  # the loop is gone; nobody waits for this message any more
-
-
-def _settle(fut: asyncio.Future[None], err: Optional[BaseException]) -> None:
-    if fut.done():
-        return
-    if err is None:
-        fut.set_result(None)
-    else:
-        fut.set_exception(err)
 
 
 # A NULL function pointer: ctypes refuses None for a CFUNCTYPE argument.
@@ -324,14 +296,12 @@ class Producer:
             raise exc
 
     async def _produce_sync(self, data: bytes, opts: Any) -> None:
-        """Produce and wait for the ack without tying up a worker thread."""
-        waiter = _SyncWaiter(asyncio.get_running_loop())
-        try:
-            await self._queue(data, opts, _on_delivery, waiter.token)
-        except BaseException:
-            _registry.unregister(waiter.token)
-            raise
-        await waiter.future
+        """Produce and wait for the ack without tying up a worker thread.
+
+        The report comes through the library's event queue, drained by one
+        Python thread (see _events), not through a callback on a Go thread.
+        """
+        await _events.produce_sync(self._handle, data, opts)
 
     async def produce_batch(
         self,
