@@ -227,8 +227,7 @@ class Producer:
                 messages awaiting their ack (``concurrent_task_limit`` alias).
         """
         if (
-            (nonblocking or async_produce)
-            and headers is None
+            headers is None
             and msg_id is None
             and producer_partition_key is None
             and ack_wait_sec is None
@@ -238,8 +237,12 @@ class Producer:
             and type(message) in (bytes, bytearray, str)
             and self._destroyed is None
         ):
-            # Hot path of bulk producing: no options, no per-message callback.
             data = message if type(message) is bytes else message_bytes(message)
+            if not (nonblocking or async_produce):
+                # Hot path of sync producing: no options to build.
+                await _events.produce_sync(self._handle, data, None)
+                return
+            # Hot path of bulk producing: no options, no per-message callback.
             status, exc = _native.produce_async_plain(self._handle, data)
             if status == _native.OK:
                 return
