@@ -17,6 +17,7 @@ import ctypes
 import itertools
 import logging
 import os
+import struct
 import threading
 from ctypes import byref, c_char_p, c_int, c_size_t, c_uint64, c_void_p
 from typing import Dict, List, Optional, Tuple
@@ -47,6 +48,10 @@ class _Event(ctypes.Structure):
         ("count", c_size_t),
     ]
 
+
+# memphis_event_t in native layout and alignment (checked below).
+_LAYOUT = struct.Struct("@iiPQPPN")
+assert _LAYOUT.size == ctypes.sizeof(_Event), "memphis_event_t layout mismatch"
 
 _Waiter = Tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 _Done = List[Tuple["asyncio.Future[None]", Optional[BaseException]]]
@@ -81,12 +86,15 @@ class _Poller:
         free = L.cdll.memphis_free
         events = (_Event * _BATCH)()
         events_ptr = ctypes.cast(events, c_void_p)
+        raw = memoryview(events).cast("B")
+        size = ctypes.sizeof(_Event)
         count = c_size_t()
         err = c_void_p()
         waiters = self.waiters
+        ok = _native.OK
         while True:
             status = poll(self.queue, events_ptr, _BATCH, _POLL_MS, byref(count), byref(err))
-            if status != _native.OK:
+            if status != ok:
                 exc = _native._take_error(status, err)
                 err = c_void_p()
                 log.error("memphis: event queue poll stopped: %s", exc)
@@ -96,21 +104,26 @@ class _Poller:
             if not n:
                 continue
             by_loop: Dict[asyncio.AbstractEventLoop, _Done] = {}
-            for i in range(n):
-                ev = events[i]
+            # struct.iter_unpack reads the filled events without building a
+            # ctypes object per event.
+            for kind, st, text_ptr, _seq, token, _msgs, _count in _LAYOUT.iter_unpack(raw[: n * size]):
                 text = None
-                if ev.error_message:
-                    text = c_char_p(ev.error_message).value
-                    free(ev.error_message)
-                if ev.kind != _DELIVERY:
+                if text_ptr:
+                    text = c_char_p(text_ptr).value
+                    free(text_ptr)
+                if kind != _DELIVERY:
                     continue  # only delivery reports are sent here
                 # A producer of several stations reports once per station:
                 # the first report settles the call, later ones find no waiter.
-                w = waiters.pop(ev.user_data or 0, None)
+                w = waiters.pop(token, None)
                 if w is None:
                     continue
-                e = None if ev.status == _native.OK else _native.error_from(ev.status, text)
-                by_loop.setdefault(w[0], []).append((w[1], e))
+                e = None if st == ok else _native.error_from(st, text)
+                done = by_loop.get(w[0])
+                if done is None:
+                    by_loop[w[0]] = [(w[1], e)]
+                else:
+                    done.append((w[1], e))
             for loop, done in by_loop.items():
                 try:
                     loop.call_soon_threadsafe(_settle_all, done)
