@@ -8,6 +8,8 @@ import "C"
 
 import (
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -28,6 +30,16 @@ type queueObj struct {
 	// destroy exclusively, so no event lands after the drain (and leaks).
 	mu      sync.RWMutex
 	drained bool
+
+	// The optional wake-up fd (memphis_queue_set_wakeup_fd). armed is set
+	// by a poll that finds the queue empty; the push that clears it
+	// writes to the fd. wmu orders those writes against disabling, so no
+	// byte reaches an fd the caller has taken back.
+	armed  atomic.Bool
+	hasFD  atomic.Bool
+	wmu    sync.Mutex
+	wfd    int
+	wbytes []byte
 }
 
 // qevent is one event with its C memory (text, msgs) owned by the queue
@@ -81,10 +93,59 @@ func (q *queueObj) push(e qevent, cancel <-chan struct{}) {
 	}
 	select {
 	case q.ch <- e:
+		q.signal()
 	case <-q.closed:
 		e.free()
 	case <-cancel:
 		e.free()
+	}
+}
+
+// signal writes the wake-up bytes if the queue is armed.
+func (q *queueObj) signal() {
+	if !q.hasFD.Load() || !q.armed.CompareAndSwap(true, false) {
+		return
+	}
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
+	if q.wbytes != nil {
+		// EAGAIN (full pipe) is fine: unread bytes already signal.
+		_, _ = syscall.Write(q.wfd, q.wbytes)
+	}
+}
+
+// next takes a queued event without waiting. With a wake-up fd, finding
+// the queue empty arms it; the second look closes the race with a push
+// that happened just before arming (and so did not write).
+func (q *queueObj) next() (qevent, bool) {
+	select {
+	case e := <-q.ch:
+		return e, true
+	default:
+	}
+	if !q.hasFD.Load() {
+		return qevent{}, false
+	}
+	q.armed.Store(true)
+	select {
+	case e := <-q.ch:
+		return e, true
+	default:
+		return qevent{}, false
+	}
+}
+
+// setWakeup replaces the wake-up fd (fd < 0: none).
+func (q *queueObj) setWakeup(fd int, payload []byte) {
+	q.wmu.Lock()
+	q.wfd, q.wbytes = fd, payload
+	q.hasFD.Store(payload != nil)
+	q.wmu.Unlock()
+	if payload != nil {
+		q.armed.Store(true)
+		if len(q.ch) > 0 {
+			q.signal()
+		}
 	}
 }
 
@@ -102,10 +163,8 @@ func (q *queueObj) close() { q.once.Do(func() { close(q.closed) }) }
 // first waits up to timeout (<0: no limit) for an event. ok is false on
 // timeout or wake-up; closed is true once the queue is closed and empty.
 func (q *queueObj) first(timeout time.Duration) (e qevent, ok, closed bool) {
-	select {
-	case e = <-q.ch:
+	if e, ok = q.next(); ok {
 		return e, true, false
-	default:
 	}
 	if q.isClosed() {
 		return e, false, true
@@ -187,12 +246,10 @@ func memphis_go_queue_poll(h C.uint64_t, out *C.memphis_event_t, max C.size_t, t
 		if n == len(evs) {
 			break
 		}
-		select {
-		case e = <-q.ch:
-			continue
-		default:
+		var more bool
+		if e, more = q.next(); !more {
+			break
 		}
-		break
 	}
 	*count = C.size_t(n)
 	return statusOK
@@ -225,6 +282,33 @@ func memphis_go_queue_wake(h C.uint64_t, em **C.char) (st C.int) {
 	return statusOK
 }
 
+// maxWakeupBytes covers an eventfd's 8-byte counter.
+const maxWakeupBytes = 8
+
+//export memphis_go_queue_set_wakeup_fd
+func memphis_go_queue_set_wakeup_fd(h C.uint64_t, fd C.int, payload unsafe.Pointer, size C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	q, st := lookupQueue(h, em)
+	if q == nil {
+		return st
+	}
+	if fd < -1 {
+		return badArg(em, "fd must be a file descriptor or -1 to disable (got %d)", int(fd))
+	}
+	if fd == -1 {
+		q.setWakeup(-1, nil)
+		return statusOK
+	}
+	if payload == nil {
+		return nullArg(em, "payload")
+	}
+	if size == 0 || size > maxWakeupBytes {
+		return badArg(em, "payload size must be 1 to %d bytes (got %d)", maxWakeupBytes, uint64(size))
+	}
+	q.setWakeup(int(fd), C.GoBytes(payload, C.int(size)))
+	return statusOK
+}
+
 //export memphis_go_queue_close
 func memphis_go_queue_close(h C.uint64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
@@ -247,6 +331,7 @@ func memphis_go_queue_destroy(h C.uint64_t, em **C.char) (st C.int) {
 	q.mu.Lock()
 	q.drained = true
 	q.mu.Unlock()
+	q.setWakeup(-1, nil) // the fd is the caller's again
 	for {
 		select {
 		case e := <-q.ch:

@@ -1224,6 +1224,15 @@ memphis_status_t memphis_queue_wake(memphis_queue_t *queue, memphis_error_t **er
     return memphis_capi_finish(st__, msg__, err);
 }
 
+memphis_status_t memphis_queue_set_wakeup_fd(memphis_queue_t *queue, int fd, const void *payload, size_t size, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_queue_set_wakeup_fd((uint64_t)(uintptr_t)queue, fd, (void *)payload, size, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_queue_close(memphis_queue_t *queue, memphis_error_t **err)
 {
     if (memphis_capi_forked)

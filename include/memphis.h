@@ -19,6 +19,8 @@
  *          batches polled by the application instead of pushed to callbacks.
  *          added memphis_msg_ack_nowait and memphis_msgs_ack_nowait
  *          (send-only acks) and memphis_msg_schema_type.
+ *          added memphis_queue_set_wakeup_fd (a queue signals a file
+ *          descriptor, for event loops).
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -656,6 +658,24 @@ MEMPHIS_API memphis_status_t memphis_queue_poll(memphis_queue_t *queue, memphis_
 /* Makes one waiting memphis_queue_poll return now with *count == 0 (or the
  * next poll, if none is waiting): lets a polling thread check its stop flag. */
 MEMPHIS_API memphis_status_t memphis_queue_wake(memphis_queue_t *queue, memphis_error_t **err);
+
+/* Lets an event loop that waits on file descriptors (asyncio, libuv, epoll,
+ * Ruby's IO.select) wait for this queue without a polling thread: once
+ * enabled, the library writes the `size` bytes of `payload` to `fd` when an
+ * event arrives in an "armed" queue, from the library thread that queued
+ * it. Any memphis_queue_poll that finds the queue empty arms it, and so does
+ * enabling (which writes at once if events are already waiting).
+ * Use it like this: when fd is readable, read it until it is empty, then
+ * call memphis_queue_poll with timeout_ms 0 until a poll returns fewer than
+ * `max` events. An fd wake-up can be spurious (a poll then finds nothing).
+ * fd should be nonblocking: a write that would block is skipped, since the
+ * unread bytes already signal. payload: 1 to 8 bytes, copied (a pipe takes
+ * one byte; an eventfd needs an 8-byte counter, e.g. the value 1).
+ * fd = -1 disables it (payload may then be NULL). After disabling, or after
+ * memphis_queue_destroy, returns the library never writes to fd again; fd
+ * stays the caller's to close. Replaces an earlier fd. */
+MEMPHIS_API memphis_status_t memphis_queue_set_wakeup_fd(memphis_queue_t *queue, int fd, const void *payload, size_t size,
+                                                         memphis_error_t **err);
 
 /* Stops accepting events: later events for this queue are dropped (consume
  * batches' messages destroyed). Events already queued can still be polled;

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -28,6 +29,13 @@ func main() {
 	port, _ := strconv.Atoi(os.Args[2])
 	n, _ := strconv.Atoi(os.Args[3])
 	nsync, _ := strconv.Atoi(os.Args[4])
+	if path := os.Getenv("SDKBENCH_CPUPROFILE"); path != "" {
+		// Where the client's CPU goes (go tool pprof); not used by run.sh.
+		f, err := os.Create(path)
+		must(err, "cpu profile")
+		must(pprof.StartCPUProfile(f), "cpu profile")
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	o := sdk.DefaultConnectOptions()
 	o.Host, o.Port, o.Username, o.Password = os.Args[1], port, "root", "memphis"
