@@ -18,6 +18,10 @@ type batchItem struct {
 type batchRun struct {
 	done  func(int, Delivery)
 	first error
+	// stop selects cut-off semantics (ProduceBatchStopOnError): the
+	// first message that cannot be handed to the broker ends the batch
+	// and neither it nor any later message is reported.
+	stop  bool
 	items []batchItem // reused for every station
 }
 
@@ -55,15 +59,61 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []BatchMessage, done f
 	return b.first
 }
 
-// batchTo produces msgs to one station.
-func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []BatchMessage, b *batchRun) {
+// ProduceBatchStopOnError is ProduceBatch with the cut-off semantics of a
+// loop over ProduceAsync that stops at the first refusal: it sends msgs in
+// order and stops at the first message that cannot be handed to the broker
+// (invalid header, schema or partition; the window stayed full or ctx
+// ended; the producer or connection closed). It returns how many messages
+// were sent and, when that is fewer than len(msgs), why. done (may be nil;
+// failures then count for Flush) is called exactly once per station for
+// each of msgs[:sent] — with the acknowledgement, or the error when the
+// publish itself or the acknowledgement failed — and never for msgs[sent:].
+//
+// With one station this is the bulk path of ProduceBatch. With several,
+// messages go one by one to every station, so a message refused by a later
+// station has already been sent to the earlier ones (whose done calls
+// still come) although it is not counted as sent.
+func (p *Producer) ProduceBatchStopOnError(ctx context.Context, msgs []BatchMessage, done func(i int, d Delivery)) (sent int, err error) {
+	if p == nil {
+		return 0, newErr(CodeInvalidArgument, opProduce, "nil producer")
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if len(p.stations) == 1 {
+		b := batchRun{done: done, stop: true}
+		return p.batchTo(ctx, p.stations[0], msgs, &b)
+	}
+	for i := range msgs {
+		for _, sp := range p.stations {
+			e := &pubEntry{p: p, station: sp.name, batchDone: done, idx: i}
+			if err := p.produceAsync(ctx, sp, msgs[i].Data, &msgs[i].Options, e); err != nil {
+				return i, err
+			}
+		}
+	}
+	return len(msgs), nil
+}
+
+// batchTo produces msgs to one station. Without b.stop every message is
+// sent or reported failed, and it returns len(msgs), nil. With b.stop it
+// returns the number of leading messages sent and the reason the next one
+// was not; only the sent ones are reported.
+func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []BatchMessage, b *batchRun) (int, error) {
 	// One allocation for every acknowledgement handler of this station:
 	// the mux holds pointers into it until the last ack arrives.
 	entries := make([]pubEntry, len(msgs))
 	items := b.items[:0]
+	sent, cut := len(msgs), error(nil)
 	for i := range msgs {
 		m, partition, err := p.prepare(ctx, sp, msgs[i].Data, &msgs[i].Options)
 		if err != nil {
+			if b.stop {
+				// Validating ahead is fine: nothing is sent before the
+				// loop below, which then sends only msgs[:i].
+				sent, cut = i, err
+				break
+			}
 			b.fail(i, sp.name, err)
 			continue
 		}
@@ -84,14 +134,22 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 			}
 		}
 		// Nothing of items was sent: the window stayed full, ctx ended or
-		// the producer/connection closed. Report each message once.
+		// the producer/connection closed. Report each message once, or,
+		// cut off, none of them.
+		if b.stop {
+			// With b.stop items hold no gaps: items[0] is msgs[sent].
+			sent, cut = items[0].e.idx, err
+		}
 		for _, it := range items {
 			putMsg(it.m)
-			b.fail(it.e.idx, sp.name, err)
+			if !b.stop {
+				b.fail(it.e.idx, sp.name, err)
+			}
 		}
 		break
 	}
 	clear(b.items) // drop references to the pooled messages
+	return sent, cut
 }
 
 // acquireUpTo takes between 1 and n window slots: all that are free, or,
@@ -152,8 +210,19 @@ func (p *Producer) sendChunk(sp *stationProducer, chunk []batchItem, b *batchRun
 		if err != nil && p.conn.replies.cancel(id) {
 			// Otherwise Close or the sweeper already reported it and
 			// released its slot (see produceAsync).
+			err = publishErr(err)
+			e := chunk[j].e
+			if b.stop {
+				// Cut off, the message counts as sent: report it like
+				// a failed acknowledgement, to done and to Flush.
+				if b.done != nil {
+					b.done(e.idx, Delivery{Station: sp.name, Partition: e.partition, Err: err})
+				}
+				p.finish(err)
+				continue
+			}
 			p.release()
-			b.fail(chunk[j].e.idx, sp.name, publishErr(err))
+			b.fail(e.idx, sp.name, err)
 		}
 	}
 	return nil
