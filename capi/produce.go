@@ -121,21 +121,41 @@ func (po *producerObj) done(cb, ud C.uintptr_t) func(sdk.Delivery) {
 	if cb == 0 {
 		return po.record
 	}
-	return func(d sdk.Delivery) {
-		// Runs on an sdk goroutine: a panic here would kill the process.
-		defer func() {
-			if r := recover(); r != nil {
-				reportPanic(r)
-			}
-		}()
-		st := statusOf(d.Err)
-		var text *C.char
-		if d.Err != nil {
-			text = C.CString(d.Err.Error())
-			defer C.free(unsafe.Pointer(text))
-		}
-		C.memphis_capi_call_delivery(cb, st, text, C.uint64_t(d.Sequence), ud, C.uint64_t(po.id))
+	return func(d sdk.Delivery) { po.deliver(cb, ud, d) }
+}
+
+// batchDone builds the one delivery function of a whole batch; uds (nil:
+// all NULL) is the Go copy of the caller's user_data array.
+func (po *producerObj) batchDone(cb C.uintptr_t, uds []uintptr) func(int, sdk.Delivery) {
+	if cb == 0 {
+		return func(_ int, d sdk.Delivery) { po.record(d) }
 	}
+	return func(i int, d sdk.Delivery) { po.deliver(cb, C.uintptr_t(udAt(uds, i)), d) }
+}
+
+// udAt is message i's user data (0 when the caller passed none).
+func udAt(uds []uintptr, i int) uintptr {
+	if uds == nil {
+		return 0
+	}
+	return uds[i]
+}
+
+// deliver hands one delivery report to the caller's callback.
+func (po *producerObj) deliver(cb, ud C.uintptr_t, d sdk.Delivery) {
+	// Runs on an sdk goroutine: a panic here would kill the process.
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic(r)
+		}
+	}()
+	st := statusOf(d.Err)
+	var text *C.char
+	if d.Err != nil {
+		text = C.CString(d.Err.Error())
+		defer C.free(unsafe.Pointer(text))
+	}
+	C.memphis_capi_call_delivery(cb, st, text, C.uint64_t(d.Sequence), ud, C.uint64_t(po.id))
 }
 
 //export memphis_go_producer_produce_async
@@ -194,7 +214,7 @@ func memphis_go_producer_produce_batch(h C.uint64_t, data *unsafe.Pointer, lens 
 	if p == nil {
 		return st
 	}
-	return p.produceBatch(data, lens, popts, count, func(ud C.uintptr_t) func(sdk.Delivery) { return p.done(cb, ud) },
+	return p.produceBatch(data, lens, popts, count, func(us []uintptr) func(int, sdk.Delivery) { return p.batchDone(cb, us) },
 		uds, blockMs, accepted, em)
 }
 
@@ -213,13 +233,14 @@ func memphis_go_producer_produce_batch_to_queue(h C.uint64_t, data *unsafe.Point
 	if q == nil {
 		return st
 	}
-	return p.produceBatch(data, lens, popts, count, q.delivery, uds, blockMs, accepted, em)
+	return p.produceBatch(data, lens, popts, count, q.batchDelivery, uds, blockMs, accepted, em)
 }
 
-// produceBatch copies and sends a batch of nonblocking messages; done builds
-// each message's delivery function from its user data.
+// produceBatch copies and sends a batch of nonblocking messages in one
+// sdk call with cut-off semantics (the header's *accepted contract). done
+// builds the batch's one delivery function from the copied user data.
 func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *C.memphis_produce_opts_t, count C.size_t,
-	done func(C.uintptr_t) func(sdk.Delivery), uds *C.uintptr_t, blockMs C.int64_t, accepted *C.size_t, em **C.char) (st C.int) {
+	done func([]uintptr) func(int, sdk.Delivery), uds *C.uintptr_t, blockMs C.int64_t, accepted *C.size_t, em **C.char) (st C.int) {
 	if count == 0 {
 		return statusOK
 	}
@@ -238,10 +259,6 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 	if popts != nil {
 		optv = unsafe.Slice(popts, int(count))
 	}
-	var us []C.uintptr_t
-	if uds != nil {
-		us = unsafe.Slice(uds, int(count))
-	}
 	// One allocation holds the copies of every payload of the batch.
 	total := uint64(0)
 	for i := range ds {
@@ -253,8 +270,10 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 		}
 	}
 	buf := make([]byte, int(total))
-	ctx, cancel := blockCtx(blockMs)
-	defer cancel()
+	msgs := make([]sdk.BatchMessage, len(ds))
+	// Options that do not convert cut the batch off there, as a refusal
+	// by the sdk would; the messages before them are still sent.
+	optSt := statusOK
 	off := 0
 	for i := range ds {
 		n := int(ls[i])
@@ -263,24 +282,33 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 			copy(msg, unsafe.Slice((*byte)(ds[i]), n))
 		}
 		off += n
-		var o sdk.ProduceOptions
+		msgs[i].Data = msg
 		if optv != nil {
-			if o, st = produceOpts(&optv[i], em); st != statusOK {
-				return st
+			if msgs[i].Options, optSt = produceOpts(&optv[i], em); optSt != statusOK {
+				msgs = msgs[:i]
+				break
 			}
 		}
-		var ud C.uintptr_t
-		if us != nil {
-			ud = us[i]
-		}
-		if err := p.p.ProduceAsync(ctx, msg, o, done(ud)); err != nil {
-			return asyncErr(ctx, em, err)
-		}
-		if accepted != nil {
-			*accepted = C.size_t(i + 1)
+	}
+	// Reports arrive after this call returns, when the caller's array may
+	// be gone: they read this copy.
+	var us []uintptr
+	if uds != nil {
+		us = make([]uintptr, len(msgs))
+		for i, u := range unsafe.Slice(uds, len(msgs)) {
+			us[i] = uintptr(u)
 		}
 	}
-	return statusOK
+	ctx, cancel := blockCtx(blockMs)
+	defer cancel()
+	sent, err := p.p.ProduceBatchStopOnError(ctx, msgs, done(us))
+	if accepted != nil {
+		*accepted = C.size_t(sent)
+	}
+	if err != nil {
+		return asyncErr(ctx, em, err)
+	}
+	return optSt
 }
 
 //export memphis_go_conn_produce

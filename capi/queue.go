@@ -346,17 +346,26 @@ func memphis_go_queue_destroy(h C.uint64_t, em **C.char) (st C.int) {
 
 // delivery builds the delivery function of one message reporting to q.
 func (q *queueObj) delivery(ud C.uintptr_t) func(sdk.Delivery) {
-	return func(d sdk.Delivery) {
-		// Runs on an sdk goroutine: a panic here would kill the process.
-		defer func() {
-			if r := recover(); r != nil {
-				reportPanic(r)
-			}
-		}()
-		e := qevent{kind: C.MEMPHIS_EVENT_DELIVERY, status: statusOf(d.Err), seq: d.Sequence, ud: uintptr(ud)}
-		if d.Err != nil {
-			e.text = C.CString(d.Err.Error())
+	return func(d sdk.Delivery) { q.deliver(uintptr(ud), d) }
+}
+
+// batchDelivery is the one delivery function of a whole batch; uds (nil:
+// all NULL) holds each message's user data.
+func (q *queueObj) batchDelivery(uds []uintptr) func(int, sdk.Delivery) {
+	return func(i int, d sdk.Delivery) { q.deliver(udAt(uds, i), d) }
+}
+
+// deliver queues the delivery report d of the message with user data ud.
+func (q *queueObj) deliver(ud uintptr, d sdk.Delivery) {
+	// Runs on an sdk goroutine: a panic here would kill the process.
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic(r)
 		}
-		q.push(e, nil)
+	}()
+	e := qevent{kind: C.MEMPHIS_EVENT_DELIVERY, status: statusOf(d.Err), seq: d.Sequence, ud: ud}
+	if d.Err != nil {
+		e.text = C.CString(d.Err.Error())
 	}
+	q.push(e, nil)
 }

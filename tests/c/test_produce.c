@@ -247,6 +247,95 @@ MEMPHIS_TEST(produce_batch, "integration")
     OK(memphis_conn_destroy(c, E));
 }
 
+/* A message refused mid-batch cuts the batch off there: *accepted is its
+ * index, the status says why, the messages before it are delivered with
+ * exactly one callback each and nothing after it is sent or reported. */
+MEMPHIS_TEST(produce_batch_cut_off, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_station_opts_t *so = NULL;
+    memphis_station_t *s = NULL;
+    OK(memphis_station_opts_new("c-cut", &so, E));
+    OK(memphis_station_create(c, so, &s, E));
+    OK(memphis_station_opts_destroy(so, E));
+    OK(memphis_schema_create(c, "c-cut-json", "json",
+                             "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"number\"}},\"required\":[\"id\"]}", E));
+    OK(memphis_schema_enforce(c, "c-cut-json", "c-cut", E));
+    memphis_producer_t *p = test_producer(c, "c-cut", "p");
+
+    enum { N = 10 };
+    const char *good = "{\"id\": 7}", *bad = "{\"id\": \"seven\"}";
+    const void *data[N];
+    size_t lens[N];
+    void *uds[N];
+    memphis_produce_opts_t opts[N];
+    for (int i = 0; i < N; i++) {
+        data[i] = good;
+        lens[i] = strlen(good);
+        uds[i] = (void *)(intptr_t)(i + 1);
+        memphis_produce_opts_init(&opts[i]);
+    }
+    /* message 6 violates the schema */
+    data[6] = bad;
+    lens[6] = strlen(bad);
+    size_t accepted = 99;
+    EXPECT_ST(MEMPHIS_ERR_SCHEMA_VALIDATION,
+              memphis_producer_produce_batch(p, data, lens, opts, N, on_delivery, uds, -1, &accepted, E));
+    CHECK(accepted == 6);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(calls() == 6 && g.ok == 6 && g.user_sum == 1 + 2 + 3 + 4 + 5 + 6);
+    data[6] = good;
+    lens[6] = strlen(good);
+
+    /* message 4 asks for a partition key and a number at once (refused by
+     * the sdk), then message 2 has a negative partition (refused while its
+     * options are read): the earliest refusal decides */
+    opts[4].partition_key = "k";
+    opts[4].partition_number = 1;
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT,
+              memphis_producer_produce_batch(p, data, lens, opts, N, on_delivery, uds, -1, &accepted, E));
+    CHECK(accepted == 4);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(calls() == 6 + 4 && g.ok == 6 + 4 && g.user_sum == 21 + 1 + 2 + 3 + 4);
+    opts[2].partition_number = -1;
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT,
+              memphis_producer_produce_batch(p, data, lens, opts, N, on_delivery, uds, -1, &accepted, E));
+    CHECK(accepted == 2);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+    CHECK(calls() == 10 + 2 && g.ok == 10 + 2 && g.failed == 0);
+    opts[2].partition_number = 0;
+    opts[4].partition_key = NULL;
+    opts[4].partition_number = 0;
+
+    /* the same cut-off with reports going to a queue */
+    memphis_queue_t *q = NULL;
+    OK(memphis_queue_new(0, &q, E));
+    data[3] = bad;
+    lens[3] = strlen(bad);
+    EXPECT_ST(MEMPHIS_ERR_SCHEMA_VALIDATION,
+              memphis_producer_produce_batch_to_queue(p, data, lens, opts, N, q, uds, -1, &accepted, E));
+    CHECK(accepted == 3);
+    OK(memphis_producer_flush(p, 30000, NULL, E)); /* every report is queued */
+    memphis_event_t ev[N];
+    size_t got = 0;
+    OK(memphis_queue_poll(q, ev, N, 0, &got, E));
+    CHECK(got == 3);
+    for (size_t i = 0; i < got && i < 3; i++)
+        CHECK(ev[i].kind == MEMPHIS_EVENT_DELIVERY && ev[i].status == MEMPHIS_OK && ev[i].user_data == uds[i]);
+    OK(memphis_queue_destroy(q, E));
+    OK(memphis_producer_destroy(p, E));
+    CHECK(calls() == 12); /* no late report of a refused message */
+
+    memphis_consumer_t *k = test_consumer(c, "c-cut", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, 15, &n);
+    CHECK(n == 15);
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_station_free(s, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
 MEMPHIS_TEST(oversize_payload, "integration")
 {
     struct broker b;
