@@ -1,13 +1,16 @@
-"""The library's event queue and the one Python thread that drains it.
+"""Delivery reports of sync produce, taken from a library event queue that
+the event loop itself watches.
 
 Sync produce points its message at a memphis_queue_t instead of handing the
 library a ctypes callback: a callback runs on a Go thread, and every call
-from such a foreign thread makes Python create and destroy a thread state
-(PyGILState_Ensure), which cost most of a sync produce's time. Here one
-long-lived daemon thread ("memphis-events") takes delivery reports in bulk
-with memphis_queue_poll (ctypes releases the GIL while it waits) and
-settles the waiting futures with one call_soon_threadsafe per event loop
-per poll batch. The event loop never blocks on the queue.
+from such a foreign thread makes Python create and destroy a thread state,
+which cost most of a sync produce's time. Each event loop gets its own
+queue, tied to a nonblocking pipe with memphis_queue_set_wakeup_fd: the
+library writes a byte when a report arrives in an empty queue, the loop
+sees the pipe readable (loop.add_reader) and takes the reports with
+nonblocking memphis_queue_poll calls, settling the futures directly. No
+thread sits between the library and the loop, so an acknowledgement costs
+one wake-up of the loop and nothing else.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ import itertools
 import logging
 import os
 import struct
-import threading
+import weakref
 from ctypes import byref, c_char_p, c_int, c_size_t, c_uint64, c_void_p
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from . import _native
 from ._ops import run_blocking
@@ -30,9 +33,9 @@ __all__ = ["produce_sync"]
 
 log = logging.getLogger("memphis")
 
-_BATCH = 512  # events taken per poll
-_POLL_MS = 250  # bounds how long a poll outlives interpreter shutdown
+_BATCH = 256  # events taken per poll
 _DELIVERY = 1
+_WAKE_BYTE = b"\x01"
 
 
 class _Event(ctypes.Structure):
@@ -53,60 +56,82 @@ class _Event(ctypes.Structure):
 _LAYOUT = struct.Struct("@iiPQPPN")
 assert _LAYOUT.size == ctypes.sizeof(_Event), "memphis_event_t layout mismatch"
 
-_Waiter = Tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
-_Done = List[Tuple["asyncio.Future[None]", Optional[BaseException]]]
+
+def _release(queue: c_void_p, rfd: int, wfd: int) -> None:
+    """Give the queue and the pipe back once their loop is gone.
+
+    Disabling the wake-up first guarantees the library never writes to a
+    descriptor number that is closed (and maybe reused) below.
+    """
+    try:
+        L = _native.lib()
+        L.queue_set_wakeup_fd(queue, -1, None, 0, None)
+        L.queue_destroy(queue, None)
+    finally:
+        for fd in (rfd, wfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
-def _settle_all(done: _Done) -> None:
-    """Runs on the event loop: settle every future of one poll batch."""
-    for fut, err in done:
-        if fut.done():
-            continue
-        if err is None:
-            fut.set_result(None)
-        else:
-            fut.set_exception(err)
+class _LoopQueue:
+    """The event queue and wake-up pipe of one event loop.
 
+    Holds no reference to the loop (the loop's reader holds this object),
+    so a finished loop and its queue are collected together.
+    """
 
-class _Poller:
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        L = _native.lib()
         out = c_void_p()
-        _native.check(_native.lib().queue_new, 0, byref(out))
+        _native.check(L.queue_new, 0, byref(out))
         self.queue = out
         self.pid = os.getpid()
-        # token -> (loop, future); plain dict operations are atomic under the GIL.
-        self.waiters: Dict[int, _Waiter] = {}
+        self.waiters: Dict[int, asyncio.Future[None]] = {}
         self.ids = itertools.count(1)
-        self.thread = threading.Thread(target=self._run, name="memphis-events", daemon=True)
-        self.thread.start()
+        self.failed: Optional[MemphisError] = None
+        self._events = (_Event * _BATCH)()
+        self._events_ptr = ctypes.cast(self._events, c_void_p)
+        self._raw = memoryview(self._events).cast("B")
+        self._count = c_size_t()
+        rfd, wfd = os.pipe()
+        os.set_blocking(rfd, False)
+        os.set_blocking(wfd, False)
+        self.rfd = rfd
+        try:
+            _native.check(L.queue_set_wakeup_fd, out, wfd, _WAKE_BYTE, 1)
+            loop.add_reader(rfd, self._on_readable)
+        except BaseException:
+            _release(out, rfd, wfd)
+            raise
+        fin = weakref.finalize(loop, _release, out, rfd, wfd)
+        fin.atexit = False  # at exit the process goes away anyway
 
-    def _run(self) -> None:
+    def _on_readable(self) -> None:
+        """Runs on the loop when the library signalled: take every report."""
+        try:
+            while os.read(self.rfd, 4096):
+                pass
+        except BlockingIOError:
+            pass
         L = _native.lib()
         poll = L.queue_poll
         free = L.cdll.memphis_free
-        events = (_Event * _BATCH)()
-        events_ptr = ctypes.cast(events, c_void_p)
-        raw = memoryview(events).cast("B")
-        size = ctypes.sizeof(_Event)
-        count = c_size_t()
-        err = c_void_p()
         waiters = self.waiters
         ok = _native.OK
+        size = ctypes.sizeof(_Event)
+        count = self._count
         while True:
-            status = poll(self.queue, events_ptr, _BATCH, _POLL_MS, byref(count), byref(err))
+            err = c_void_p()
+            status = poll(self.queue, self._events_ptr, _BATCH, 0, byref(count), byref(err))
             if status != ok:
-                exc = _native._take_error(status, err)
-                err = c_void_p()
-                log.error("memphis: event queue poll stopped: %s", exc)
-                self._fail_all(exc)
+                self._fail_all(_native._take_error(status, err))
                 return
             n = count.value
-            if not n:
-                continue
-            by_loop: Dict[asyncio.AbstractEventLoop, _Done] = {}
             # struct.iter_unpack reads the filled events without building a
             # ctypes object per event.
-            for kind, st, text_ptr, _seq, token, _msgs, _count in _LAYOUT.iter_unpack(raw[: n * size]):
+            for kind, st, text_ptr, _seq, token, _msgs, _count in _LAYOUT.iter_unpack(self._raw[: n * size]):
                 text = None
                 if text_ptr:
                     text = c_char_p(text_ptr).value
@@ -115,70 +140,56 @@ class _Poller:
                     continue  # only delivery reports are sent here
                 # A producer of several stations reports once per station:
                 # the first report settles the call, later ones find no waiter.
-                w = waiters.pop(token, None)
-                if w is None:
+                fut = waiters.pop(token, None)
+                if fut is None or fut.done():
                     continue
-                e = None if st == ok else _native.error_from(st, text)
-                done = by_loop.get(w[0])
-                if done is None:
-                    by_loop[w[0]] = [(w[1], e)]
+                if st == ok:
+                    fut.set_result(None)
                 else:
-                    done.append((w[1], e))
-            for loop, done in by_loop.items():
-                try:
-                    loop.call_soon_threadsafe(_settle_all, done)
-                except RuntimeError:
-                    pass  # that loop is closed; nobody waits any more
+                    fut.set_exception(_native.error_from(st, text))
+            if n < _BATCH:
+                return
 
     def _fail_all(self, exc: MemphisError) -> None:
-        pending = list(self.waiters.items())
-        for token, (loop, fut) in pending:
-            self.waiters.pop(token, None)
-            done: _Done = [(fut, exc)]
-            try:
-                loop.call_soon_threadsafe(_settle_all, done)
-            except RuntimeError:
-                pass
+        """The queue stopped working (e.g. after fork): fail every waiter."""
+        log.error("memphis: event queue poll failed: %s", exc)
+        self.failed = exc
+        pending = list(self.waiters.values())
+        self.waiters.clear()
+        for fut in pending:
+            if not fut.done():
+                fut.set_exception(exc)
 
 
-_poller: Optional[_Poller] = None
-_poller_lock = threading.Lock()
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
 
 
-def _get() -> _Poller:
-    p = _poller
-    if p is not None and p.thread.is_alive() and p.pid == os.getpid():
-        return p
-    return _start()
-
-
-def _start() -> _Poller:
-    global _poller
-    with _poller_lock:
-        p = _poller
-        if p is None or not p.thread.is_alive() or p.pid != os.getpid():
-            p = _poller = _Poller()
-        return p
+def _queue_of(loop: asyncio.AbstractEventLoop) -> _LoopQueue:
+    q = _queues.get(loop)
+    if q is None or q.pid != os.getpid() or q.failed is not None:
+        q = _queues[loop] = _LoopQueue(loop)
+    return q
 
 
 async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_native.ProduceOpts]) -> None:
-    """Queue one message with its report going to the event queue; await the ack."""
-    p = _get()
+    """Queue one message with its report going to the loop's event queue; await the ack."""
     loop = asyncio.get_running_loop()
+    q = _queue_of(loop)
     fut: asyncio.Future[None] = loop.create_future()
-    token = next(p.ids)
-    waiters = p.waiters
-    waiters[token] = (loop, fut)
+    token = next(q.ids)
+    waiters = q.waiters
+    waiters[token] = fut
     try:
         fn = _native.lib().producer_produce_async_to_queue
-        optp = byref(opts) if opts is not None else None
+        optp: Any = byref(opts) if opts is not None else None
         err = c_void_p()
         # 0 block timeout: queueing never waits on the event loop.
-        status = fn(handle, data, len(data), optp, p.queue, token, 0, byref(err))
+        status = fn(handle, data, len(data), optp, q.queue, token, 0, byref(err))
         exc: Optional[MemphisError] = None
         if status == _native.QUEUE_FULL:
+            _native._take_error(status, err)  # frees the detail
             # The in-flight window is full: wait for room on a worker thread.
-            status, exc = await run_blocking(_native.call_status, fn, handle, data, len(data), optp, p.queue, token, -1)
+            status, exc = await run_blocking(_native.call_status, fn, handle, data, len(data), optp, q.queue, token, -1)
         elif status != _native.OK:
             exc = _native._take_error(status, err)
         if status != _native.OK:

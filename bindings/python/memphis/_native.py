@@ -141,6 +141,8 @@ _FALLIBLE: Dict[str, List[Any]] = {
     "memphis_queue_new": [c_size_t, POINTER(c_void_p)],
     "memphis_queue_poll": [c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_size_t)],
     "memphis_queue_wake": [c_void_p],
+    "memphis_queue_set_wakeup_fd": [c_void_p, c_int, c_char_p, c_size_t],
+    "memphis_queue_destroy": [c_void_p],
     "memphis_producer_flush": [c_void_p, c_int64, POINTER(c_uint64)],
     "memphis_producer_destroy": [c_void_p],
     "memphis_conn_produce": [c_void_p, c_char_p, c_char_p, c_char_p, c_size_t, POINTER(ProduceOpts)],

@@ -1,14 +1,22 @@
-"""Sync produce through the library's event queue (memphis._events)."""
+"""Sync produce through the library's event queue (memphis._events), which
+the event loop watches through a wake-up pipe."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import threading
+import weakref
 
 from memphis import _events
 
 from conftest import collect
 
 FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
+
+
+def _waiters() -> dict:
+    return _events._queue_of(asyncio.get_running_loop()).waiters
 
 
 async def test_concurrent_sync_produces_all_settle(memphis, name):
@@ -20,7 +28,7 @@ async def test_concurrent_sync_produces_all_settle(memphis, name):
     consumer = await memphis.consumer(station_name=st, consumer_name="c", batch_size=200, **FAST)
     msgs = await collect(consumer, 200)
     assert sorted(m.get_data().decode() for m in msgs) == sorted(f"m-{i}" for i in range(200))
-    assert not _events._get().waiters  # nothing left waiting
+    assert not _waiters()  # nothing left waiting
 
 
 async def test_cancelled_sync_produce_leaves_no_waiter(memphis, name):
@@ -30,9 +38,9 @@ async def test_cancelled_sync_produce_leaves_no_waiter(memphis, name):
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    assert not _events._get().waiters
-    await producer.produce(message=b"after")  # the poller still serves the next call
-    assert not _events._get().waiters
+    assert not _waiters()
+    await producer.produce(message=b"after")  # the queue still serves the next call
+    assert not _waiters()
 
 
 async def test_sync_produce_with_options_uses_queue(memphis, name):
@@ -44,3 +52,52 @@ async def test_sync_produce_with_options_uses_queue(memphis, name):
     (msg,) = await collect(consumer, 1)
     assert msg.get_data() == b"h"
     assert msg.get_headers()["k"] == "v"
+
+
+async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, broker, name):
+    # A second event loop in another thread (its own connection) gets its
+    # own queue and pipe; both loops' sync produces settle, and the second
+    # loop's queue is released once that loop is gone.
+    from memphis import Memphis
+
+    st = name("st")
+    await memphis.station(name=st)
+    mine = _events._queue_of(asyncio.get_running_loop())
+    seen = {}
+
+    async def other_loop() -> None:
+        m = Memphis()
+        await m.connect(host=broker.host, port=broker.port, username="root", password="memphis")
+        try:
+            p = await m.producer(station_name=st, producer_name="p2")
+            await asyncio.gather(*(p.produce(message=b"other") for _ in range(50)))
+            q = _events._queue_of(asyncio.get_running_loop())
+            seen["queue"] = q is not mine
+            seen["waiters"] = len(q.waiters)
+            seen["ref"] = weakref.ref(q)
+            seen["loop"] = weakref.ref(asyncio.get_running_loop())
+        finally:
+            await m.close()
+
+    t = threading.Thread(target=lambda: asyncio.run(other_loop()))
+    t.start()
+    producer = await memphis.producer(station_name=st, producer_name="p1")
+    await asyncio.gather(*(producer.produce(message=b"mine") for _ in range(50)))
+    await asyncio.get_running_loop().run_in_executor(None, t.join)
+    ref, loop_ref = seen.pop("ref"), seen.pop("loop")
+    assert seen == {"queue": True, "waiters": 0}
+    gc.collect()
+    # The finished loop is gone, and with it (weakref.finalize) its queue
+    # and pipe.
+    assert loop_ref() is None and ref() is None
+    assert not _waiters()
+
+
+async def test_reports_arriving_together_all_settle(memphis, name):
+    # More reports than one poll takes (_BATCH) are pending when the loop
+    # wakes: the loop keeps polling until a poll comes back short.
+    st = name("st")
+    producer = await memphis.producer(station_name=st, producer_name="p")
+    n = 3 * _events._BATCH + 7
+    await asyncio.gather(*(producer.produce(message=b"x") for _ in range(n)))
+    assert not _waiters()
