@@ -301,8 +301,9 @@ class Producer:
     async def _produce_sync(self, data: bytes, opts: Any) -> None:
         """Produce and wait for the ack without tying up a worker thread.
 
-        The report comes through the library's event queue, drained by one
-        Python thread (see _events), not through a callback on a Go thread.
+        The report comes through the library's event queue, which the event
+        loop watches through a wake-up pipe (see _events), not through a
+        callback on a Go thread.
         """
         await _events.produce_sync(self._handle, data, opts)
 
