@@ -3,12 +3,16 @@
  *   batch  memphis_producer_produce_batch (batches of 500) until acknowledged
  *   sync   synchronous produce (one round trip per message)
  *   consume fetch batches of 500 + memphis_msgs_ack until N are acked
- * Prints one line per scenario: "c <scenario> <messages> <seconds> <msg/s>".
+ * Prints one line per scenario:
+ *   "c <scenario> <messages> <seconds> <msg/s> <client CPU us/msg>"
+ * where the CPU time is this process's (user + system, all threads, so the
+ * library's Go runtime included) over the scenario, per message.
  * Usage: bench HOST PORT N_ASYNC N_SYNC [scenario...] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,21 +49,39 @@ static memphis_producer_t *producer(const char *station)
     return p;
 }
 
-static void report(const char *name, long n, double secs)
+/* Process CPU time (user + system) in seconds. */
+static double cpu_s(void)
 {
-    printf("c %s %ld %.3f %.0f\n", name, n, secs, n / secs);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Start of the running scenario (wall clock, process CPU). */
+static double t0, cpu0;
+
+static void start(void)
+{
+    cpu0 = cpu_s();
+    t0 = now_s();
+}
+
+static void report(const char *name, long n)
+{
+    double secs = now_s() - t0, cpu = cpu_s() - cpu0;
+    printf("c %s %ld %.3f %.0f %.2f\n", name, n, secs, n / secs, cpu * 1e6 / n);
 }
 
 static void bench_async(const char *station, long n)
 {
     memphis_error_t *err = NULL;
     memphis_producer_t *p = producer(station);
-    double t0 = now_s();
+    start();
     for (long i = 0; i < n; i++)
         must(memphis_producer_produce_async(p, payload, MSG_SIZE, NULL, NULL, NULL, -1, &err), err, "produce_async");
     uint64_t failed = 0;
     must(memphis_producer_flush(p, -1, &failed, &err), err, "flush");
-    report("async", n, now_s() - t0);
+    report("async", n);
     memphis_producer_destroy(p, NULL);
 }
 
@@ -73,13 +95,13 @@ static void bench_batch(const char *station, long n)
         data[i] = payload;
         lens[i] = MSG_SIZE;
     }
-    double t0 = now_s();
+    start();
     for (long done = 0; done < n; done += BATCH) {
         size_t count = n - done < BATCH ? (size_t)(n - done) : BATCH;
         must(memphis_producer_produce_batch(p, data, lens, NULL, count, NULL, NULL, -1, NULL, &err), err, "batch");
     }
     must(memphis_producer_flush(p, -1, NULL, &err), err, "flush");
-    report("batch", n, now_s() - t0);
+    report("batch", n);
     memphis_producer_destroy(p, NULL);
 }
 
@@ -87,10 +109,10 @@ static void bench_sync(const char *station, long n)
 {
     memphis_error_t *err = NULL;
     memphis_producer_t *p = producer(station);
-    double t0 = now_s();
+    start();
     for (long i = 0; i < n; i++)
         must(memphis_producer_produce(p, payload, MSG_SIZE, NULL, &err), err, "produce");
-    report("sync", n, now_s() - t0);
+    report("sync", n);
     memphis_producer_destroy(p, NULL);
 }
 
@@ -104,7 +126,7 @@ static void bench_consume(const char *station, long n)
     must(memphis_consumer_opts_set_batch_max_wait_ms(o, 1000, &err), err, "wait");
     must(memphis_consumer_create(conn, o, &k, &err), err, "consumer");
     memphis_consumer_opts_destroy(o, NULL);
-    double t0 = now_s();
+    start();
     long got = 0;
     while (got < n) {
         memphis_msg_t **msgs = NULL;
@@ -121,7 +143,7 @@ static void bench_consume(const char *station, long n)
         memphis_msgs_destroy(msgs, count, NULL);
         got += (long)count;
     }
-    report("consume", got, now_s() - t0);
+    report("consume", got);
     memphis_consumer_destroy(k, NULL);
 }
 

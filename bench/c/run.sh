@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs the C API benchmark beside the sdk/ benchmark against one local
-# memphis-devbroker and prints each scenario's msg/s and the C/Go ratio.
-# The two programs alternate ROUNDS times; the median of each is used.
-# Usage: bench/c/run.sh [N_ASYNC] [N_SYNC] [ROUNDS]   (after `make`)
+# memphis-devbroker and prints, per scenario, the median msg/s and the
+# median client CPU time per message (user + system of the benchmark
+# process, so the broker's CPU is not in it) of C and sdk, with C/sdk
+# ratios, then C batch against C async (one call per message) on both.
+# The two programs alternate ROUNDS times; medians over the rounds are used.
+# Usage: bench/c/run.sh [N_ASYNC] [N_SYNC] [ROUNDS]   (after `make lib broker`)
+# BENCH_RESULTS=FILE keeps the raw per-round lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -34,13 +38,23 @@ for r in $(seq 1 "$rounds"); do
   "$work/sdkbench" "$host" "$port" "$n" "$nsync" "${scenarios[@]}" >>"$work/results"
 done
 
+# median LANG SCENARIO FIELD: the median of one result column over the rounds
+# (fields: 5 = msg/s, 6 = client CPU us/msg).
+median() {
+  awk -v l="$1" -v s="$2" -v f="$3" '$1==l && $2==s {print $f}' "$work/results" |
+    sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+ratio() { echo "$1 $2" | awk '{printf "%.2f", $1/$2}'; }
+
 echo "512-byte messages, file storage, 1 replica, local memphis-devbroker; median of $rounds rounds"
-printf '%-8s %12s %12s %8s\n' scenario "C msg/s" "sdk msg/s" "C/sdk"
+echo "cpu = client process CPU (user+sys) per message, microseconds"
+printf '%-8s %10s %10s %6s   %8s %8s %6s\n' scenario "C msg/s" "sdk msg/s" "C/sdk" "C cpu" "sdk cpu" "C/sdk"
 for s in "${scenarios[@]}"; do
-  c=$(awk -v s="$s" '$1=="c" && $2==s {print $5}' "$work/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  g=$(awk -v s="$s" '$1=="go" && $2==s {print $5}' "$work/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  printf '%-8s %12s %12s %8.2f\n' "$s" "$c" "$g" "$(echo "$c $g" | awk '{print $1/$2}')"
+  c=$(median c "$s" 5) g=$(median go "$s" 5)
+  cc=$(median c "$s" 6) gc=$(median go "$s" 6)
+  printf '%-8s %10s %10s %6s   %8s %8s %6s\n' "$s" "$c" "$g" "$(ratio "$c" "$g")" "$cc" "$gc" "$(ratio "$cc" "$gc")"
 done
-a=$(awk '$1=="c" && $2=="async" {print $5}' "$work/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-b=$(awk '$1=="c" && $2=="batch" {print $5}' "$work/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-printf 'C batch / C one-call-per-message async: %.2f\n' "$(echo "$b $a" | awk '{print $1/$2}')"
+printf 'C batch / C async (one call per message): msg/s %s, client cpu/msg %s\n' \
+  "$(ratio "$(median c batch 5)" "$(median c async 5)")" "$(ratio "$(median c batch 6)" "$(median c async 6)")"
+# The raw per-round lines, for paired ratios, when BENCH_RESULTS names a file.
+if [ -n "${BENCH_RESULTS:-}" ]; then cp "$work/results" "$BENCH_RESULTS"; fi

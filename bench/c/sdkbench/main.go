@@ -1,6 +1,8 @@
 // Command sdkbench is the sdk/ column of bench/c: the same scenarios as
 // bench.c (512-byte messages) through the Go SDK directly, so the C API's
-// cost can be read as a ratio measured in the same run.
+// cost can be read as a ratio measured in the same run. Each scenario
+// prints "go <scenario> <messages> <seconds> <msg/s> <client CPU us/msg>",
+// the CPU time being this process's (user + system) over the scenario.
 //
 // Usage: sdkbench HOST PORT N_ASYNC N_SYNC [async|batch|sync|consume]...
 package main
@@ -11,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/libmemphis/libmemphis/sdk"
@@ -68,8 +71,23 @@ func must(err error, what string) {
 	}
 }
 
-func report(name string, n int, d time.Duration) {
-	fmt.Printf("go %s %d %.3f %.0f\n", name, n, d.Seconds(), float64(n)/d.Seconds())
+// clock is the start of one scenario: wall clock and process CPU time.
+type clock struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	must(syscall.Getrusage(syscall.RUSAGE_SELF, &ru), "getrusage")
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func start() clock { return clock{cpu: cpuTime(), wall: time.Now()} }
+
+func report(name string, n int, c clock) {
+	d, cpu := time.Since(c.wall), cpuTime()-c.cpu
+	fmt.Printf("go %s %d %.3f %.0f %.2f\n", name, n, d.Seconds(), float64(n)/d.Seconds(), float64(cpu.Nanoseconds())/1e3/float64(n))
 }
 
 func producer(ctx context.Context, c *sdk.Conn, station string) *sdk.Producer {
@@ -82,18 +100,18 @@ func producer(ctx context.Context, c *sdk.Conn, station string) *sdk.Producer {
 // copy as well so both sides do the same work.
 func benchAsync(ctx context.Context, c *sdk.Conn, station string, payload []byte, n int) {
 	p := producer(ctx, c, station)
-	t0 := time.Now()
+	t0 := start()
 	for i := 0; i < n; i++ {
 		must(p.ProduceAsync(ctx, append([]byte(nil), payload...), sdk.ProduceOptions{}, nil), "produce async")
 	}
 	must(p.Flush(ctx), "flush")
-	report("async", n, time.Since(t0))
+	report("async", n, t0)
 	_ = p.Destroy(ctx)
 }
 
 func benchBatch(ctx context.Context, c *sdk.Conn, station string, payload []byte, n int) {
 	p := producer(ctx, c, station)
-	t0 := time.Now()
+	t0 := start()
 	msgs := make([]sdk.BatchMessage, batch)
 	for done := 0; done < n; done += batch {
 		count := min(batch, n-done)
@@ -103,17 +121,17 @@ func benchBatch(ctx context.Context, c *sdk.Conn, station string, payload []byte
 		must(p.ProduceBatch(ctx, msgs[:count], nil), "produce batch")
 	}
 	must(p.Flush(ctx), "flush")
-	report("batch", n, time.Since(t0))
+	report("batch", n, t0)
 	_ = p.Destroy(ctx)
 }
 
 func benchSync(ctx context.Context, c *sdk.Conn, station string, payload []byte, n int) {
 	p := producer(ctx, c, station)
-	t0 := time.Now()
+	t0 := start()
 	for i := 0; i < n; i++ {
 		must(p.Produce(ctx, append([]byte(nil), payload...), sdk.ProduceOptions{}), "produce")
 	}
-	report("sync", n, time.Since(t0))
+	report("sync", n, t0)
 	_ = p.Destroy(ctx)
 }
 
@@ -122,7 +140,7 @@ func benchConsume(ctx context.Context, c *sdk.Conn, station string, n int) {
 	o.BatchSize, o.BatchMaxWait = batch, time.Second
 	k, err := c.CreateConsumer(ctx, o)
 	must(err, "consumer")
-	t0 := time.Now()
+	t0 := start()
 	got := 0
 	for got < n {
 		msgs, err := k.Fetch(ctx, batch, sdk.PartitionSelector{})
@@ -137,6 +155,6 @@ func benchConsume(ctx context.Context, c *sdk.Conn, station string, n int) {
 		must(sdk.AckAll(ctx, msgs), "ack")
 		got += len(msgs)
 	}
-	report("consume", got, time.Since(t0))
+	report("consume", got, t0)
 	_ = k.Destroy(ctx)
 }
