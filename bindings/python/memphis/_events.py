@@ -23,7 +23,7 @@ import os
 import struct
 import weakref
 from ctypes import byref, c_char_p, c_int, c_size_t, c_uint64, c_void_p
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from . import _native
 from ._ops import run_blocking
@@ -111,10 +111,11 @@ class _LoopQueue:
     def _on_readable(self) -> None:
         """Runs on the loop when the library signalled: take every report."""
         try:
-            while os.read(self.rfd, 4096):
-                pass
+            # One read: the library writes one byte per arming, and bytes
+            # left behind only make the loop call again.
+            os.read(self.rfd, 4096)
         except BlockingIOError:
-            pass
+            pass  # a spurious wake-up
         L = _native.lib()
         poll = L.queue_poll
         free = L.cdll.memphis_free
@@ -164,10 +165,20 @@ class _LoopQueue:
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
 
 
+# The last loop served and its queue: saves the weak-dictionary lookup on
+# the hot path (a program usually runs one loop).
+_last: Tuple[Optional[weakref.ReferenceType[asyncio.AbstractEventLoop]], Optional[_LoopQueue]] = (None, None)
+
+
 def _queue_of(loop: asyncio.AbstractEventLoop) -> _LoopQueue:
+    global _last
+    ref, q = _last
+    if ref is not None and ref() is loop and q is not None and q.failed is None and q.pid == os.getpid():
+        return q
     q = _queues.get(loop)
     if q is None or q.pid != os.getpid() or q.failed is not None:
         q = _queues[loop] = _LoopQueue(loop)
+    _last = (weakref.ref(loop), q)
     return q
 
 

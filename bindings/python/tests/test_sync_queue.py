@@ -4,11 +4,12 @@ the event loop watches through a wake-up pipe."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import threading
 import weakref
 
-from memphis import _events
+from memphis import _events, _native
 
 from conftest import collect
 
@@ -74,7 +75,7 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
             q = _events._queue_of(asyncio.get_running_loop())
             seen["queue"] = q is not mine
             seen["waiters"] = len(q.waiters)
-            seen["ref"] = weakref.ref(q)
+            seen["q"] = q
             seen["loop"] = weakref.ref(asyncio.get_running_loop())
         finally:
             await m.close()
@@ -84,12 +85,17 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
     producer = await memphis.producer(station_name=st, producer_name="p1")
     await asyncio.gather(*(producer.produce(message=b"mine") for _ in range(50)))
     await asyncio.get_running_loop().run_in_executor(None, t.join)
-    ref, loop_ref = seen.pop("ref"), seen.pop("loop")
+    q, loop_ref = seen.pop("q"), seen.pop("loop")
     assert seen == {"queue": True, "waiters": 0}
     gc.collect()
     # The finished loop is gone, and with it (weakref.finalize) its queue
     # and pipe.
-    assert loop_ref() is None and ref() is None
+    assert loop_ref() is None
+    events = (_events._Event * 1)()
+    status, exc = _native.call_status(
+        _native.lib().queue_poll, q.queue, ctypes.cast(events, ctypes.c_void_p), 1, 0, ctypes.byref(ctypes.c_size_t())
+    )
+    assert status == _native.INVALID_HANDLE, exc  # destroyed, and the pipe closed
     assert not _waiters()
 
 
