@@ -44,13 +44,17 @@ func produceOpts(p *C.memphis_produce_opts_t, em **C.char) (sdk.ProduceOptions, 
 }
 
 // maxPayload is far above any NATS max_payload (64 MB at most); larger
-// lengths are rejected before copying.
+// lengths are rejected at once.
 const maxPayload = 1 << 31
 
-// maxBatchBytes bounds the single copy buffer of one batch call.
+// maxBatchBytes bounds the bytes of one batch call.
 const maxBatchBytes = 1 << 32
 
-// payload copies the caller's buffer (the caller may reuse it at once).
+// payload views the caller's buffer without copying it. That is safe
+// because the sdk never keeps message data after a produce call returns
+// (nats.go copies it into its write buffer while publishing; see
+// sdk.Producer.ProduceAsync), and the caller's buffer is valid for the
+// whole call — so the caller may still reuse it at once.
 func payload(data unsafe.Pointer, n C.size_t, em **C.char) ([]byte, C.int) {
 	if data == nil {
 		if n != 0 {
@@ -61,9 +65,7 @@ func payload(data unsafe.Pointer, n C.size_t, em **C.char) ([]byte, C.int) {
 	if uint64(n) > maxPayload {
 		return nil, fail(em, C.MEMPHIS_ERR_PAYLOAD_TOO_LARGE, fmt.Sprintf("len %d is larger than any broker accepts", uint64(n)))
 	}
-	b := make([]byte, int(n))
-	copy(b, unsafe.Slice((*byte)(data), int(n)))
-	return b, statusOK
+	return unsafe.Slice((*byte)(data), int(n)), statusOK
 }
 
 //export memphis_go_producer_produce
@@ -184,7 +186,7 @@ func memphis_go_producer_produce_async_to_queue(h C.uint64_t, data unsafe.Pointe
 	return p.produceAsync(data, n, popts, q.delivery(ud), blockMs, em)
 }
 
-// produceAsync copies and sends one nonblocking message reporting to done.
+// produceAsync sends one nonblocking message reporting to done.
 func (p *producerObj) produceAsync(data unsafe.Pointer, n C.size_t, popts *C.memphis_produce_opts_t, done func(sdk.Delivery),
 	blockMs C.int64_t, em **C.char) C.int {
 	msg, st := payload(data, n, em)
@@ -236,7 +238,7 @@ func memphis_go_producer_produce_batch_to_queue(h C.uint64_t, data *unsafe.Point
 	return p.produceBatch(data, lens, popts, count, q.batchDelivery, uds, blockMs, accepted, em)
 }
 
-// produceBatch copies and sends a batch of nonblocking messages in one
+// produceBatch sends a batch of nonblocking messages in one
 // sdk call with cut-off semantics (the header's *accepted contract). done
 // builds the batch's one delivery function from the copied user data.
 func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *C.memphis_produce_opts_t, count C.size_t,
@@ -259,7 +261,6 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 	if popts != nil {
 		optv = unsafe.Slice(popts, int(count))
 	}
-	// One allocation holds the copies of every payload of the batch.
 	total := uint64(0)
 	for i := range ds {
 		if ds[i] == nil && ls[i] != 0 {
@@ -269,20 +270,16 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 			return fail(em, C.MEMPHIS_ERR_PAYLOAD_TOO_LARGE, "batch holds more bytes than any broker accepts; split it")
 		}
 	}
-	buf := make([]byte, int(total))
 	msgs := make([]sdk.BatchMessage, len(ds))
 	// Options that do not convert cut the batch off there, as a refusal
 	// by the sdk would; the messages before them are still sent.
 	optSt := statusOK
-	off := 0
 	for i := range ds {
-		n := int(ls[i])
-		msg := buf[off : off+n : off+n]
-		if n > 0 {
-			copy(msg, unsafe.Slice((*byte)(ds[i]), n))
+		// Used in place, like payload's view.
+		msgs[i].Data = []byte{}
+		if n := int(ls[i]); n > 0 {
+			msgs[i].Data = unsafe.Slice((*byte)(ds[i]), n)
 		}
-		off += n
-		msgs[i].Data = msg
 		if optv != nil {
 			if msgs[i].Options, optSt = produceOpts(&optv[i], em); optSt != statusOK {
 				msgs = msgs[:i]

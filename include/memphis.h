@@ -53,9 +53,10 @@
  *   The library is 64-bit only (handles are 64-bit ids).
  *
  * Ownership
- *   Input buffers and strings are copied before the call returns; the caller
- *   may free or reuse them right after. Options objects are copied by the call
- *   that uses them and stay owned by the caller.
+ *   Input buffers and strings are only read during the call (what the
+ *   library keeps, it copies); the caller may free or reuse them as soon as
+ *   the call returns. Options objects are copied by the call that uses them
+ *   and stay owned by the caller.
  *   Strings and arrays returned through `char **` / `T ***` out-parameters are
  *   allocated with malloc() and freed by the caller with memphis_free() (or the
  *   function named in the comment). Pointers returned through `const T **`

@@ -100,6 +100,11 @@ func (p *Producer) release() { p.finish(nil) }
 // library goroutine; it must not block for long. A non-nil return means
 // the message was not sent to that station and done will not be called
 // for it. Errors of messages without a callback are reported by Flush.
+//
+// Like every produce call, ProduceAsync does not keep msg (or the option
+// values) once it returns: the bytes are on their way in the connection's
+// own buffer, so the caller may reuse msg at once. The C API relies on this
+// to publish straight from the caller's memory.
 func (p *Producer) ProduceAsync(ctx context.Context, msg []byte, o ProduceOptions, done func(Delivery)) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, opProduce, "nil producer")

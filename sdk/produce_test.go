@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -450,4 +451,73 @@ func TestCloseReportsPendingProduces(t *testing.T) {
 	}
 	waitFor(t, "every produce reported", func() bool { return reported.Load() == n })
 	_ = p.Flush(ctx) // must return: nothing is pending any more
+}
+
+// Produce calls do not keep the caller's bytes: each message's buffer is
+// overwritten as soon as the call returns (before its ack arrives), and
+// the broker still stores what was passed. The C API publishes straight
+// from the caller's memory on the strength of this.
+func TestProduceDoesNotKeepMsg(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "reuse")
+	p := createProducer(t, c, "prod", "reuse")
+	buf := make([]byte, 64)
+	scribble := func() {
+		for i := range buf {
+			buf[i] = '#'
+		}
+	}
+	want := map[string]bool{}
+	use := func(s string) []byte {
+		want[s] = true
+		return append(buf[:0], s...)
+	}
+	for i := range 200 {
+		if err := p.ProduceAsync(ctx, use(fmt.Sprintf("async-%03d", i)), ProduceOptions{}, nil); err != nil {
+			t.Fatalf("produce async %d: %v", i, err)
+		}
+		scribble()
+	}
+	for i := range 5 {
+		if err := p.Produce(ctx, use(fmt.Sprintf("sync-%03d", i)), ProduceOptions{}); err != nil {
+			t.Fatalf("produce %d: %v", i, err)
+		}
+		scribble()
+	}
+	// Batches whose messages share one backing array.
+	batch := func(prefix string) []BatchMessage {
+		msgs := make([]BatchMessage, 4)
+		for i := range msgs {
+			s := fmt.Sprintf("%s-%d", prefix, i)
+			want[s] = true
+			msgs[i].Data = append(buf[i*16:i*16], s...)
+		}
+		return msgs
+	}
+	if err := p.ProduceBatch(ctx, batch("batch"), nil); err != nil {
+		t.Fatalf("produce batch: %v", err)
+	}
+	scribble()
+	if n, err := p.ProduceBatchStopOnError(ctx, batch("stop"), nil); err != nil || n != 4 {
+		t.Fatalf("produce batch stop on error: %d sent, %v", n, err)
+	}
+	scribble()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	cons := createConsumer(t, c, "reuse", "reader", func(o *ConsumerOptions) { o.BatchSize = 500 })
+	got := map[string]bool{}
+	for _, m := range fetchUntil(t, cons, len(want), PartitionSelector{}) {
+		got[string(m.Data())] = true
+	}
+	if len(got) != len(want) {
+		t.Fatalf("stored %d distinct payloads, want %d", len(got), len(want))
+	}
+	for s := range want {
+		if !got[s] {
+			t.Fatalf("payload %q missing (stored: %v)", s, got)
+		}
+	}
 }

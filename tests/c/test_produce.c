@@ -247,6 +247,57 @@ MEMPHIS_TEST(produce_batch, "integration")
     OK(memphis_conn_destroy(c, E));
 }
 
+/* Input buffers belong to the caller again as soon as a produce call
+ * returns: one buffer, overwritten right after every call (before any ack
+ * can arrive), and the broker still stores each message as it was passed. */
+MEMPHIS_TEST(produce_buffers_reusable, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    memphis_producer_t *p = test_producer(c, "c-reuse", "p");
+    enum { ASYNC = 100, SYNC = 3, BATCH = 8, TOTAL = ASYNC + SYNC + BATCH };
+    char buf[BATCH * 16];
+    for (int i = 0; i < ASYNC; i++) {
+        int len = snprintf(buf, sizeof buf, "m%03d", i);
+        OK(memphis_producer_produce_async(p, buf, (size_t)len, NULL, NULL, NULL, -1, E));
+        memset(buf, '#', sizeof buf);
+    }
+    for (int i = ASYNC; i < ASYNC + SYNC; i++) {
+        int len = snprintf(buf, sizeof buf, "m%03d", i);
+        OK(memphis_producer_produce(p, buf, (size_t)len, NULL, E));
+        memset(buf, '#', sizeof buf);
+    }
+    const void *data[BATCH];
+    size_t lens[BATCH];
+    for (int i = 0; i < BATCH; i++) {
+        lens[i] = (size_t)snprintf(buf + i * 16, 16, "m%03d", ASYNC + SYNC + i);
+        data[i] = buf + i * 16;
+    }
+    OK(memphis_producer_produce_batch(p, data, lens, NULL, BATCH, NULL, NULL, -1, NULL, E));
+    memset(buf, '#', sizeof buf);
+    OK(memphis_producer_flush(p, 30000, NULL, E));
+
+    memphis_consumer_t *k = test_consumer(c, "c-reuse", "k");
+    size_t n = 0;
+    memphis_msg_t **msgs = fetch_n(k, TOTAL, &n);
+    CHECK(n == TOTAL);
+    int seen[TOTAL] = {0}, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const void *d;
+        size_t l;
+        char text[8] = {0};
+        int idx = -1;
+        OK(memphis_msg_data(msgs[i], &d, &l, E));
+        memcpy(text, d, l < 7 ? l : 7);
+        if (l != 4 || sscanf(text, "m%d", &idx) != 1 || idx < 0 || idx >= TOTAL || seen[idx]++)
+            bad++;
+    }
+    CHECK(bad == 0);
+    OK(memphis_msgs_destroy(msgs, n, E));
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_producer_destroy(p, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
 /* A message refused mid-batch cuts the batch off there: *accepted is its
  * index, the status says why, the messages before it are delivered with
  * exactly one callback each and nothing after it is sent or reported. */
