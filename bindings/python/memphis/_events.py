@@ -98,7 +98,7 @@ class _LoopQueue:
         rfd, wfd = os.pipe()
         os.set_blocking(rfd, False)
         os.set_blocking(wfd, False)
-        self.rfd = rfd
+        self.rfd, self.wfd = rfd, wfd
         try:
             _native.check(L.queue_set_wakeup_fd, out, wfd, _WAKE_BYTE, 1)
             loop.add_reader(rfd, self._on_readable)
@@ -152,9 +152,14 @@ class _LoopQueue:
                 return
 
     def _fail_all(self, exc: MemphisError) -> None:
-        """The queue stopped working (e.g. after fork): fail every waiter."""
+        """The queue stopped working (e.g. after fork): fail every waiter.
+
+        The reader goes too, or a pipe left readable would call us forever;
+        the next sync produce on this loop sets up a fresh queue.
+        """
         log.error("memphis: event queue poll failed: %s", exc)
         self.failed = exc
+        asyncio.get_running_loop().remove_reader(self.rfd)
         pending = list(self.waiters.values())
         self.waiters.clear()
         for fut in pending:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import os
 import threading
 import weakref
 
+import pytest
+
 from memphis import _events, _native
+from memphis.exceptions import MemphisError
 
 from conftest import collect
 
@@ -107,3 +111,23 @@ async def test_reports_arriving_together_all_settle(memphis, name):
     n = 3 * _events._BATCH + 7
     await asyncio.gather(*(producer.produce(message=b"x") for _ in range(n)))
     assert not _waiters()
+
+
+async def test_failed_queue_fails_waiters_and_is_replaced(memphis, name):
+    # A queue whose poll fails (here: its handle destroyed under it) fails
+    # every waiting produce, stops watching its pipe (no busy loop on a
+    # readable pipe), and the next sync produce gets a fresh queue.
+    loop = asyncio.get_running_loop()
+    producer = await memphis.producer(station_name=name("st"), producer_name="p")
+    await producer.produce(message=b"before")
+    q = _events._queue_of(loop)
+    waiter = loop.create_future()
+    q.waiters[10**9] = waiter
+    _native.check(_native.lib().queue_destroy, q.queue)
+    os.write(q.wfd, b"x")
+    with pytest.raises(MemphisError):
+        await asyncio.wait_for(waiter, 30)
+    assert q.failed is not None and not q.waiters
+    assert loop.remove_reader(q.rfd) is False  # already unwatched
+    await producer.produce(message=b"after")
+    assert _events._queue_of(loop) is not q
