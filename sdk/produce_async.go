@@ -39,6 +39,10 @@ func (e *pubEntry) onReply(m *nats.Msg, err error) {
 func (p *Producer) finish(err error) {
 	<-p.window
 	p.mu.Lock()
+	if p.room != nil && len(p.window) <= p.lowWater {
+		close(p.room)
+		p.room = nil
+	}
 	if err != nil {
 		if p.failed == 0 {
 			p.firstErr = err
@@ -65,20 +69,53 @@ func (p *Producer) acquire(ctx context.Context, wait time.Duration) error {
 	return nil
 }
 
-// waitSlot blocks up to wait for one window slot (the slow path).
+// lowWater is how far a full window of size n must drain before blocked
+// producers resume: an eighth of it. Resuming at every single freed slot
+// would wake the producer once per acknowledgement, and a producer on a
+// foreign (cgo) thread pays two thread switches per wake-up.
+func lowWater(n int) int { return n - max(1, n/8) }
+
+// waitSlot blocks up to wait for one window slot (the slow path). It
+// sleeps until the window has drained to lowWater, so a producer that
+// outruns the broker resumes once per batch of acknowledgements.
 func (p *Producer) waitSlot(ctx context.Context, wait time.Duration) error {
 	t := time.NewTimer(wait)
 	defer t.Stop()
-	select {
-	case p.window <- struct{}{}:
-		return nil
-	case <-t.C:
-		return &Error{Code: CodeQueueFull, Op: opProduce,
-			Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
-	case <-ctx.Done():
-		return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
-	case <-p.closing:
-		return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+	for {
+		p.mu.Lock()
+		var room chan struct{}
+		if len(p.window) > p.lowWater {
+			// finish checks the same condition under p.mu, so the
+			// drain that crosses lowWater cannot be missed.
+			if p.room == nil {
+				p.room = make(chan struct{})
+			}
+			room = p.room
+		}
+		p.mu.Unlock()
+		if room != nil {
+			select {
+			case <-room:
+			case <-t.C:
+				// A slot may have freed without the window draining far.
+				select {
+				case p.window <- struct{}{}:
+					return nil
+				default:
+				}
+				return &Error{Code: CodeQueueFull, Op: opProduce,
+					Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
+			case <-ctx.Done():
+				return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
+			case <-p.closing:
+				return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+			}
+		}
+		select {
+		case p.window <- struct{}{}:
+			return nil
+		default: // other producers took the room first: wait again
+		}
 	}
 }
 

@@ -521,3 +521,70 @@ func TestProduceDoesNotKeepMsg(t *testing.T) {
 		}
 	}
 }
+
+// A producer blocked on a full window resumes only once the window has
+// drained to its low-water mark (one wake-up per batch of acks, not per
+// ack); at its deadline it still takes a slot that freed meanwhile.
+func TestWindowWaitResumesAtLowWater(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	opts := DefaultProducerOptions("lowwater", "window-lw")
+	opts.MaxInFlight = 16
+	p, err := c.CreateProducer(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.lowWater != 14 {
+		t.Fatalf("low water of a 16-slot window: %d, want 14", p.lowWater)
+	}
+	fill := func(n int) { // stands in for n unacknowledged messages
+		for range n {
+			p.window <- struct{}{}
+		}
+		p.addInflight(n)
+	}
+	fill(16)
+	done := make(chan error, 1)
+	go func() { done <- p.waitSlot(ctx, time.Minute) }()
+	waitFor(t, "the waiter to block", func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.room != nil
+	})
+	p.finish(nil) // 15 left: above low water, the waiter sleeps on
+	p.mu.Lock()
+	stillWaiting := p.room != nil
+	p.mu.Unlock()
+	if !stillWaiting {
+		t.Fatal("waiter woken with the window still above low water")
+	}
+	p.finish(nil) // 14 left: low water
+	if err := recv(t, done, "waiter"); err != nil {
+		t.Fatalf("waitSlot: %v", err)
+	}
+	p.addInflight(1) // as acquire does after waitSlot
+	if got := len(p.window); got != 15 {
+		t.Fatalf("window holds %d after the waiter took its slot, want 15", got)
+	}
+
+	// A slot that frees without reaching low water is taken at the deadline.
+	fill(1)
+	p.finish(nil)
+	if err := p.waitSlot(ctx, 20*time.Millisecond); err != nil {
+		t.Fatalf("waitSlot with one free slot: %v", err)
+	}
+	p.addInflight(1)
+	// A window that stays full is reported as such.
+	if err := p.waitSlot(ctx, 20*time.Millisecond); CodeOf(err) != CodeQueueFull {
+		t.Fatalf("waitSlot on a full window: %v, want QueueFull", err)
+	}
+	for range 16 { // release the stand-ins so Destroy's flush is not held up
+		p.finish(nil)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inflight != 0 {
+		t.Fatalf("in flight after releasing everything: %d", p.inflight)
+	}
+}

@@ -65,7 +65,11 @@ type Producer struct {
 	mu       sync.Mutex
 	inflight int
 	idle     chan struct{} // closed whenever inflight drops to 0
-	firstErr error         // first failed delivery since the last Flush
+	// room wakes producers blocked on a full window once it has drained
+	// to lowWater (see waitSlot); nil while nobody waits.
+	room     chan struct{}
+	lowWater int
+	firstErr error // first failed delivery since the last Flush
 	failed   int
 	closeOne sync.Once
 }
@@ -135,6 +139,7 @@ func (c *Conn) CreateProducer(ctx context.Context, opts ProducerOptions) (*Produ
 		producedBy: []string{name},
 		connID:     []string{c.connID},
 		window:     make(chan struct{}, opts.MaxInFlight),
+		lowWater:   lowWater(opts.MaxInFlight),
 		closing:    make(chan struct{}),
 	}
 	for _, st := range opts.StationNames {
