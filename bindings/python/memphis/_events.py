@@ -21,6 +21,7 @@ import itertools
 import logging
 import os
 import struct
+import threading
 import weakref
 from ctypes import byref, c_char_p, c_int, c_size_t, c_uint64, c_void_p
 from typing import Any, Dict, Optional, Tuple
@@ -105,8 +106,8 @@ class _LoopQueue:
         except BaseException:
             _release(out, rfd, wfd)
             raise
-        fin = weakref.finalize(loop, _release, out, rfd, wfd)
-        fin.atexit = False  # at exit the process goes away anyway
+        self.release = weakref.finalize(loop, _release, out, rfd, wfd)
+        self.release.atexit = False  # at exit the process goes away anyway
 
     def _on_readable(self) -> None:
         """Runs on the loop when the library signalled: take every report."""
@@ -167,6 +168,7 @@ class _LoopQueue:
                 fut.set_exception(exc)
 
 
+_queues_lock = threading.Lock()
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
 
 
@@ -180,11 +182,25 @@ def _queue_of(loop: asyncio.AbstractEventLoop) -> _LoopQueue:
     ref, q = _last
     if ref is not None and ref() is loop and q is not None and q.failed is None and q.pid == os.getpid():
         return q
-    q = _queues.get(loop)
-    if q is None or q.pid != os.getpid() or q.failed is not None:
-        q = _queues[loop] = _LoopQueue(loop)
+    # The slow path runs once per loop; the lock keeps loops on other
+    # threads from changing _queues while it is swept.
+    with _queues_lock:
+        q = _queues.get(loop)
+        if q is None or q.pid != os.getpid() or q.failed is not None:
+            _release_closed_loops()
+            q = _queues[loop] = _LoopQueue(loop)
     _last = (weakref.ref(loop), q)
     return q
+
+
+def _release_closed_loops() -> None:
+    """Give back the queues of loops already closed but not yet collected
+    (reference cycles can keep a finished loop alive for a while), so a
+    program that runs asyncio.run() many times does not pile up pipes."""
+    for lp, q in list(_queues.items()):
+        if lp.is_closed():
+            _queues.pop(lp, None)
+            q.release()
 
 
 async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_native.ProduceOpts]) -> None:

@@ -131,3 +131,30 @@ async def test_failed_queue_fails_waiters_and_is_replaced(memphis, name):
     assert loop.remove_reader(q.rfd) is False  # already unwatched
     await producer.produce(message=b"after")
     assert _events._queue_of(loop) is not q
+
+
+def test_queues_of_closed_loops_are_released_before_a_new_one(broker, library, name):
+    # Each asyncio.run() gets a fresh loop; when the next one sets up its
+    # queue, the queues of loops already closed are released even if those
+    # loops are still referenced (here: kept alive on purpose).
+    from memphis import Memphis
+
+    st = name("st")
+    kept = []
+
+    async def one_run() -> None:
+        m = Memphis()
+        await m.connect(host=broker.host, port=broker.port, username="root", password="memphis")
+        try:
+            p = await m.producer(station_name=st, producer_name="p")
+            await p.produce(message=b"x")
+            kept.append((asyncio.get_running_loop(), _events._queue_of(asyncio.get_running_loop())))
+        finally:
+            await m.close()
+
+    asyncio.run(one_run())
+    asyncio.run(one_run())
+    (first_loop, first_q), (_, second_q) = kept
+    assert first_loop.is_closed() and not first_q.release.alive  # released by the second run
+    assert first_loop not in _events._queues
+    assert second_q.release.alive  # the latest loop's queue waits for the next sweep or GC
