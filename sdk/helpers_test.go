@@ -75,6 +75,19 @@ func createProducer(t testing.TB, c *Conn, name string, stations ...string) *Pro
 	return p
 }
 
+// windowedProducer creates a producer on station whose in-flight window
+// holds `window` messages.
+func windowedProducer(t testing.TB, c *Conn, name, station string, window int) *Producer {
+	t.Helper()
+	opts := DefaultProducerOptions(name, station)
+	opts.MaxInFlight = window
+	p, err := c.CreateProducer(testCtx(t), opts)
+	if err != nil {
+		t.Fatalf("create producer: %v", err)
+	}
+	return p
+}
+
 func createConsumer(t testing.TB, c *Conn, station, name string, mods ...func(*ConsumerOptions)) *Consumer {
 	t.Helper()
 	o := DefaultConsumerOptions(station, name)

@@ -49,12 +49,7 @@ func TestProduceBatchLargerThanWindow(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "batch-window")
-	opts := DefaultProducerOptions("prod", "batch-window")
-	opts.MaxInFlight = 16
-	p, err := c.CreateProducer(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := windowedProducer(t, c, "prod", "batch-window", 16)
 	const n = 500
 	msgs := make([]BatchMessage, n)
 	for i := range msgs {
@@ -129,12 +124,7 @@ func TestProduceBatchRacingCloseReportsEachMessageOnce(t *testing.T) {
 	b := startBroker(t)
 	for range 3 {
 		c := connect(t, b)
-		opts := DefaultProducerOptions("racer", "batch-close")
-		opts.MaxInFlight = 32
-		p, err := c.CreateProducer(testCtx(t), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := windowedProducer(t, c, "racer", "batch-close", 32)
 		const n = 2000
 		msgs := make([]BatchMessage, n)
 		for i := range msgs {
@@ -295,14 +285,9 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "cut-window")
-	opts := DefaultProducerOptions("prod", "cut-window")
-	opts.MaxInFlight = 8
-	p, err := c.CreateProducer(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := windowedProducer(t, c, "prod", "cut-window", 8)
 	const n, free = 20, 3
-	for range opts.MaxInFlight - free {
+	for range cap(p.window) - free {
 		p.window <- struct{}{} // slots held by nobody: acks never free them
 	}
 	done, cancel := context.WithCancel(context.Background())
@@ -339,7 +324,7 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 		t.Fatalf("full window: ProduceBatchStopOnError = %d, %v; want 0 and a timeout", sent, err)
 	}
 	none.checkCutOff(t, 0)
-	for range opts.MaxInFlight {
+	for range cap(p.window) {
 		<-p.window
 	}
 }
@@ -351,12 +336,7 @@ func TestProduceBatchStopOnErrorRacingClose(t *testing.T) {
 	b := startBroker(t)
 	for range 3 {
 		c := connect(t, b)
-		opts := DefaultProducerOptions("racer", "cut-close")
-		opts.MaxInFlight = 32
-		p, err := c.CreateProducer(testCtx(t), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := windowedProducer(t, c, "racer", "cut-close", 32)
 		const n = 2000
 		msgs := make([]BatchMessage, n)
 		for i := range msgs {

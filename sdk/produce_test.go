@@ -57,12 +57,7 @@ func TestProduceAsync100k(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "bulk")
-	opts := DefaultProducerOptions("bulk-prod", "bulk")
-	opts.MaxInFlight = 2000
-	p, err := c.CreateProducer(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := windowedProducer(t, c, "bulk-prod", "bulk", 2000)
 	const n = 100000
 	var ok, failed, refused atomic.Int64
 	var maxSeq atomic.Uint64
@@ -529,12 +524,7 @@ func TestWindowWaitResumesAtLowWater(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	opts := DefaultProducerOptions("lowwater", "window-lw")
-	opts.MaxInFlight = 16
-	p, err := c.CreateProducer(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := windowedProducer(t, c, "lowwater", "window-lw", 16)
 	if p.lowWater != 14 {
 		t.Fatalf("low water of a 16-slot window: %d, want 14", p.lowWater)
 	}
