@@ -42,9 +42,9 @@ type benchConfig struct {
 }
 
 const benchAbout = `Measures throughput like 'nats bench'. Producers share --count messages of
---size bytes and report msg/s, MB/s (10^6 bytes) and the ack latency (from
-the produce call to the broker's acknowledgement) at p50, p90, p99 and max.
-Consumers form one new group (deleted at exit), fetch and acknowledge
+--size bytes and report msg/s, MB/s (10^6 payload bytes) and the ack latency
+(from the produce call to the broker's acknowledgement) at p50, p90, p99 and
+max. Consumers form one new group (deleted at exit), fetch and acknowledge
 --count messages between them, and report msg/s and MB/s. 'both' starts the
 consumers first, on new messages only, then the producers.
 STATION defaults to memphis-bench.`
@@ -53,7 +53,6 @@ func runBench(ctx context.Context, s stdio, path string, args []string, role ben
 	c := newCmdLine(s, path, "[STATION]", benchAbout)
 	cfg := benchConfig{role: role, station: "memphis-bench"}
 	c.fs.IntVar(&cfg.count, "count", 10000, "messages in all")
-	c.fs.IntVar(&cfg.size, "size", 128, "message size in bytes")
 	c.fs.DurationVar(&cfg.timeout, "timeout", 0, "give up after this long (0 = no limit)")
 	format := newChoice("text", "text", "json")
 	c.fs.Var(format, "format", "output `format`: text or json")
@@ -61,6 +60,7 @@ func runBench(ctx context.Context, s stdio, path string, args []string, role ben
 	cfg.popts = sdk.DefaultProducerOptions("")
 	cfg.copts = sdk.DefaultConsumerOptions("", "")
 	if role.produce {
+		c.fs.IntVar(&cfg.size, "size", 128, "message size in bytes")
 		c.fs.IntVar(&cfg.producers, "producers", 1, "concurrent producers")
 		c.fs.Var(mode, "mode", "produce `mode`: nonblocking (ProduceAsync), sync (Produce) or batch (ProduceBatch)")
 		c.fs.IntVar(&cfg.produceBatch, "produce-batch", 100, "messages per ProduceBatch call in batch mode")
@@ -118,7 +118,7 @@ func runBench(ctx context.Context, s stdio, path string, args []string, role ben
 
 // benchRun creates the clients, runs them and collects the report.
 func benchRun(ctx context.Context, conn *sdk.Conn, cfg benchConfig) (*benchReport, error) {
-	rep := &benchReport{Station: cfg.station, Count: cfg.count, Size: cfg.size}
+	rep := &benchReport{Station: cfg.station, Count: cfg.count}
 	var consumers []*sdk.Consumer
 	if cfg.role.consume {
 		group := uniqueName("memphis-bench")
@@ -143,7 +143,7 @@ func benchRun(ctx context.Context, conn *sdk.Conn, cfg benchConfig) (*benchRepor
 	}
 	var producers []*sdk.Producer
 	if cfg.role.produce {
-		rep.Mode = cfg.mode
+		rep.Mode, rep.Size = cfg.mode, &cfg.size
 		prefix := uniqueName("memphis-bench")
 		defer func() {
 			for _, p := range producers {
@@ -194,12 +194,13 @@ func produceBench(ctx context.Context, producers []*sdk.Producer, cfg benchConfi
 		}()
 	}
 	wg.Wait()
-	return summarize(results, start, cfg.size, true)
+	return summarize(results, start, true)
 }
 
 // clientRun is what one producer or consumer did.
 type clientRun struct {
 	ok, failed int
+	bytes      int64           // payload bytes of the ok messages
 	end        time.Time       // last acknowledgement or message
 	latency    []time.Duration // per acknowledged message (producers)
 	err        error           // why it stopped early, if it did
@@ -267,6 +268,7 @@ func produceOne(ctx context.Context, p *sdk.Producer, payload []byte, n int, cfg
 	run.end = time.Now()
 	run.failed = int(failed.Load()) + (n - sent)
 	run.ok = n - run.failed
+	run.bytes = int64(run.ok) * int64(len(payload))
 	for _, d := range lat[:sent] {
 		if d >= 0 {
 			run.latency = append(run.latency, d)
@@ -318,6 +320,9 @@ func consumeBench(ctx context.Context, consumers []*sdk.Consumer, cfg benchConfi
 						return
 					}
 					run.ok += len(msgs)
+					for _, m := range msgs {
+						run.bytes += int64(len(m.Data()))
+					}
 					run.end = time.Now()
 					received.Add(int64(len(msgs)))
 				}
@@ -329,5 +334,5 @@ func consumeBench(ctx context.Context, consumers []*sdk.Consumer, cfg benchConfi
 		}()
 	}
 	wg.Wait()
-	return summarize(results, start, cfg.size, false)
+	return summarize(results, start, false)
 }

@@ -14,7 +14,7 @@ import (
 type benchReport struct {
 	Station   string      `json:"station"`
 	Count     int         `json:"count"`
-	Size      int         `json:"size"`
+	Size      *int        `json:"size,omitempty"` // message size, when producing
 	Mode      string      `json:"mode,omitempty"`
 	Producers *sideReport `json:"producers,omitempty"`
 	Consumers *sideReport `json:"consumers,omitempty"`
@@ -51,12 +51,13 @@ type latencySummary struct {
 
 // summarize folds the clients' runs into one side's report. The side's
 // time runs from start to its last acknowledgement or message.
-func summarize(runs []clientRun, start time.Time, size int, producers bool) *sideReport {
+func summarize(runs []clientRun, start time.Time, producers bool) *sideReport {
 	r := &sideReport{Clients: len(runs)}
 	end := start
 	var all []time.Duration
 	for _, c := range runs {
 		r.Messages += c.ok
+		r.Bytes += c.bytes
 		r.Failed += c.failed
 		if c.end.After(end) {
 			end = c.end
@@ -71,10 +72,9 @@ func summarize(runs []clientRun, start time.Time, size int, producers bool) *sid
 		}
 		r.PerClient = append(r.PerClient, clientReport{
 			Messages: c.ok, Seconds: secs,
-			MsgsPerSec: rate(float64(c.ok), secs), MBPerSec: rate(float64(c.ok*size)/1e6, secs),
+			MsgsPerSec: rate(float64(c.ok), secs), MBPerSec: rate(float64(c.bytes)/1e6, secs),
 		})
 	}
-	r.Bytes = int64(r.Messages) * int64(size)
 	r.Seconds = end.Sub(start).Seconds()
 	r.MsgsPerSec = rate(float64(r.Messages), r.Seconds)
 	r.MBPerSec = rate(float64(r.Bytes)/1e6, r.Seconds)
@@ -113,9 +113,9 @@ func (rep *benchReport) write(w io.Writer, format string) error {
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(w, "station %s, %s messages of %d B", rep.Station, commas(rep.Count), rep.Size)
-	if rep.Mode != "" {
-		fmt.Fprintf(w, ", %s produce", rep.Mode)
+	fmt.Fprintf(w, "station %s, %s messages", rep.Station, commas(rep.Count))
+	if rep.Size != nil {
+		fmt.Fprintf(w, " of %d B, %s produce", *rep.Size, rep.Mode)
 	}
 	fmt.Fprintln(w)
 	rep.Producers.writeText(w, "producers")
