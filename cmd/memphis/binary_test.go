@@ -171,7 +171,6 @@ func TestBinaryConsumeStopsOnInterrupt(t *testing.T) {
 	}
 }
 
-
 // syncBuffer is a stdout a test may read while the process writes it.
 type syncBuffer struct {
 	mu sync.Mutex
