@@ -6,12 +6,13 @@ LIBFILE   := libmemphis.so.$(SOVERSION)
 
 .PHONY: all broker lib demo test deps clean
 
-all: broker lib
+all: broker lib cli
 
 # Go's own build cache makes these cheap to re-run, so they are always invoked.
 broker:
 	@mkdir -p $(BUILD)/bin
 	$(GO) build -o $(BUILD)/bin/memphis-devbroker ./cmd/memphis-devbroker
+cli: ; $(GO) build -o $(BUILD)/bin/memphis ./cmd/memphis
 
 # libmemphis.so: the sdk exported with cgo. The cgo-generated header is internal;
 # the public header is the hand-written include/memphis.h.
