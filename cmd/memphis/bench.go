@@ -162,15 +162,18 @@ func benchRun(ctx context.Context, conn *sdk.Conn, cfg benchConfig) (*benchRepor
 	}
 
 	var wg sync.WaitGroup
+	quota := newQuota(ctx, cfg.count)
+	defer quota.stop()
 	if consumers != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.Consumers = consumeBench(ctx, consumers, cfg)
+			rep.Consumers = consumeBench(consumers, cfg, quota)
 		}()
 	}
 	if producers != nil {
 		rep.Producers = produceBench(ctx, producers, cfg)
+		quota.lower(rep.Producers.Messages)
 	}
 	wg.Wait()
 	return rep, nil
@@ -280,24 +283,63 @@ func produceOne(ctx context.Context, p *sdk.Producer, payload []byte, n int, cfg
 	return run
 }
 
-// consumeBench runs the consumers until they have fetched and acknowledged
-// cfg.count messages between them, or ctx ends. A consumer reserves the
-// messages it asks for, so the group never takes more than the count.
-func consumeBench(ctx context.Context, consumers []*sdk.Consumer, cfg benchConfig) *sideReport {
-	var remaining, received atomic.Int64
-	remaining.Store(int64(cfg.count))
-	reserve := func(n int) int {
-		for {
-			r := remaining.Load()
-			if r <= 0 {
-				return 0
-			}
-			k := min(r, int64(n))
-			if remaining.CompareAndSwap(r, r-k) {
-				return int(k)
-			}
+// consumeQuota is how many messages the consumers still have to fetch.
+// A consumer reserves the messages it asks for, so the group never takes
+// more than the count; a fetch that brings fewer gives the rest back.
+// Its context ends once the quota is met, so no consumer stays in a
+// long-polling fetch for messages nobody needs any more.
+type consumeQuota struct {
+	want, remaining, received atomic.Int64
+	ctx                       context.Context
+	stop                      context.CancelFunc
+}
+
+func newQuota(ctx context.Context, n int) *consumeQuota {
+	q := &consumeQuota{}
+	q.ctx, q.stop = context.WithCancel(ctx)
+	q.want.Store(int64(n))
+	q.remaining.Store(int64(n))
+	return q
+}
+
+// got counts n fetched and acknowledged messages.
+func (q *consumeQuota) got(n int) {
+	if q.received.Add(int64(n)) >= q.want.Load() {
+		q.stop()
+	}
+}
+
+func (q *consumeQuota) reserve(n int) int {
+	for {
+		r := q.remaining.Load()
+		if r <= 0 {
+			return 0
+		}
+		k := min(r, int64(n))
+		if q.remaining.CompareAndSwap(r, r-k) {
+			return int(k)
 		}
 	}
+}
+
+func (q *consumeQuota) done() bool { return q.received.Load() >= q.want.Load() }
+
+// lower cuts the quota to n: in 'both', when the producers got only n
+// messages acknowledged, the consumers must not wait for the others.
+func (q *consumeQuota) lower(n int) {
+	if cut := q.want.Load() - int64(n); cut > 0 {
+		q.want.Add(-cut)
+		q.remaining.Add(-cut)
+	}
+	if q.done() {
+		q.stop()
+	}
+}
+
+// consumeBench runs the consumers until they have fetched and acknowledged
+// their quota between them, or the quota's context ends.
+func consumeBench(consumers []*sdk.Consumer, cfg benchConfig, q *consumeQuota) *sideReport {
+	ctx := q.ctx
 	results := make([]clientRun, len(consumers))
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -306,16 +348,18 @@ func consumeBench(ctx context.Context, consumers []*sdk.Consumer, cfg benchConfi
 		go func() {
 			defer wg.Done()
 			run := &results[i]
-			for received.Load() < int64(cfg.count) && ctx.Err() == nil {
-				k := reserve(cfg.copts.BatchSize)
+			for !q.done() && ctx.Err() == nil {
+				k := q.reserve(cfg.copts.BatchSize)
 				if k == 0 { // the rest is asked for by others; they may give some back
 					time.Sleep(time.Millisecond)
 					continue
 				}
 				msgs, err := c.Fetch(ctx, k, sdk.PartitionSelector{})
-				remaining.Add(int64(k - len(msgs)))
+				q.remaining.Add(int64(k - len(msgs)))
 				if len(msgs) > 0 {
 					if aerr := sdk.AckAll(context.WithoutCancel(ctx), msgs); aerr != nil {
+						// Unacknowledged: redelivered later, to another consumer.
+						q.remaining.Add(int64(len(msgs)))
 						run.err, run.failed = aerr, run.failed+len(msgs)
 						return
 					}
@@ -324,7 +368,7 @@ func consumeBench(ctx context.Context, consumers []*sdk.Consumer, cfg benchConfi
 						run.bytes += int64(len(m.Data()))
 					}
 					run.end = time.Now()
-					received.Add(int64(len(msgs)))
+					q.got(len(msgs))
 				}
 				if err != nil && ctx.Err() == nil {
 					run.err = err

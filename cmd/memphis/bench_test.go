@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libmemphis/libmemphis/devbroker"
 )
 
 func benchJSON(t *testing.T, r result) benchReport {
@@ -142,6 +145,39 @@ func TestBenchErrors(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			wantExit(t, cli(t, e, "", tc.args...), tc.code, tc.want)
 		})
+	}
+}
+
+// Producers that fail do not leave the consumers of 'both' waiting for
+// messages that will never come: the run ends and fails at once.
+func TestBenchBothProducersFail(t *testing.T) {
+	b := startBroker(t, func(o *devbroker.Options) { o.MaxPayload = 1024 })
+	r := cli(t, brokerEnv(b), "", "bench", "both", "--count", "50", "--size", "2048", "--format", "json")
+	wantExit(t, r, exitFailed, "producers: 0 of 50 messages acknowledged")
+	rep := benchJSON(t, r)
+	if rep.Producers.Messages != 0 || rep.Producers.Failed != 50 || len(rep.Producers.Errors) != 1 ||
+		!strings.Contains(rep.Producers.Errors[0], "payload") || rep.Consumers.Messages != 0 {
+		t.Fatalf("report %+v %+v", rep.Producers, rep.Consumers)
+	}
+}
+
+func TestConsumeQuota(t *testing.T) {
+	q := newQuota(context.Background(), 10)
+	if a, b := q.reserve(4), q.reserve(8); a != 4 || b != 6 || q.reserve(1) != 0 {
+		t.Fatalf("reserved %d, %d", a, b)
+	}
+	q.remaining.Add(2) // a fetch of 6 brought 4
+	q.got(8)
+	if q.done() || q.ctx.Err() != nil {
+		t.Fatal("done at 8 of 10")
+	}
+	q.lower(8) // the producers got only 8 through
+	if !q.done() || q.reserve(5) != 0 || q.ctx.Err() == nil {
+		t.Fatalf("after lower: want %d remaining %d", q.want.Load(), q.remaining.Load())
+	}
+	q.lower(20) // raising is not lowering
+	if q.want.Load() != 8 {
+		t.Fatalf("want %d", q.want.Load())
 	}
 }
 

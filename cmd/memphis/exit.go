@@ -57,7 +57,7 @@ func exitCode(err error) int {
 	switch code {
 	case sdk.CodeInvalidArgument, sdk.CodeHeader:
 		return exitUsage
-	case sdk.CodeUnreachable, sdk.CodeAuth, sdk.CodeTLS, sdk.CodeNotConnected:
+	case sdk.CodeUnreachable, sdk.CodeAuth, sdk.CodeTLS, sdk.CodeNotConnected, sdk.CodeClosed:
 		return exitConnect
 	}
 	var ce connectError
