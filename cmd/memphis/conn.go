@@ -10,10 +10,10 @@ import (
 
 const connectionHelp = `Connection: commands that talk to the broker take --host, --port, --user,
 --password or --token, --account-id, --tls-cert/--tls-key/--tls-ca (mutual
-TLS, all three) and --connect-timeout. The environment variables
-MEMPHIS_HOST, MEMPHIS_PORT, MEMPHIS_USERNAME, MEMPHIS_PASSWORD and
-MEMPHIS_TOKEN set them too; flags win. With neither: host localhost, the
-SDK's default port, user root, password memphis.
+TLS, all three), --connect-timeout, --max-reconnect, --reconnect-interval.
+The environment variables MEMPHIS_HOST, MEMPHIS_PORT, MEMPHIS_USERNAME,
+MEMPHIS_PASSWORD and MEMPHIS_TOKEN set them too; flags win. With neither:
+host localhost, the SDK's default port, user root, password memphis.
 `
 
 // The CLI's own fallbacks when neither a flag nor the environment names
@@ -60,6 +60,8 @@ func addConnFlags(c *cmdLine, getenv func(string) string) *connFlags {
 	fs.StringVar(&o.TLSKeyFile, "tls-key", "", "client private key (PEM)")
 	fs.StringVar(&o.TLSCAFile, "tls-ca", "", "CA certificate (PEM)")
 	fs.DurationVar(&o.Timeout, "connect-timeout", o.Timeout, "dial and handshake timeout")
+	fs.IntVar(&o.MaxReconnect, "max-reconnect", o.MaxReconnect, "reconnect attempts after a lost connection (-1 = forever)")
+	fs.DurationVar(&o.ReconnectInterval, "reconnect-interval", o.ReconnectInterval, "wait between reconnect attempts")
 	return cf
 }
 

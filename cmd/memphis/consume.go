@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -17,7 +18,7 @@ import (
 // consumerHelp documents the sdk.ConsumerOptions fields that become flags.
 var consumerHelp = map[string]string{
 	"Group":            "consumer group; a named group keeps its position across runs (default: a new group for this run, deleted at exit)",
-	"BatchSize":        "messages per fetch",
+	"BatchSize":        "messages per fetch; a fetch returns once it has them or --batch-max-wait has passed",
 	"BatchMaxWait":     "how long one fetch waits for messages",
 	"MaxAckTime":       "redeliver a message not acknowledged within this time",
 	"MaxMsgDeliveries": "deliveries before a message becomes a poison message",
@@ -83,33 +84,51 @@ func runConsume(ctx context.Context, s stdio, path string, args []string) error 
 	}
 	w := bufio.NewWriter(s.out)
 	defer w.Flush()
-	got := 0
+	got, outage := 0, false
 	for *count == 0 || got < *count {
 		n := opts.BatchSize
 		if *count > 0 {
 			n = min(n, *count-got)
 		}
 		msgs, err := cons.Fetch(ctx, n, sdk.PartitionSelector{})
+		if perr := printAndAck(ctx, w, pos[0], msgs, format.value); perr != nil {
+			return perr
+		}
+		got += len(msgs)
 		if ctx.Err() != nil {
-			// Acknowledge what arrived with the cancellation, then stop.
-			if err := printAndAck(ctx, w, pos[0], msgs, format.value); err != nil {
-				return err
-			}
-			got += len(msgs)
 			break
+		}
+		if sdk.CodeOf(err) == sdk.CodeNotConnected {
+			// The connection is reconnecting: wait for it. Once its
+			// attempts run out the fetch fails with CodeClosed (exit 3).
+			if !outage {
+				fmt.Fprintf(s.err, "%s: waiting for the broker: %s\n", path, strings.TrimPrefix(err.Error(), "memphis: "))
+			}
+			outage = true
+			sleepCtx(ctx, outagePause)
+			continue
 		}
 		if err != nil {
 			return err
 		}
-		if err := printAndAck(ctx, w, pos[0], msgs, format.value); err != nil {
-			return err
-		}
-		got += len(msgs)
+		outage = false
 	}
 	if *count > 0 && got < *count {
 		return fmt.Errorf("received %d of %d messages", got, *count)
 	}
 	return nil
+}
+
+// outagePause paces fetches while the connection is down.
+const outagePause = 200 * time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // printAndAck writes msgs, flushes them out, then acknowledges them: a

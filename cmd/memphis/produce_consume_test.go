@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/sdk"
 )
 
@@ -230,5 +232,79 @@ func TestConsumeErrors(t *testing.T) {
 	r := cli(t, e, "", "consume", "two", "--count", "3", "--timeout", "1500ms", "--batch-max-wait", "200ms")
 	if r.stdout != "a\nb\n" {
 		t.Fatalf("stdout %q", r.stdout)
+	}
+}
+
+// consumeInBackground runs a consume command in-process while the test
+// works on the broker; lines returns what it has printed so far.
+func consumeInBackground(t *testing.T, e env, args ...string) (lines func() []string, wait func() result) {
+	t.Helper()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	go func() {
+		done <- run(ctx, append([]string{"consume"}, args...), stdio{
+			in: strings.NewReader(""), out: &out, err: &errOut,
+			getenv: func(k string) string { return e[k] },
+		})
+	}()
+	t.Cleanup(cancel)
+	lines = func() []string { return strings.Fields(out.String()) }
+	wait = func() result {
+		code := <-done
+		return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	}
+	return lines, wait
+}
+
+func waitLines(t *testing.T, lines func() []string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for len(lines()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %v printed", lines())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A broker restart in the middle of a consume is waited out: messages from
+// before and after it all arrive, once, and the command succeeds.
+func TestConsumeSurvivesBrokerRestart(t *testing.T) {
+	b := startBroker(t)
+	e := brokerEnv(b)
+	mustCLI(t, e, "before-1\nbefore-2\n", "produce", "steady", "-")
+	lines, wait := consumeInBackground(t, e, "steady", "--group", "steady-g", "--count", "4",
+		"--batch-max-wait", "300ms", "--max-reconnect", "-1", "--reconnect-interval", "100ms")
+	waitLines(t, lines, 2)
+	b = devbrokertest.Restart(t, b)
+	mustCLI(t, brokerEnv(b), "after-1\nafter-2\n", "produce", "steady", "-")
+	r := wait()
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := strings.Fields(r.stdout); !slices.Equal(got, []string{"before-1", "before-2", "after-1", "after-2"}) {
+		t.Fatalf("got %v", got)
+	}
+	if !strings.Contains(r.stderr, "waiting for the broker") {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+}
+
+// A broker that stays away ends the consume with the connection exit status
+// once the reconnect attempts have run out.
+func TestConsumeBrokerGone(t *testing.T) {
+	b := startBroker(t)
+	e := brokerEnv(b)
+	mustCLI(t, e, "only\n", "produce", "lonely", "-")
+	lines, wait := consumeInBackground(t, e, "lonely", "--batch-max-wait", "300ms",
+		"--max-reconnect", "2", "--reconnect-interval", "100ms")
+	waitLines(t, lines, 1)
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	r := wait()
+	if r.code != exitConnect || r.stdout != "only\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
