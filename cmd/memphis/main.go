@@ -2,6 +2,12 @@
 // stations, produce and consume messages, manage schemas and measure
 // throughput. It is a thin program on sdk/: option defaults come from the
 // sdk's Default...Options() and option rules are checked by the sdk.
+//
+// The command line is parsed with the standard flag package, like
+// memphis-devbroker's: a few nested subcommands need no framework, and the
+// library module's go.mod (which every sdk user resolves) gains no
+// dependency. args.go adds what flag lacks: flags after positional
+// arguments, and help that lists arguments, environment and exit codes.
 package main
 
 import (
