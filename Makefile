@@ -1,31 +1,34 @@
-# libmemphis build entry points. See README.md.
-GO        ?= go
-BUILD     := build
-SOVERSION := 1
-LIBFILE   := libmemphis.so.$(SOVERSION)
+# libmemphis entry points (README.md). Building is CMake's job (CMakeLists.txt,
+# the one recipe); this file configures the development tree build/ and
+# runs the scripts.
+GO     ?= go
+CMAKE  ?= cmake
+BUILD  := build
+JOBS   ?= 2
+# A development build: symbols kept for debuggers and sanitizer reports.
+CMAKE_CONFIGURE_FLAGS ?= -DCMAKE_BUILD_TYPE=Debug
 
-.PHONY: all broker lib demo test deps clean
+.PHONY: all configure broker cli lib demo test deps dist clean
 
-all: broker lib cli
+# build/lib/libmemphis.so (SONAME libmemphis.so.1), build/include/memphis.h,
+# build/bin/memphis-devbroker, build/bin/memphis (the command-line tool), the
+# C examples and tests.
+all: configure
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-# Go's own build cache makes these cheap to re-run, so they are always invoked.
-broker:
-	@mkdir -p $(BUILD)/bin
-	$(GO) build -o $(BUILD)/bin/memphis-devbroker ./cmd/memphis-devbroker
-cli: ; $(GO) build -o $(BUILD)/bin/memphis ./cmd/memphis
+# Configure once; afterwards `cmake --build` re-runs CMake when it must.
+configure:
+	@[ -f $(BUILD)/CMakeCache.txt ] || \
+		$(CMAKE) -S . -B $(BUILD) -DGO_EXECUTABLE="$$(command -v $(GO))" $(CMAKE_CONFIGURE_FLAGS)
 
-# libmemphis.so: the sdk exported with cgo. The cgo-generated header is internal;
-# the public header is the hand-written include/memphis.h.
-lib:
-	@if [ ! -d capi ]; then echo "SKIP: capi/ not present, libmemphis.so not built"; exit 0; fi; \
-	set -e; mkdir -p $(BUILD)/lib $(BUILD)/include $(BUILD)/internal; \
-	$(GO) build -buildmode=c-shared \
-		-ldflags "-extldflags '-Wl,-soname,$(LIBFILE) -Wl,--version-script=$(CURDIR)/capi/libmemphis.map'" \
-		-o $(BUILD)/lib/$(LIBFILE) ./capi; \
-	mv -f $(BUILD)/lib/libmemphis.so.h $(BUILD)/internal/libmemphis_cgo.h 2>/dev/null || true; \
-	mv -f $(BUILD)/lib/$(LIBFILE:.so.$(SOVERSION)=).h $(BUILD)/internal/ 2>/dev/null || true; \
-	ln -sf $(LIBFILE) $(BUILD)/lib/libmemphis.so; \
-	cp include/memphis.h $(BUILD)/include/memphis.h
+lib: configure
+	$(CMAKE) --build $(BUILD) --target memphis_lib
+
+broker: configure
+	$(CMAKE) --build $(BUILD) --target memphis_devbroker
+
+cli: configure
+	$(CMAKE) --build $(BUILD) --target memphis_cli
 
 deps:
 	bash scripts/install-deps.sh
@@ -36,5 +39,9 @@ demo: all
 test: deps all
 	bash scripts/run-tests.sh
 
+# dist/: Python wheel and sdist, Ruby gem, C tarball (scripts/dist.sh).
+dist:
+	bash scripts/dist.sh
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) dist

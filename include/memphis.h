@@ -113,13 +113,14 @@ extern "C" {
 /* Version                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define MEMPHIS_VERSION_MAJOR 1
-#define MEMPHIS_VERSION_MINOR 0
+/* The release version, written from the file VERSION by scripts/version.py. */
+#define MEMPHIS_VERSION_MAJOR 0
+#define MEMPHIS_VERSION_MINOR 1
 #define MEMPHIS_VERSION_PATCH 0
 /* 0xMMmmrrxx: major, minor, revision, pre-release id (0xff = final release).
  * Compile-time value; compare with memphis_version() at run time. */
-#define MEMPHIS_VERSION 0x010000ff
-#define MEMPHIS_VERSION_STR "1.0.0"
+#define MEMPHIS_VERSION 0x000100ff
+#define MEMPHIS_VERSION_STR "0.1.0"
 
 /* Version of the loaded library, encoded like MEMPHIS_VERSION. */
 MEMPHIS_API int memphis_version(void);

@@ -2,6 +2,12 @@
 
 require_relative "lib/memphis/version"
 
+# `make dist` builds this gem with libmemphis in lib/memphis/vendor/, which
+# makes it a native gem for the build's platform. Built without that copy
+# (`gem build memphis.gemspec` in a checkout) it is a plain Ruby gem that finds
+# a system-installed library (Memphis::LibraryPath).
+vendored = Dir[File.join(__dir__, "lib/memphis/vendor/libmemphis.so*")].map { |f| f.delete_prefix("#{__dir__}/") }
+
 Gem::Specification.new do |spec|
   spec.name = "memphis"
   spec.version = Memphis::VERSION
@@ -11,9 +17,11 @@ Gem::Specification.new do |spec|
   spec.authors = ["libmemphis contributors"]
   spec.license = "Apache-2.0"
   spec.required_ruby_version = ">= 3.0"
-  # lib/memphis/vendor/ may hold a copy of libmemphis.so for a self-contained gem.
-  spec.files = Dir["lib/**/*.rb"] + Dir["lib/memphis/vendor/*.so*"] + ["README.md"]
+  spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] } + vendored + ["README.md"]
   spec.require_paths = ["lib"]
-  spec.add_dependency "ffi", ">= 1.15"
-  spec.add_development_dependency "minitest", ">= 5.14"
+  spec.platform = Gem::Platform.local unless vendored.empty?
+  # ffi 1.15 is what Debian ships (ruby-ffi), so the gem installs offline
+  # with `gem install --local` next to the system's ffi.
+  spec.add_dependency "ffi", ">= 1.15", "< 2"
+  spec.add_development_dependency "minitest", "~> 5.14"
 end

@@ -1,6 +1,8 @@
 # frozen_string_literal: true
 
 module Memphis
-  # The gem's own version; the library's is Memphis.library_version.
+  # The release version of the gem and of the libmemphis it ships, written
+  # from the repository's VERSION file by scripts/version.py. The loaded
+  # library's own is Memphis.library_version.
   VERSION = "0.1.0"
 end
