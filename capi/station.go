@@ -120,6 +120,7 @@ func memphis_go_schema_attach(ch C.uint64_t, name, station *C.char, em **C.char)
 	if c == nil {
 		return st
 	}
+	//lint:ignore SA1019 memphis_schema_attach is memphis-py's attach_schema, kept beside enforce
 	if err := c.AttachSchema(context.Background(), v["name"], v["station_name"]); err != nil {
 		return failErr(em, err)
 	}

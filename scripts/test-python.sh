@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The Python binding's suite: ruff, then pytest against memphis-devbroker
+# The Python binding's suite: ruff, mypy, then pytest against memphis-devbroker
 # (the fixture builds the broker and libmemphis.so when they are missing).
+# Each pytest skip is reported as `SKIP: python: <test>: <reason>`; pytest
+# collecting nothing (exit 5) is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d bindings/python/tests ]; then
   echo "SKIP: python suite (bindings/python/tests missing)"
-  exit 0
+  exit 77
 fi
 py=${PYTHON:-python3}
 
@@ -27,11 +29,12 @@ fi
 
 echo "--- pytest"
 cd bindings/python
-"$py" -m pytest -p no:cacheprovider -q -rs tests "$@"
-rc=$?
-# 5 = pytest collected no tests: nothing ran, which is a skip, not a failure.
+# -rs prints one "SKIPPED [n] file:line: reason" line per skip in the summary.
+"$py" -m pytest -p no:cacheprovider -q -rs tests "$@" |
+  awk '{ print; fflush() } match($0, /^SKIPPED \[[0-9]+\] /) { print "SKIP: python: " substr($0, RLENGTH + 1); fflush() }'
+rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 5 ]; then
-  echo "SKIP: python suite collected no tests"
-  exit 0
+  echo "FAIL python: pytest collected no tests"
+  exit 1
 fi
 exit "$rc"

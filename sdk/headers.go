@@ -27,13 +27,3 @@ func checkHeaderKey(key string) error {
 	}
 	return nil
 }
-
-// validate checks every key; users may fill the map without Add.
-func (h Headers) validate() error {
-	for k := range h {
-		if err := checkHeaderKey(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}

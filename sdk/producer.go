@@ -85,7 +85,6 @@ type stationProducer struct {
 // The §5 bodies shared with the broker (internal/wire).
 type (
 	createProducerReq  = wire.CreateProducerReq
-	partitionsUpdate   = wire.PartitionsUpdate
 	destroyProducerReq = wire.DestroyProducerReq
 )
 

@@ -47,7 +47,7 @@ func (v *graphQLValidator) Validate(msg []byte) ([]byte, error) {
 	if err != nil || doc == nil || len(doc.Operations) == 0 {
 		return nil, invalid("%s", errNotGraphQL)
 	}
-	if errs := validator.Validate(v.schema, doc); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(v.schema, doc, nil); len(errs) > 0 {
 		texts := make([]string, 0, len(errs))
 		for _, e := range errs {
 			texts = append(texts, e.Message)
