@@ -3,7 +3,7 @@
 
 Printed: build output, each package's result line (``ok``/``FAIL``), the full
 output of every failed test (or of a test still running when its package
-ended, as on a timeout or panic), and one ``SKIP: go: <package> <test>:
+ended, as on a timeout or panic), and one ``SKIP: <package> <test>:
 <reason>`` line per skipped test (the skip convention of scripts/run-tests.sh).
 Passing tests print nothing. The exit status is go test's, so callers take it
 from the pipeline (``set -o pipefail``); this script only reformats.
@@ -47,7 +47,7 @@ def main() -> int:
             reason = " ".join(
                 ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith(("=== ", "--- SKIP"))
             )
-            out.write(f"SKIP: go: {short(package)} {test}: {reason or 'no reason given'}\n")
+            out.write(f"SKIP: {short(package)} {test}: {reason or 'no reason given'}\n")
         elif test and action == "pass":
             buffers.pop((package, test), None)
         elif not test and action in ("pass", "fail", "skip"):

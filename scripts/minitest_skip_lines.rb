@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # Loaded by scripts/test-ruby.sh beside the tests: prints one
-# `SKIP: ruby: <Class>#<test>: <reason>` line per skipped test, the skip
+# `SKIP: <Class>#<test>: <reason>` line per skipped test, the skip
 # convention of scripts/run-tests.sh (minitest alone prints only a count).
 require "minitest"
 
@@ -16,7 +16,7 @@ module Minitest
     end
 
     def record(result)
-      @lines << "SKIP: ruby: #{result.class_name}##{result.name}: #{result.failure.message}" if result.skipped?
+      @lines << "SKIP: #{result.class_name}##{result.name}: #{result.failure.message}" if result.skipped?
     end
 
     def report

@@ -3,7 +3,7 @@
 # library, memphis-devbroker, the tests and examples) and runs CTest; then the
 # whole suite again built with AddressSanitizer in build/asan (same broker).
 # A case that exits 77 is skipped; its `SKIP: reason` line is reported as
-# `SKIP: c: <case>: <reason>`. Needs cmake, a C compiler and Go
+# `SKIP: <case>: <reason>` (`SKIP: asan <case>: ...` for the ASan run). Needs cmake, a C compiler and Go
 # (scripts/install-deps.sh installs them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ jobs=${MEMPHIS_TEST_JOBS:-2}
 report_skips() { # build dir, label
   local log="$1/Testing/Temporary/LastTest.log"
   [ -f "$log" ] || return 0
-  awk -v label="$2" '/^[0-9]+\/[0-9]+ Testing: /{name=$3} /^SKIP: /{print "SKIP: " label ": " name ": " substr($0, 7)}' "$log"
+  awk -v label="$2" '/^[0-9]+\/[0-9]+ Testing: /{name=$3} /^SKIP: /{print "SKIP: " label name ": " substr($0, 7)}' "$log"
 }
 run_suite() { # build dir, label, extra cmake args...
   local dir=$1 label=$2; shift 2
@@ -40,10 +40,10 @@ status=0
 # build/ is the tree `make` configures (Debug); configure it the same way if
 # make has not.
 if [ -f build/CMakeCache.txt ]; then
-  run_suite build c || status=1
+  run_suite build "" || status=1
 else
-  run_suite build c -DCMAKE_BUILD_TYPE=Debug || status=1
+  run_suite build "" -DCMAKE_BUILD_TYPE=Debug || status=1
 fi
-run_suite build/asan c-asan -DCMAKE_BUILD_TYPE=Debug -DMEMPHIS_SANITIZE=address \
+run_suite build/asan "asan " -DCMAKE_BUILD_TYPE=Debug -DMEMPHIS_SANITIZE=address \
   -DMEMPHIS_BUILD_DEVBROKER=OFF -DMEMPHIS_DEVBROKER="${MEMPHIS_DEVBROKER:-$root/build/bin/memphis-devbroker}" || status=1
 exit $status

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official memphis.go v1.3.2 SDK, unchanged, against
 # memphis-devbroker (tests/compat is its own Go module so the product's
-# go.mod never depends on that SDK). Skipped tests print `SKIP: go: ...`.
+# go.mod never depends on that SDK). Skipped tests print `SKIP: <package> <test>: <reason>`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

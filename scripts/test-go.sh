@@ -3,7 +3,7 @@
 # module and tests/compat), go vet, staticcheck (pinned by
 # scripts/install-deps.sh; staticcheck.conf says which checks), then every
 # package of the main module under the race detector. All steps run; the
-# suite fails if any did. Skipped tests print `SKIP: go: ...` lines
+# suite fails if any did. Skipped tests print `SKIP: <package> <test>: <reason>`
 # (scripts/gotest_report.py).
 set -uo pipefail
 cd "$(dirname "$0")/.."

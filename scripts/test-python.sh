@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python binding's suite: ruff, mypy, then pytest against memphis-devbroker
 # (the fixture builds the broker and libmemphis.so when they are missing).
-# Each pytest skip is reported as `SKIP: python: <test>: <reason>`; pytest
+# Each pytest skip is reported as `SKIP: <file>:<line>: <reason>`; pytest
 # collecting nothing (exit 5) is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ echo "--- pytest"
 cd bindings/python
 # -rs prints one "SKIPPED [n] file:line: reason" line per skip in the summary.
 "$py" -m pytest -p no:cacheprovider -q -rs tests "$@" |
-  awk '{ print; fflush() } match($0, /^SKIPPED \[[0-9]+\] /) { print "SKIP: python: " substr($0, RLENGTH + 1); fflush() }'
+  awk '{ print; fflush() } match($0, /^SKIPPED \[[0-9]+\] /) { print "SKIP: " substr($0, RLENGTH + 1); fflush() }'
 rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 5 ]; then
   echo "FAIL python: pytest collected no tests"
