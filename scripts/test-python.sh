@@ -17,7 +17,7 @@ if ! "$py" -m ruff --version >/dev/null 2>&1; then
   echo "ruff is not installed: run scripts/install-deps.sh" >&2
   exit 1
 fi
-"$py" -m ruff check --config bindings/python/pyproject.toml bindings/python examples/python bench/python || exit 1
+"$py" -m ruff check --config bindings/python/pyproject.toml bindings/python examples/python bench/python tests/install scripts || exit 1
 
 echo "--- mypy"
 if "$py" -m mypy --version >/dev/null 2>&1; then

@@ -16,6 +16,8 @@ Gem::Specification.new do |spec|
                      "All protocol work happens in libmemphis.so, loaded through the ffi gem."
   spec.authors = ["libmemphis contributors"]
   spec.license = "Apache-2.0"
+  # The Go module path (go.mod) names the same repository.
+  spec.homepage = "https://github.com/libmemphis/libmemphis"
   spec.required_ruby_version = ">= 3.0"
   spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] } + vendored + ["README.md"]
   spec.require_paths = ["lib"]
