@@ -27,7 +27,8 @@ report_skips() { # build dir, label
 run_suite() { # build dir, label, extra cmake args...
   local dir=$1 label=$2; shift 2
   echo "=== test-c: $dir $* ==="
-  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" "$@" >"$dir/test-c.configure.log" 2>&1 || { cat "$dir/test-c.configure.log"; return 1; }
   cmake --build "$dir" -j "$jobs" || return 1
   local rc=0
   ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 180 || rc=1
