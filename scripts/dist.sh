@@ -22,7 +22,8 @@ mkdir -p "$work" dist
 
 echo "=== dist: libmemphis $version (Release, stripped)"
 cmake -S . -B "$work/cmake" -DCMAKE_BUILD_TYPE=Release -DMEMPHIS_STRIP=ON -DCMAKE_INSTALL_LIBDIR=lib \
-  -DMEMPHIS_BUILD_TESTS=OFF -DMEMPHIS_BUILD_EXAMPLES=OFF -DMEMPHIS_BUILD_DEVBROKER=OFF >"$work/configure.log" ||
+  -DMEMPHIS_BUILD_TESTS=OFF -DMEMPHIS_BUILD_EXAMPLES=OFF -DMEMPHIS_BUILD_DEVBROKER=OFF \
+  -DMEMPHIS_BUILD_CLI=OFF >"$work/configure.log" ||
   { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/cmake"
 lib="$root/$work/cmake/lib/libmemphis.so.1"

@@ -78,6 +78,7 @@ def _compile(src: Path, work: Path) -> Path:
         "cmake", "-S", str(src), "-B", str(build),
         "-DCMAKE_BUILD_TYPE=Release",
         "-DMEMPHIS_BUILD_TESTS=OFF", "-DMEMPHIS_BUILD_EXAMPLES=OFF", "-DMEMPHIS_BUILD_DEVBROKER=OFF",
+        "-DMEMPHIS_BUILD_CLI=OFF",
     ]  # fmt: skip
     for cmd in (configure, ["cmake", "--build", str(build)]):
         print("libmemphis:", " ".join(cmd), flush=True)
