@@ -45,3 +45,7 @@ dist:
 
 clean:
 	rm -rf $(BUILD) dist
+
+.PHONY: bench
+bench: all  # not part of `make test`; flags in BENCH_FLAGS, see bench/README.md
+	python3 bench/run.py $(BENCH_FLAGS)

@@ -1,168 +1,266 @@
 # frozen_string_literal: true
 
-# Throughput of the Ruby gem beside the C API doing the same work in the same
-# run, against one memphis-devbroker on loopback. Not a test: it prints
-# figures and the gem/C ratios.
+# The Ruby harness (layer "ruby"): every scenario through the gem, speaking
+# the same protocol as the other harnesses (bench/README.md):
+# --host/--port/--user/--password (no host: a fresh memphis-devbroker is
+# started), cells "scenario:size:producers:count" as arguments or, with none,
+# one per line of stdin, and one JSON line per cell on stdout.
 #
-#   ruby bench/ruby/bench.rb [COUNT] [SYNC_COUNT] [ROUNDS]
-#
-# Modes (512-byte messages):
-#   nonblocking  COUNT produce(nonblocking: true) calls, then flush (all acknowledged)
-#   nonblocking_cb  the same with a delivery block per message (C: a delivery
-#                callback); every report crosses from a library thread into Ruby
-#   batch        produce_batch in chunks of 1000, then flush
-#   sync         SYNC_COUNT synchronous produces (one broker round trip each)
-#   consume      fetch batches of 1000, read every payload, ack each batch
-#   consume_cb   the same through the consume loop: C callback vs Ruby block
-#                (pull interval 10 ms, batches of 1000)
-# Each mode runs ROUNDS times alternating C and Ruby after an untimed warm-up;
-# the median is reported.
-$LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
-require_relative "../../bindings/ruby/test/broker"
-require "securerandom"
+#   ruby bench/ruby/bench.rb sync:512:1:2000 async:512:4:20000
 
-ENV["MEMPHIS_LIBRARY"] = MemphisTest::Build.library_path
+require "json"
+require "optparse"
+require "tmpdir"
+require "fileutils"
+
+$LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
 require "memphis"
 
-COUNT = Integer(ARGV[0] || 20_000)
-SYNC_COUNT = Integer(ARGV[1] || 2_000)
-ROUNDS = Integer(ARGV[2] || 5)
-SIZE = 512
-CHUNK = 1000
-REPO = MemphisTest::REPO
+module Bench
+  BATCH = 500 # batch chunk and fetch / consume batch, as in every harness
+  QUANTILES = 201 # latency points: 0, 0.5, ..., 100 %
+  CONSUME_TIMEOUT = 300
+  SCENARIOS = %w[sync async batch fetch consume].freeze
 
-def build_c_baseline
-  out = File.join(REPO, "build/bench/ruby_c_baseline")
-  src = File.join(__dir__, "c_baseline.c")
-  lib_dir = File.dirname(ENV.fetch("MEMPHIS_LIBRARY"))
-  # Rebuilt every run: the binary's rpath pins one library directory, and a
-  # cached build could silently measure another library than the gem loads.
-  FileUtils.mkdir_p(File.dirname(out))
-  ok = system("cc", "-O2", "-Wall", "-I#{File.join(REPO, 'include')}", "-o", out, src,
-              "-L#{lib_dir}", "-l:#{File.basename(ENV.fetch('MEMPHIS_LIBRARY'))}", "-Wl,-rpath,#{lib_dir}")
-  abort "bench: building the C baseline failed" unless ok
-  out
-end
+  module_function
 
-def now
-  Process.clock_gettime(Process::CLOCK_MONOTONIC)
-end
-
-def run_c(exe, broker, mode, station, count)
-  out = IO.popen([exe, broker.host, broker.port.to_s, mode, station, count.to_s, SIZE.to_s], &:read)
-  abort "bench: C baseline failed in #{mode} (#{$?})" unless $?.success?
-  Float(out.split.last)
-end
-
-def run_ruby(conn, mode, station, count)
-  payload = "x" * SIZE
-  if mode == "consume_cb"
-    c = conn.consumer(station_name: station, consumer_name: "bench-rb-cb", batch_size: CHUNK,
-                      batch_max_time_to_wait_ms: 1000, pull_interval_ms: 10)
-    done = Queue.new
-    got = 0
-    t0 = now
-    c.consume do |msgs, _error, _ctx|
-      next if msgs.empty?
-
-      msgs.each(&:data)
-      Memphis.ack_all(msgs)
-      got += msgs.size
-      done << true if got >= count
-    end
-    done.pop
-    t1 = now
-    c.destroy
-    return t1 - t0
-  end
-  if mode == "consume"
-    c = conn.consumer(station_name: station, consumer_name: "bench-rb-consumer", batch_size: CHUNK,
-                      batch_max_time_to_wait_ms: 1000)
-    got = 0
-    t0 = now
-    while got < count
-      msgs = c.fetch
-      next if msgs.empty?
-
-      msgs.each(&:data)
-      Memphis.ack_all(msgs)
-      got += msgs.size
-    end
-    t1 = now
-    c.destroy
-    return t1 - t0
+  def now
+    Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end
 
-  p = conn.producer(station_name: station, producer_name: "bench-rb")
-  t0 = now
-  case mode
-  when "nonblocking"
-    count.times { p.produce(payload, nonblocking: true) }
-    p.flush
-  when "nonblocking_cb"
-    reports = 0
-    count.times { p.produce(payload, nonblocking: true) { |_d| reports += 1 } }
-    p.flush
-    abort "bench: #{reports} of #{count} delivery reports" unless reports == count
-  when "batch"
-    chunk = Array.new(CHUNK, payload)
-    (count / CHUNK).times { p.produce_batch(chunk) }
-    p.produce_batch(Array.new(count % CHUNK, payload)) unless (count % CHUNK).zero?
-    p.flush
-  when "sync"
-    count.times { p.produce(payload) }
+  def cpu
+    Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)
   end
-  t1 = now
-  p.destroy
-  t1 - t0
-end
 
-# Fills a station for a consume run (not timed).
-def prefill(conn, station, count)
-  p = conn.producer(station_name: station, producer_name: "bench-fill")
-  payload = "x" * SIZE
-  (count / CHUNK).times { p.produce_batch(Array.new(CHUNK, payload)) }
-  p.produce_batch(Array.new(count % CHUNK, payload)) unless (count % CHUNK).zero?
-  p.flush
-  p.destroy
-end
+  # 0, 0.5, ..., 100 % points (nearest rank), in microseconds.
+  def quantiles(latencies)
+    s = latencies.sort
+    Array.new(QUANTILES) { |i| (s[(i * (s.size - 1) + 100) / 200] * 1e6).round(2) }
+  end
 
-def median(values)
-  s = values.sort
-  s[s.size / 2]
-end
+  def payload(size)
+    Array.new(size) { |i| (97 + i % 26).chr }.join.b
+  end
 
-broker = MemphisTest::Broker.new.start
-begin
-  exe = build_c_baseline
-  conn = Memphis.connect(host: broker.host, port: broker.port, username: "root", password: "memphis")
-  puts format("libmemphis %s, ruby %s, ffi %s, %d-byte messages, %d rounds, broker %s:%d",
-              Memphis.library_version, RUBY_VERSION, FFI::VERSION, SIZE, ROUNDS, broker.host, broker.port)
-  puts format("%-15s %8s %14s %14s %8s", "mode", "count", "C msg/s", "Ruby msg/s", "ratio")
-  %w[nonblocking nonblocking_cb batch sync consume consume_cb].each do |mode|
-    count = mode == "sync" ? SYNC_COUNT : COUNT
-    c_times = []
-    rb_times = []
-    # Untimed warm-up of both sides (first station, first producer, caches).
-    unless mode.start_with?("consume")
-      run_c(exe, broker, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
-      run_ruby(conn, mode, "bench-warm-#{SecureRandom.hex(3)}", [count / 10, 1].max)
+  def split(count, n)
+    Array.new(n) { |i| count / n + (i < count % n ? 1 : 0) }
+  end
+
+  def parse_cell(spec)
+    parts = spec.strip.split(":")
+    unless parts.size == 4 && SCENARIOS.include?(parts[0]) && parts[1..].all? { |p| p.match?(/\A[1-9]\d*\z/) }
+      raise ArgumentError, "cell #{spec.strip.inspect}: want scenario:size:producers:count " \
+                           "with a scenario of #{SCENARIOS.join(', ')}"
     end
-    ROUNDS.times do
-      c_station = "bench-c-#{SecureRandom.hex(3)}"
-      rb_station = "bench-rb-#{SecureRandom.hex(3)}"
-      if mode.start_with?("consume")
-        prefill(conn, c_station, count)
-        prefill(conn, rb_station, count)
+
+    { scenario: parts[0], size: Integer(parts[1]), producers: Integer(parts[2]), count: Integer(parts[3]) }
+  end
+
+  # Wall clock and process CPU time of one measured interval.
+  class Clock
+    def initialize
+      @cpu = Bench.cpu
+      @wall = Bench.now
+    end
+
+    def result(count, latencies = nil)
+      wall = Bench.now - @wall
+      out = { messages: count, seconds: wall, msg_per_s: count / wall,
+              cpu_us_per_msg: (Bench.cpu - @cpu) * 1e6 / count }
+      out[:latency_us] = Bench.quantiles(latencies) if latencies && !latencies.empty?
+      out
+    end
+  end
+
+  # A memphis-devbroker on a free port with an empty data dir.
+  class Devbroker
+    attr_reader :host, :port
+
+    def start
+      bin = ENV.fetch("MEMPHIS_DEVBROKER", "").then do |env|
+        env.empty? ? File.expand_path("../../build/bin/memphis-devbroker", __dir__) : env
       end
-      c_times << run_c(exe, broker, mode, c_station, count)
-      rb_times << run_ruby(conn, mode, rb_station, count)
+      raise "#{bin} not found: run `make broker`, set MEMPHIS_DEVBROKER or give --host" unless File.executable?(bin)
+
+      @dir = Dir.mktmpdir("memphis-bench-broker")
+      ready = File.join(@dir, "ready")
+      log = File.join(@dir, "broker.log")
+      @pid = Process.spawn(bin, "--port", "0", "--data-dir", File.join(@dir, "data"), "--ready-file", ready,
+                           out: log, err: %i[child out])
+      deadline = Bench.now + 60
+      until File.size?(ready)
+        raise "memphis-devbroker exited before it was ready:\n#{File.read(log)}" if Process.waitpid(@pid, Process::WNOHANG)
+        raise "memphis-devbroker not ready after 60 s" if Bench.now > deadline
+
+        sleep 0.05
+      end
+      @host, port = File.read(ready).strip.split(":", 2)
+      @port = Integer(port)
+      warn "bench: started memphis-devbroker on #{@host}:#{@port}"
+      self
     end
-    c_rate = count / median(c_times)
-    rb_rate = count / median(rb_times)
-    puts format("%-15s %8d %14.0f %14.0f %7.2fx", mode, count, c_rate, rb_rate, rb_rate / c_rate)
+
+    def stop
+      if @pid
+        Process.kill("TERM", @pid)
+        Process.wait(@pid)
+      end
+      FileUtils.rm_rf(@dir) if @dir
+    end
   end
-  conn.close
-ensure
-  broker.cleanup
+
+  # Every scenario through the gem on one connection.
+  class Layer
+    def initialize(conn)
+      @conn = conn
+    end
+
+    def run(cell, station_name)
+      station = @conn.station(name: station_name)
+      data = Bench.payload(cell[:size])
+      begin
+        if %w[fetch consume].include?(cell[:scenario])
+          filler = @conn.producer(station_name: station_name, producer_name: "filler")
+          cell[:count].times { filler.produce(data, nonblocking: true) }
+          filler.flush
+          filler.destroy
+          cell[:scenario] == "fetch" ? fetch(station_name, cell[:count]) : consume(station_name, cell[:count])
+        else
+          produce(cell, station_name, data)
+        end
+      ensure
+        station.destroy
+      end
+    end
+
+    def produce(cell, station_name, data)
+      producers = Array.new(cell[:producers]) do |i|
+        @conn.producer(station_name: station_name, producer_name: "p#{i}")
+      end
+      shares = Bench.split(cell[:count], cell[:producers])
+      latencies = Array.new(cell[:producers]) { [] }
+      clock = Clock.new
+      work = lambda do |i|
+        p = producers[i]
+        n = shares[i]
+        case cell[:scenario]
+        when "sync"
+          lat = latencies[i]
+          n.times do
+            t = Bench.now
+            p.produce(data)
+            lat << Bench.now - t
+          end
+        when "async"
+          n.times { p.produce(data, nonblocking: true) }
+          p.flush
+        else # batch
+          chunk = Array.new(BATCH, data)
+          (n / BATCH).times { p.produce_batch(chunk) }
+          p.produce_batch(Array.new(n % BATCH, data)) unless (n % BATCH).zero?
+          p.flush
+        end
+      end
+      if producers.size == 1
+        work.call(0)
+      else
+        producers.each_index.map { |i| Thread.new { work.call(i) } }.each(&:join)
+      end
+      result = clock.result(cell[:count], latencies.flatten)
+      producers.each(&:destroy)
+      result
+    end
+
+    def consumer(station_name)
+      @conn.consumer(station_name: station_name, consumer_name: "reader", batch_size: BATCH,
+                     batch_max_time_to_wait_ms: 1000, pull_interval_ms: 1)
+    end
+
+    def fetch(station_name, count)
+      c = consumer(station_name)
+      clock = Clock.new
+      got = 0
+      while got < count
+        msgs = c.fetch(batch_size: [BATCH, count - got].min)
+        raise "station drained after #{got} of #{count} messages" if msgs.empty?
+
+        msgs.each(&:data)
+        Memphis.ack_all(msgs)
+        got += msgs.size
+      end
+      result = clock.result(count)
+      c.destroy
+      result
+    end
+
+    def consume(station_name, count)
+      c = consumer(station_name)
+      lock = Mutex.new
+      cond = ConditionVariable.new
+      got = 0
+      error = nil
+      clock = Clock.new
+      c.consume do |msgs, err, _ctx|
+        lock.synchronize do
+          error ||= err if err && !err.is_a?(Memphis::NoMessagesError)
+          unless msgs.empty?
+            msgs.each(&:data)
+            Memphis.ack_all(msgs)
+            got += msgs.size
+          end
+          cond.signal if got >= count || error
+        end
+      end
+      deadline = Bench.now + CONSUME_TIMEOUT
+      lock.synchronize do
+        cond.wait(lock, deadline - Bench.now) while got < count && error.nil? && Bench.now < deadline
+      end
+      result = clock.result(count)
+      c.destroy
+      raise error if error
+      raise "consume loop delivered #{got} of #{count} messages in #{CONSUME_TIMEOUT} s" if got < count
+
+      result
+    end
+  end
+
+  def main(argv)
+    opts = { port: 6666, user: "root", password: "memphis" }
+    OptionParser.new do |o|
+      o.banner = "usage: ruby bench/ruby/bench.rb [options] [scenario:size:producers:count ...]\n" \
+                 "No cells: read them from stdin, one per line. No --host: start a fresh memphis-devbroker."
+      o.on("--host HOST") { |v| opts[:host] = v }
+      o.on("--port PORT", Integer) { |v| opts[:port] = v }
+      o.on("--user USER") { |v| opts[:user] = v }
+      o.on("--password PASSWORD") { |v| opts[:password] = v }
+      o.on("--station-prefix PREFIX") { |v| opts[:prefix] = v }
+    end.parse!(argv)
+    broker = nil
+    unless opts[:host]
+      broker = Devbroker.new.start
+      opts[:host] = broker.host
+      opts[:port] = broker.port
+    end
+    prefix = opts[:prefix] || "bench-ruby-#{Process.pid}"
+    conn = Memphis.connect(host: opts[:host], port: opts[:port], username: opts[:user], password: opts[:password])
+    layer = Layer.new(conn)
+    specs = argv.empty? ? $stdin.each_line.lazy.map(&:strip).reject(&:empty?) : argv
+    specs.each_with_index do |spec, i|
+      out = { layer: "ruby" }
+      begin
+        cell = parse_cell(spec)
+        out.merge!(scenario: cell[:scenario], size: cell[:size], producers: cell[:producers])
+        out.merge!(layer.run(cell, "#{prefix}-#{i + 1}"))
+      rescue StandardError => e
+        out[:error] = "#{e.class}: #{e.message}"
+      end
+      $stdout.puts JSON.generate(out)
+      $stdout.flush
+    end
+    conn.close
+  ensure
+    broker&.stop
+  end
 end
+
+Bench.main(ARGV) if $PROGRAM_NAME == __FILE__

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Ruby gem vs C API throughput (see bench.rb). Needs `make` to have built
-# build/lib/libmemphis.so and build/bin/memphis-devbroker.
+# The Ruby gem beside the C API it wraps, in one run: bench/run.py with
+# those layers. Takes run.py's flags (--quick, --rounds, --host, ...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec ruby bench/ruby/bench.rb "$@"
+exec python3 bench/run.py --layers c-api,ruby "$@"
