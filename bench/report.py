@@ -288,9 +288,19 @@ def markdown(res: Results, meta: Dict[str, Any], pictures: List[Tuple[str, str]]
         "round, so drift of the machine cancels out. Differences under about 20 % are within the noise of a "
         "shared machine.",
         "",
+        *(
+            [
+                "**Quick mode** is a smoke test of the pipeline: its cells are too short and its rounds too few "
+                "for the figures to mean much.",
+                "",
+            ]
+            if meta.get("mode") == "quick"
+            else []
+        ),
         "## Machine",
         "",
-        f"- CPU: {m.get('cpu_model', '?')}, {m.get('logical_cpus', '?')} logical CPUs ({m.get('arch', '?')})",
+        f"- CPU: {m.get('cpu_model', '?')}, {m.get('cores', '?')} cores, {m.get('logical_cpus', '?')} logical CPUs "
+        f"({m.get('arch', '?')})",
         f"- Kernel {m.get('kernel', '?')}; {m.get('os', '?')}; {m.get('memory_gib', '?')} GiB memory",
         f"- Load average (1/5/15 min) at start {fmt_load(meta.get('loadavg_start'))}, "
         f"at end {fmt_load(meta.get('loadavg_end'))}",

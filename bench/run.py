@@ -295,8 +295,15 @@ def machine() -> Dict[str, Any]:
         cpuinfo = Path("/proc/cpuinfo").read_text()
         models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")]
         info["cpu_model"] = models[0] if models else "unknown"
-        cores = {ln for ln in cpuinfo.splitlines() if ln.startswith(("physical id", "core id"))}
-        info["cpuinfo_core_lines"] = len(cores)
+        # Physical cores: distinct (physical id, core id) pairs, one per processor block.
+        cores = set()
+        for block in cpuinfo.split("\n\n"):
+            fields = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in block.splitlines() if ":" in ln)}
+            ids = (fields.get("physical id", ""), fields.get("core id", ""))
+            if all(ids):
+                cores.add(ids)
+        if cores:
+            info["cores"] = len(cores)
     except OSError:
         info["cpu_model"] = "unknown"
     try:
