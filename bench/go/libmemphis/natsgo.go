@@ -6,9 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	"github.com/libmemphis/libmemphis/bench/go/harness"
 	"github.com/libmemphis/libmemphis/internal/wire"
@@ -31,7 +31,7 @@ func openNatsGo(ctx context.Context, cfg harness.Config) (harness.Layer, error) 
 	if err != nil {
 		return nil, err
 	}
-	connID := nuid.Next()
+	connID := uuid.NewString()
 	nc, err := nats.Connect(fmt.Sprintf("nats://%s:%d", cfg.Host, cfg.Port),
 		nats.UserInfo(cfg.User, cfg.Password), nats.Name(connID+"::"+cfg.User))
 	if err != nil {
