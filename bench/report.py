@@ -209,7 +209,7 @@ def plots(res: Results, out: Path) -> List[Tuple[str, str]]:
     prods = sorted(res.producers)
     produce = [s for s in scenarios if s in PRODUCE_SCENARIOS]
     if len(prods) > 1 and produce:
-        fig, axes = plt.subplots(1, len(produce), figsize=(5 * len(produce), 4), squeeze=False)
+        fig, axes = plt.subplots(1, len(produce), figsize=(5 * len(produce), 4.4), squeeze=False)
         for ax, s in zip(axes.flat, produce):
             for layer in res.layers:
                 pts = [(p, res.median((layer, s, main_size, p))) for p in prods]
@@ -223,9 +223,10 @@ def plots(res: Results, out: Path) -> List[Tuple[str, str]]:
             ax.set_title(SCENARIOS[s])
             ax.set_ylabel("messages / s")
             ax.grid(which="both", alpha=0.3)
-        axes.flat[0].legend(fontsize=8)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
         fig.suptitle(f"Throughput vs concurrent producers, {main_size} B (dashed: anchors)")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
         fig.savefig(out / "throughput_vs_producers.png", dpi=110)
         plt.close(fig)
         made.append(("throughput_vs_producers.png", "Throughput vs concurrent producers"))

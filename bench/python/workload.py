@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import memphis
 from memphis import Memphis
 
+# bench/broker.py: standard library only, so memphis-py's venv can import it too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from broker import Devbroker
 
