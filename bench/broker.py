@@ -7,14 +7,18 @@ Started the way every suite starts it: ``--port 0 --data-dir TMP
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Optional
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def binary() -> Path:
@@ -23,6 +27,12 @@ def binary() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parent.parent / "build" / "bin" / "memphis-devbroker"
+
+
+def _die_with_parent() -> None:
+    """In the child: the kernel stops the broker when its parent exits for
+    any reason (a crash or SIGKILL included, when no cleanup code runs)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Devbroker:
@@ -44,6 +54,7 @@ class Devbroker:
                 [str(bin_path), "--port", "0", "--data-dir", str(self.dir / "data"), "--ready-file", str(ready)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

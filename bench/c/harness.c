@@ -8,17 +8,15 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 double bench_now_us(void)
 {
@@ -180,17 +178,27 @@ static int start_broker(char *host, size_t hostlen, int *port)
     snprintf(data, sizeof data, "%s/data", broker_dir);
     snprintf(ready, sizeof ready, "%s/ready", broker_dir);
     char *argv[] = {bin, "--port", "0", "--data-dir", data, "--ready-file", ready, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
     char log[PATH_MAX + 16];
     snprintf(log, sizeof log, "%s/broker.log", broker_dir);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    int rc = posix_spawn(&broker_pid, bin, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        fprintf(stderr, "bench: starting %s: %s\n", bin, strerror(rc));
+    pid_t parent = getpid();
+    broker_pid = fork();
+    if (broker_pid < 0) {
+        fprintf(stderr, "bench: fork: %s\n", strerror(errno));
         return -1;
+    }
+    if (broker_pid == 0) {
+        /* The broker goes when this process goes, even if it crashes (atexit
+         * does not run then). Only async-signal-safe calls until exec. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(1);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(bin, argv);
+        _exit(127);
     }
     atexit(stop_broker);
     for (int i = 0; i < 1200; i++) {

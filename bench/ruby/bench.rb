@@ -85,8 +85,11 @@ module Bench
       @dir = Dir.mktmpdir("memphis-bench-broker")
       ready = File.join(@dir, "ready")
       log = File.join(@dir, "broker.log")
-      @pid = Process.spawn(bin, "--port", "0", "--data-dir", File.join(@dir, "data"), "--ready-file", ready,
-                           out: log, err: %i[child out])
+      @pid = fork do
+        die_with_parent
+        exec(bin, "--port", "0", "--data-dir", File.join(@dir, "data"), "--ready-file", ready,
+             out: log, err: %i[child out])
+      end
       deadline = Bench.now + 60
       until File.size?(ready)
         raise "memphis-devbroker exited before it was ready:\n#{File.read(log)}" if Process.waitpid(@pid, Process::WNOHANG)
@@ -98,6 +101,16 @@ module Bench
       @port = Integer(port)
       warn "bench: started memphis-devbroker on #{@host}:#{@port}"
       self
+    end
+
+    # In the child: the kernel stops the broker when the harness exits for
+    # any reason (a crash included, when no ensure runs). Linux only.
+    def die_with_parent
+      require "fiddle"
+      prctl = Fiddle::Function.new(Fiddle.dlopen(nil)["prctl"], [Fiddle::TYPE_INT, Fiddle::TYPE_LONG], Fiddle::TYPE_INT)
+      prctl.call(1, Signal.list.fetch("TERM")) # PR_SET_PDEATHSIG
+    rescue LoadError, Fiddle::DLError
+      nil
     end
 
     def stop

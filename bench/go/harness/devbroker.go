@@ -64,6 +64,7 @@ func StartDevbroker() (*Devbroker, error) {
 	defer log.Close()
 	cmd := exec.Command(bin, "--port", "0", "--data-dir", filepath.Join(dir, "data"), "--ready-file", ready)
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
