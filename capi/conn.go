@@ -27,7 +27,7 @@ func memphis_go_connect(oh C.uint64_t, out *C.uint64_t, em **C.char) (st C.int) 
 	if out == nil {
 		return nullArg(em, "out")
 	}
-	opts, ok := optsCopy[connOpts](oh, kindConnOpts)
+	opts, ok := optsCopy[sdk.ConnectOptions](oh, kindConnOpts)
 	if !ok {
 		return badHandle(em, kindConnOpts)
 	}
@@ -46,6 +46,7 @@ func memphis_go_conn_close(h C.uint64_t, em **C.char) (st C.int) {
 	if c == nil {
 		return st
 	}
+	cancelQueuedOf(c)
 	if err := c.Close(); err != nil {
 		return failErr(em, err)
 	}
@@ -59,6 +60,7 @@ func memphis_go_conn_destroy(h C.uint64_t, em **C.char) (st C.int) {
 	if !ok {
 		return badHandle(em, kindConn)
 	}
+	cancelQueuedOf(c)
 	if err := c.Close(); err != nil {
 		return failErr(em, err)
 	}

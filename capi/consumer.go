@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 	"unsafe"
@@ -19,6 +20,7 @@ import (
 // consumerObj is a memphis_consumer_t.
 type consumerObj struct {
 	c         *sdk.Consumer
+	conn      *sdk.Conn
 	id        uint64
 	batchSize int
 
@@ -38,6 +40,17 @@ func (co *consumerObj) cancelQueued() {
 	co.mu.Unlock()
 }
 
+// cancelQueuedOf releases the queue-waiting batches of every consumer of
+// conn: closing a connection stops its consume loops, which must not wait
+// for a poller that may never come.
+func cancelQueuedOf(conn *sdk.Conn) {
+	each(kindConsumer, func(co *consumerObj) {
+		if co.conn == conn {
+			co.cancelQueued()
+		}
+	})
+}
+
 func lookupConsumer(h C.uint64_t, em **C.char) (*consumerObj, C.int) {
 	c, ok := lookup[*consumerObj](uint64(h), kindConsumer)
 	if !ok {
@@ -46,12 +59,11 @@ func lookupConsumer(h C.uint64_t, em **C.char) (*consumerObj, C.int) {
 	return c, statusOK
 }
 
-// selector builds the partition choice of consume/fetch calls.
+// selector builds the partition choice of consume/fetch calls; the sdk
+// checks it against the station's partitions.
 func selector(key *C.char, number C.int, em **C.char) (sdk.PartitionSelector, C.int) {
-	if number < 0 {
-		return sdk.PartitionSelector{}, badArg(em, "partition number must not be negative (got %d)", int(number))
-	}
-	return sdk.PartitionSelector{Key: optStr(key), Number: int(number)}, statusOK
+	k, st := optText(em, key, "partition_key")
+	return sdk.PartitionSelector{Key: k, Number: int(number)}, st
 }
 
 //export memphis_go_consumer_create
@@ -64,7 +76,7 @@ func memphis_go_consumer_create(ch, oh C.uint64_t, out *C.uint64_t, em **C.char)
 	if c == nil {
 		return st
 	}
-	opts, ok := optsCopy[consumerOpts](oh, kindConsumerOpts)
+	opts, ok := optsCopy[sdk.ConsumerOptions](oh, kindConsumerOpts)
 	if !ok {
 		return badHandle(em, kindConsumerOpts)
 	}
@@ -72,7 +84,7 @@ func memphis_go_consumer_create(ch, oh C.uint64_t, out *C.uint64_t, em **C.char)
 	if err != nil {
 		return failErr(em, err)
 	}
-	co := &consumerObj{c: cons, batchSize: opts.BatchSize}
+	co := &consumerObj{c: cons, conn: c, batchSize: opts.BatchSize}
 	co.id = newHandle(kindConsumer, co)
 	*out = C.uint64_t(co.id)
 	return statusOK
@@ -207,10 +219,7 @@ func memphis_go_consumer_fetch(h C.uint64_t, batch C.size_t, key *C.char, number
 	}
 	n := co.batchSize
 	if batch > 0 {
-		if batch > sdk.MaxBatchSize {
-			return badArg(em, "Batch size can not be greater than %d or less than 1 (got %d)", sdk.MaxBatchSize, uint64(batch))
-		}
-		n = int(batch)
+		n = int(min(uint64(batch), math.MaxInt32+1)) // the sdk refuses what is too large
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
@@ -252,7 +261,7 @@ func memphis_go_fetch_messages(ch, oh C.uint64_t, key *C.char, number C.int, out
 	if c == nil {
 		return st
 	}
-	opts, ok := optsCopy[consumerOpts](oh, kindConsumerOpts)
+	opts, ok := optsCopy[sdk.ConsumerOptions](oh, kindConsumerOpts)
 	if !ok {
 		return badHandle(em, kindConsumerOpts)
 	}

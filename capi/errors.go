@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/libmemphis/libmemphis/sdk"
@@ -118,18 +119,26 @@ func reportPanic(r any) {
 	})
 }
 
-// goStr copies a required C string.
-func goStr(p *C.char) (string, bool) {
+// cText copies a required text argument: a name, id, key, header value or
+// credential. NULL is refused, and so is text that is not UTF-8: such
+// strings travel in JSON requests and message headers, where other bytes
+// would be replaced, i.e. silently altered. (A C string cannot carry a NUL
+// byte at all; bindings refuse those before calling, see memphis.h.)
+func cText(em **C.char, p *C.char, name string) (string, C.int) {
 	if p == nil {
-		return "", false
+		return "", nullArg(em, name)
 	}
-	return C.GoString(p), true
+	s := C.GoString(p)
+	if !utf8.ValidString(s) {
+		return "", badArg(em, "%s is not valid UTF-8", name)
+	}
+	return s, statusOK
 }
 
-// optStr copies an optional C string (NULL = "").
-func optStr(p *C.char) string {
+// optText is cText for optional arguments: NULL means "".
+func optText(em **C.char, p *C.char, name string) (string, C.int) {
 	if p == nil {
-		return ""
+		return "", statusOK
 	}
-	return C.GoString(p)
+	return cText(em, p, name)
 }

@@ -62,13 +62,13 @@ func memphis_go_headers_destroy(h C.uint64_t, em **C.char) (st C.int) {
 //export memphis_go_headers_add
 func memphis_go_headers_add(h C.uint64_t, key, value *C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	k, ok := goStr(key)
-	if !ok {
-		return nullArg(em, "key")
+	k, st := cText(em, key, "key")
+	if st != statusOK {
+		return st
 	}
-	v, ok := goStr(value)
-	if !ok {
-		return nullArg(em, "value")
+	v, st := cText(em, value, "value")
+	if st != statusOK {
+		return st
 	}
 	o, st := lookupHeaders(h, em)
 	if o == nil {
@@ -101,9 +101,9 @@ func memphis_go_headers_count(h C.uint64_t, out *C.size_t, em **C.char) (st C.in
 //export memphis_go_headers_get
 func memphis_go_headers_get(h C.uint64_t, key *C.char, value **C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	k, ok := goStr(key)
-	if !ok {
-		return nullArg(em, "key")
+	k, st := cText(em, key, "key")
+	if st != statusOK {
+		return st
 	}
 	if value == nil {
 		return nullArg(em, "value")

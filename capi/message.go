@@ -181,9 +181,9 @@ func memphis_go_msg_header_at(h C.uint64_t, i C.size_t, key, value **C.char, em 
 //export memphis_go_msg_header_get
 func memphis_go_msg_header_get(h C.uint64_t, key *C.char, value **C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	k, ok := goStr(key)
-	if !ok {
-		return nullArg(em, "key")
+	k, st := cText(em, key, "key")
+	if st != statusOK {
+		return st
 	}
 	if value == nil {
 		return nullArg(em, "value")
@@ -299,14 +299,15 @@ func memphis_go_msg_nack(h C.uint64_t, em **C.char) (st C.int) {
 //export memphis_go_msg_delay
 func memphis_go_msg_delay(h C.uint64_t, ms C.int64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	if ms < 0 {
-		return badArg(em, "delay must not be negative (got %d)", int64(ms))
+	var d time.Duration
+	if st := setMillis(em, ms, "delay_ms", &d); st != statusOK {
+		return st
 	}
 	mo, st := lookupMsg(h, em)
 	if mo == nil {
 		return st
 	}
-	if err := mo.m.Delay(time.Duration(ms) * time.Millisecond); err != nil {
+	if err := mo.m.Delay(d); err != nil {
 		return failErr(em, err)
 	}
 	return statusOK
@@ -315,9 +316,9 @@ func memphis_go_msg_delay(h C.uint64_t, ms C.int64_t, em **C.char) (st C.int) {
 //export memphis_go_msg_dead_letter
 func memphis_go_msg_dead_letter(h C.uint64_t, reason *C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	r, ok := goStr(reason)
-	if !ok {
-		return nullArg(em, "reason")
+	r, st := cText(em, reason, "reason")
+	if st != statusOK {
+		return st
 	}
 	mo, st := lookupMsg(h, em)
 	if mo == nil {

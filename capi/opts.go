@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -64,23 +65,43 @@ func optsCopy[T any](h C.uint64_t, k kind) (T, bool) {
 	return l.v, true
 }
 
-// setString is the common body of string setters.
+// setString is the body of generated text setters (names, credentials,
+// host): see cText.
 func setString(em **C.char, p *C.char, name string, dst *string) C.int {
-	s, ok := goStr(p)
-	if !ok {
+	s, st := cText(em, p, name)
+	if st == statusOK {
+		*dst = s
+	}
+	return st
+}
+
+// setPath is the body of generated file-path setters: a path goes to the
+// file system as it is, so any bytes but NUL are fine.
+func setPath(em **C.char, p *C.char, name string, dst *string) C.int {
+	if p == nil {
 		return nullArg(em, name)
 	}
-	*dst = s
+	*dst = C.GoString(p)
 	return statusOK
 }
 
-// setMillis is the common body of duration setters; negative is invalid.
+// setMillis is the body of generated duration setters. Only a value
+// time.Duration cannot hold is refused here; the sdk checks the range.
 func setMillis(em **C.char, ms C.int64_t, name string, dst *time.Duration) C.int {
-	if ms < 0 {
-		return badArg(em, "%s must not be negative (got %d)", name, int64(ms))
+	if int64(ms) > math.MaxInt64/int64(time.Millisecond) || int64(ms) < math.MinInt64/int64(time.Millisecond) {
+		return badArg(em, "%s is out of range (got %d ms)", name, int64(ms))
 	}
 	*dst = time.Duration(ms) * time.Millisecond
 	return statusOK
+}
+
+// goInt converts an int64_t for an int field (the same size on the 64-bit
+// targets the library supports; checked anyway).
+func goInt(em **C.char, v C.int64_t, name string) (int, C.int) {
+	if int64(v) > math.MaxInt || int64(v) < math.MinInt {
+		return 0, badArg(em, "%s is out of range (got %d)", name, int64(v))
+	}
+	return int(v), statusOK
 }
 
 func millis(d time.Duration) C.int64_t { return C.int64_t(d / time.Millisecond) }

@@ -30,17 +30,15 @@ func produceOpts(p *C.memphis_produce_opts_t, em **C.char) (sdk.ProduceOptions, 
 		}
 		o.Headers = ho.snapshot()
 	}
-	o.MsgID = optStr(p.msg_id)
-	o.PartitionKey = optStr(p.partition_key)
-	if p.partition_number < 0 {
-		return o, badArg(em, "partition number must not be negative (got %d)", int(p.partition_number))
+	var st C.int
+	if o.MsgID, st = optText(em, p.msg_id, "msg_id"); st != statusOK {
+		return o, st
+	}
+	if o.PartitionKey, st = optText(em, p.partition_key, "partition_key"); st != statusOK {
+		return o, st
 	}
 	o.PartitionNumber = int(p.partition_number)
-	if p.ack_wait_ms < 0 {
-		return o, badArg(em, "ack wait must not be negative (got %d)", int64(p.ack_wait_ms))
-	}
-	o.AckWait = time.Duration(p.ack_wait_ms) * time.Millisecond
-	return o, statusOK
+	return o, setMillis(em, p.ack_wait_ms, "ack_wait_ms", &o.AckWait)
 }
 
 // maxPayload is far above any NATS max_payload (64 MB at most); larger
@@ -312,13 +310,13 @@ func (p *producerObj) produceBatch(data *unsafe.Pointer, lens *C.size_t, popts *
 func memphis_go_conn_produce(ch C.uint64_t, station, name *C.char, data unsafe.Pointer, n C.size_t,
 	popts *C.memphis_produce_opts_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
-	s, ok := goStr(station)
-	if !ok {
-		return nullArg(em, "station_name")
+	s, st := cText(em, station, "station_name")
+	if st != statusOK {
+		return st
 	}
-	pn, ok := goStr(name)
-	if !ok {
-		return nullArg(em, "producer_name")
+	pn, st := cText(em, name, "producer_name")
+	if st != statusOK {
+		return st
 	}
 	c, st := lookupConn(ch, em)
 	if c == nil {

@@ -7,7 +7,9 @@ import "C"
 
 import (
 	"context"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/libmemphis/libmemphis/sdk"
 )
@@ -56,13 +58,18 @@ func memphis_go_station_free(h C.uint64_t, em **C.char) (st C.int) {
 	return statusOK
 }
 
-// schemaArgs resolves the arguments shared by the schema calls.
+// schemaConn resolves the arguments shared by the schema calls: text
+// arguments and the connection. A "path" may hold any bytes.
 func schemaConn(ch C.uint64_t, em **C.char, names map[string]*C.char) (*sdk.Conn, map[string]string, C.int) {
 	vals := make(map[string]string, len(names))
-	for n, p := range names {
-		s, ok := goStr(p)
-		if !ok {
-			return nil, nil, nullArg(em, n)
+	for _, n := range slices.Sorted(maps.Keys(names)) { // the first bad argument is reported, always the same
+		var s string
+		st := setPath(em, names[n], n, &s)
+		if st == statusOK && n != "path" {
+			s, st = cText(em, names[n], n)
+		}
+		if st != statusOK {
+			return nil, nil, st
 		}
 		vals[n] = s
 	}

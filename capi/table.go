@@ -122,3 +122,24 @@ func release[T any](id uint64, k kind) (T, bool) {
 	t, ok := v.(T)
 	return t, ok
 }
+
+// each calls f for every live object of kind k (outside the table's locks,
+// so f may use the table).
+func each[T any](k kind, f func(T)) {
+	var found []T
+	for i := range shards {
+		sh := &shards[i]
+		sh.mu.RLock()
+		for id, v := range sh.m {
+			if kind(id>>kindShift) == k {
+				if t, ok := v.(T); ok {
+					found = append(found, t)
+				}
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	for _, t := range found {
+		f(t)
+	}
+}

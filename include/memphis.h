@@ -2,25 +2,8 @@
  * memphis.h - C API of libmemphis, a client for the Memphis.dev message broker
  * (wire-compatible with Memphis v1.4.x).
  *
- * MEMPHIS_H_READY
- *
- * Changelog (signature changes after MEMPHIS_H_READY are listed here):
+ * Changelog
  *   1.0.0  first public header.
- *          (no signature change since) comments clarified: block_timeout_ms
- *          < 0 waits up to the producer's ack wait; delivery reports come
- *          once per station; memphis_msgs_ack sends all acks, returns the
- *          first failure.
- *          added memphis_msgs_data (payloads of a batch in one call).
- *          added the event queue (memphis_queue_t, memphis_event_t,
- *          memphis_queue_new/poll/wake/close/destroy,
- *          memphis_producer_produce_async_to_queue,
- *          memphis_producer_produce_batch_to_queue,
- *          memphis_consumer_consume_to_queue): delivery reports and consume
- *          batches polled by the application instead of pushed to callbacks.
- *          added memphis_msg_ack_nowait and memphis_msgs_ack_nowait
- *          (send-only acks) and memphis_msg_schema_type.
- *          added memphis_queue_set_wakeup_fd (a queue signals a file
- *          descriptor, for event loops).
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -63,6 +46,29 @@
  *   out-parameters are borrowed: they point into the object and stay valid
  *   until that object is destroyed. Received messages are owned by the caller
  *   until memphis_msg_destroy().
+ *
+ * Strings
+ *   Every `const char *` parameter is a C string: it ends at its first NUL
+ *   byte, so it cannot carry one. Text parameters (station, producer,
+ *   consumer, group, schema and DLS station names, msg_id, partition_key,
+ *   header keys and values, host, username, password, connection token,
+ *   schema type and content, dead-letter reason) must also be valid UTF-8:
+ *   they travel in JSON requests and message headers, where other bytes
+ *   would be replaced. Invalid UTF-8 gives MEMPHIS_ERR_INVALID_ARGUMENT
+ *   naming the parameter. File paths (TLS files, schema files) go to the
+ *   file system as they are. Bindings whose strings can hold NUL bytes
+ *   refuse such a string before calling, so no text is ever cut short
+ *   silently. Header values are text too (there is no length-delimited
+ *   header value): a header the broker cannot carry is refused with
+ *   MEMPHIS_ERR_HEADER, see memphis_headers_add. Payloads are (pointer,
+ *   length) buffers and may hold any bytes, NUL included.
+ *
+ * Option values
+ *   Option setters store what they are given (they only refuse values C
+ *   cannot represent in the library, such as a duration overflowing
+ *   nanoseconds); the values are checked, with the broker's own texts, by
+ *   the call that uses the options (memphis_connect, memphis_station_create,
+ *   memphis_producer_create, memphis_consumer_create, memphis_fetch_messages).
  *
  * Threads and callbacks
  *   Every function may be called from any thread, concurrently.
@@ -108,6 +114,12 @@ extern "C" {
 #else
 #define MEMPHIS_API
 #endif
+
+/* Marks functions that may wait: network round trips, flushes, polls with a
+ * timeout. Bindings call them with their interpreter lock released and off
+ * event-loop threads (capi/gen_shims.py reads this mark to build the
+ * bindings' tables). Expands to nothing. */
+#define MEMPHIS_BLOCKING
 
 /* ------------------------------------------------------------------------ */
 /* Version                                                                   */
@@ -251,13 +263,13 @@ MEMPHIS_API memphis_status_t memphis_conn_opts_get_timeout_ms(const memphis_conn
  * is a new connection handle; destroy it with memphis_conn_destroy.
  * Statuses: MEMPHIS_ERR_AUTH (wrong credentials), MEMPHIS_ERR_UNREACHABLE,
  * MEMPHIS_ERR_TLS, MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_INVALID_ARGUMENT. */
-MEMPHIS_API memphis_status_t memphis_connect(const memphis_conn_opts_t *opts, memphis_conn_t **out, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_connect(const memphis_conn_opts_t *opts, memphis_conn_t **out, memphis_error_t **err);
 /* Closes the connection; the handle stays valid (is_connected reports false,
  * other calls return MEMPHIS_ERR_CLOSED) until memphis_conn_destroy. Closing
  * twice is OK. */
-MEMPHIS_API memphis_status_t memphis_conn_close(memphis_conn_t *conn, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_conn_close(memphis_conn_t *conn, memphis_error_t **err);
 /* Closes the connection if still open and releases the handle. */
-MEMPHIS_API memphis_status_t memphis_conn_destroy(memphis_conn_t *conn, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_conn_destroy(memphis_conn_t *conn, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_is_connected(memphis_conn_t *conn, bool *out, memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
@@ -307,12 +319,12 @@ MEMPHIS_API memphis_status_t memphis_station_opts_get_dls_station(const memphis_
 
 /* Creates the station (an existing station is not an error). Bad names give
  * MEMPHIS_ERR_INVALID_ARGUMENT or MEMPHIS_ERR_BROKER with the broker's text. */
-MEMPHIS_API memphis_status_t memphis_station_create(memphis_conn_t *conn, const memphis_station_opts_t *opts, memphis_station_t **out, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_station_create(memphis_conn_t *conn, const memphis_station_opts_t *opts, memphis_station_t **out, memphis_error_t **err);
 /* Deletes the station on the broker (with its messages, producers and
  * consumers) and releases the handle. The handle is released even on
  * failure (e.g. MEMPHIS_ERR_CLOSED: the connection is gone and the station
  * was not deleted). */
-MEMPHIS_API memphis_status_t memphis_station_destroy(memphis_station_t *station, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_station_destroy(memphis_station_t *station, memphis_error_t **err);
 /* Releases the handle only; the station stays on the broker. */
 MEMPHIS_API memphis_status_t memphis_station_free(memphis_station_t *station, memphis_error_t **err);
 
@@ -324,16 +336,16 @@ MEMPHIS_API memphis_status_t memphis_station_free(memphis_station_t *station, me
  * from `content` (NUL-terminated text). An existing identical schema is not an
  * error. Invalid content gives MEMPHIS_ERR_BROKER/INVALID_ARGUMENT with the
  * reason. */
-MEMPHIS_API memphis_status_t memphis_schema_create(memphis_conn_t *conn, const char *name, const char *type, const char *content, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_create(memphis_conn_t *conn, const char *name, const char *type, const char *content, memphis_error_t **err);
 /* Same, reading the content from the file at `path`. */
-MEMPHIS_API memphis_status_t memphis_schema_create_from_file(memphis_conn_t *conn, const char *name, const char *type, const char *path, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_create_from_file(memphis_conn_t *conn, const char *name, const char *type, const char *path, memphis_error_t **err);
 /* Enforces schema `name` on station `station_name`: producers validate
  * messages against it from then on. */
-MEMPHIS_API memphis_status_t memphis_schema_enforce(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_enforce(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
 /* Deprecated alias of memphis_schema_enforce. */
-MEMPHIS_API memphis_status_t memphis_schema_attach(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_attach(memphis_conn_t *conn, const char *name, const char *station_name, memphis_error_t **err);
 /* Removes the schema from the station. */
-MEMPHIS_API memphis_status_t memphis_schema_detach(memphis_conn_t *conn, const char *station_name, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_detach(memphis_conn_t *conn, const char *station_name, memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
 /* Headers                                                                   */
@@ -396,14 +408,14 @@ MEMPHIS_API void memphis_produce_opts_init(memphis_produce_opts_t *opts);
 typedef void (*memphis_delivery_cb)(memphis_status_t status, const char *error_message, uint64_t sequence, void *user_data);
 
 /* Registers a producer on the broker. */
-MEMPHIS_API memphis_status_t memphis_producer_create(memphis_conn_t *conn, const memphis_producer_opts_t *opts, memphis_producer_t **out, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_create(memphis_conn_t *conn, const memphis_producer_opts_t *opts, memphis_producer_t **out, memphis_error_t **err);
 
 /* Synchronous produce: returns once the broker acknowledged the message (or
  * failed). `data` may be NULL only when len == 0. Statuses include
  * MEMPHIS_ERR_SCHEMA_VALIDATION, MEMPHIS_ERR_PAYLOAD_TOO_LARGE, MEMPHIS_ERR_HEADER,
  * MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_NOT_CONNECTED, MEMPHIS_ERR_CLOSED. */
-MEMPHIS_API memphis_status_t memphis_producer_produce(memphis_producer_t *producer, const void *data, size_t len,
-                                                      const memphis_produce_opts_t *opts, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce(memphis_producer_t *producer, const void *data, size_t len,
+                                                                       const memphis_produce_opts_t *opts, memphis_error_t **err);
 
 /* Nonblocking produce. The message is copied and sent; the result arrives
  * later through `cb(…, user_data)` on a library thread (once per station of
@@ -416,9 +428,9 @@ MEMPHIS_API memphis_status_t memphis_producer_produce(memphis_producer_t *produc
  *   <0 -> wait up to the producer's ack wait, then MEMPHIS_ERR_QUEUE_FULL.
  * A non-OK return means the message was NOT accepted and cb will not run
  * for it (payload too large, bad header, closed producer...). */
-MEMPHIS_API memphis_status_t memphis_producer_produce_async(memphis_producer_t *producer, const void *data, size_t len,
-                                                            const memphis_produce_opts_t *opts, memphis_delivery_cb cb,
-                                                            void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_async(memphis_producer_t *producer, const void *data, size_t len,
+                                                                             const memphis_produce_opts_t *opts, memphis_delivery_cb cb,
+                                                                             void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
 
 /* Nonblocking produce of `count` messages in one call. data[i]/lens[i] is
  * message i; opts is NULL or an array of `count` option structs; user_data is
@@ -427,27 +439,27 @@ MEMPHIS_API memphis_status_t memphis_producer_produce_async(memphis_producer_t *
  * block_timeout_ms as in memphis_producer_produce_async, applied to the whole
  * batch. If *accepted (may be NULL) is less than count on return, messages
  * accepted..count-1 were not queued and get no callback; the status says why. */
-MEMPHIS_API memphis_status_t memphis_producer_produce_batch(memphis_producer_t *producer, const void *const *data, const size_t *lens,
-                                                            const memphis_produce_opts_t *opts, size_t count, memphis_delivery_cb cb,
-                                                            void *const *user_data, int64_t block_timeout_ms, size_t *accepted,
-                                                            memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_batch(memphis_producer_t *producer, const void *const *data, const size_t *lens,
+                                                                             const memphis_produce_opts_t *opts, size_t count, memphis_delivery_cb cb,
+                                                                             void *const *user_data, int64_t block_timeout_ms, size_t *accepted,
+                                                                             memphis_error_t **err);
 
 /* Waits until every accepted nonblocking message got its delivery report, up
  * to timeout_ms (<0 = no limit): MEMPHIS_ERR_TIMEOUT if some are still
  * pending. *failed (may be NULL) receives the number of callback-less (cb ==
  * NULL) messages that failed since the previous flush; if any did, the status
  * is the first such failure's. */
-MEMPHIS_API memphis_status_t memphis_producer_flush(memphis_producer_t *producer, int64_t timeout_ms, uint64_t *failed, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_flush(memphis_producer_t *producer, int64_t timeout_ms, uint64_t *failed, memphis_error_t **err);
 
 /* Flushes (bounded by the producer's ack wait), de-registers the producer on
  * the broker and releases the handle. Called from one of this producer's
  * delivery callbacks it returns at once and finishes in the background. */
-MEMPHIS_API memphis_status_t memphis_producer_destroy(memphis_producer_t *producer, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_destroy(memphis_producer_t *producer, memphis_error_t **err);
 
 /* One-shot synchronous produce without keeping a producer handle. */
-MEMPHIS_API memphis_status_t memphis_conn_produce(memphis_conn_t *conn, const char *station_name, const char *producer_name,
-                                                  const void *data, size_t len, const memphis_produce_opts_t *opts,
-                                                  memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_conn_produce(memphis_conn_t *conn, const char *station_name, const char *producer_name,
+                                                                   const void *data, size_t len, const memphis_produce_opts_t *opts,
+                                                                   memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
 /* Consumers                                                                 */
@@ -492,31 +504,31 @@ typedef void (*memphis_consume_cb)(memphis_msg_t **msgs, size_t count, memphis_s
                                    void *user_data);
 
 /* Registers a consumer (and its group) on the broker. */
-MEMPHIS_API memphis_status_t memphis_consumer_create(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, memphis_consumer_t **out, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_create(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, memphis_consumer_t **out, memphis_error_t **err);
 /* Starts the consume loop (pulls every pull interval) and returns at once.
  * partition_key (NULL = none) or partition_number (0 = none) restrict the
  * loop to one partition; by default partitions are read round robin.
  * MEMPHIS_ERR_INVALID_ARGUMENT if already consuming. */
-MEMPHIS_API memphis_status_t memphis_consumer_consume(memphis_consumer_t *consumer, memphis_consume_cb cb, void *user_data, const char *partition_key,
-                                                      int partition_number, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_consume(memphis_consumer_t *consumer, memphis_consume_cb cb, void *user_data, const char *partition_key,
+                                                                       int partition_number, memphis_error_t **err);
 /* Stops the consume loop. Outside the callback it returns after the last
  * callback call finished; no callback runs afterwards. OK if not consuming. */
-MEMPHIS_API memphis_status_t memphis_consumer_stop(memphis_consumer_t *consumer, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_stop(memphis_consumer_t *consumer, memphis_error_t **err);
 /* Pull path: fetches up to batch_size messages (0 = the consumer's batch
  * size), waiting at most the consumer's batch max wait. *msgs receives a
  * malloc'd array of *count messages (NULL and 0 when none arrived, which is
  * MEMPHIS_OK). Free the array with memphis_free (messages stay valid) or
  * everything with memphis_msgs_destroy. */
-MEMPHIS_API memphis_status_t memphis_consumer_fetch(memphis_consumer_t *consumer, size_t batch_size, const char *partition_key, int partition_number,
-                                                    memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_fetch(memphis_consumer_t *consumer, size_t batch_size, const char *partition_key, int partition_number,
+                                                                     memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
 /* Stops consuming, de-registers the consumer on the broker and releases the
  * handle. Messages already received stay valid (ack then fails). */
-MEMPHIS_API memphis_status_t memphis_consumer_destroy(memphis_consumer_t *consumer, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_destroy(memphis_consumer_t *consumer, memphis_error_t **err);
 
 /* One-shot fetch: creates a consumer from opts, fetches one batch, removes
  * the consumer. Result as in memphis_consumer_fetch. */
-MEMPHIS_API memphis_status_t memphis_fetch_messages(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, const char *partition_key,
-                                                    int partition_number, memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_fetch_messages(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, const char *partition_key,
+                                                                     int partition_number, memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
@@ -539,25 +551,23 @@ MEMPHIS_API memphis_status_t memphis_msg_partition(const memphis_msg_t *msg, int
 /* True for a poison message re-sent from the dead-letter station. */
 MEMPHIS_API memphis_status_t memphis_msg_is_dls(const memphis_msg_t *msg, bool *out, memphis_error_t **err);
 /* Acknowledges the message (confirmed by the broker before returning). */
-MEMPHIS_API memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err);
 /* Acknowledges the message without waiting for the broker's confirmation:
  * the ack is only buffered on the connection (like nats.go's Msg.Ack), so
  * this never blocks. At-least-once: an ack lost with the connection means
  * a redelivery after max_ack_time. Closing the connection or destroying the
- * consumer writes buffered acks out first. Added in 1.0.0 after
- * MEMPHIS_H_READY. */
+ * consumer writes buffered acks out first. */
 MEMPHIS_API memphis_status_t memphis_msg_ack_nowait(memphis_msg_t *msg, memphis_error_t **err);
 /* Type of the schema attached to the message's station as the connection
  * currently knows it: "json", "avro", "graphql", "protobuf", or "" when the
- * station has none. *type_out is malloc'd (memphis_free). Added in 1.0.0
- * after MEMPHIS_H_READY. */
+ * station has none. *type_out is malloc'd (memphis_free). */
 MEMPHIS_API memphis_status_t memphis_msg_schema_type(const memphis_msg_t *msg, char **type_out, memphis_error_t **err);
 /* Asks for redelivery now. */
-MEMPHIS_API memphis_status_t memphis_msg_nack(memphis_msg_t *msg, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msg_nack(memphis_msg_t *msg, memphis_error_t **err);
 /* Asks for redelivery after delay_ms (if max deliveries is not reached). */
-MEMPHIS_API memphis_status_t memphis_msg_delay(memphis_msg_t *msg, int64_t delay_ms, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msg_delay(memphis_msg_t *msg, int64_t delay_ms, memphis_error_t **err);
 /* Sends the message to the dead-letter station with `reason` (may be ""). */
-MEMPHIS_API memphis_status_t memphis_msg_dead_letter(memphis_msg_t *msg, const char *reason, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msg_dead_letter(memphis_msg_t *msg, const char *reason, memphis_error_t **err);
 /* Decodes the payload with the station's schema: *out is malloc'd text
  * (memphis_free): JSON for json/avro/protobuf, the query text for graphql,
  * the raw payload as text when the station has no schema. */
@@ -568,16 +578,16 @@ MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_err
 /* Acknowledges `count` messages in one call: all acks are sent at once and
  * their confirmations awaited together; returns the first failure. Invalid
  * handles are reported before anything is sent. */
-MEMPHIS_API memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
 /* memphis_msg_ack_nowait for `count` messages: every ack is buffered, none
  * awaited; returns the first failure. Invalid handles are reported before
- * anything is sent. Added in 1.0.0 after MEMPHIS_H_READY. */
+ * anything is sent. */
 MEMPHIS_API memphis_status_t memphis_msgs_ack_nowait(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
 /* Payloads of `count` messages in one call, so that bindings cross the
  * library boundary once per batch: data[i] and lens[i] receive what
  * memphis_msg_data would return for msgs[i] (borrowed until that message is
  * destroyed). An invalid handle fails the whole call; data/lens are then
- * left unspecified. Added in 1.0.0 after MEMPHIS_H_READY. */
+ * left unspecified. */
 MEMPHIS_API memphis_status_t memphis_msgs_data(memphis_msg_t *const *msgs, size_t count, const void **data, size_t *lens,
                                                memphis_error_t **err);
 /* Destroys `count` messages and then frees the array itself, which must be
@@ -654,8 +664,8 @@ MEMPHIS_API memphis_status_t memphis_queue_new(size_t capacity, memphis_queue_t 
  * MEMPHIS_ERR_CLOSED at once (also to a poll blocked at that moment);
  * a destroyed queue gives MEMPHIS_ERR_INVALID_HANDLE. The events' owned
  * fields (error_message, msgs) pass to the caller, see memphis_event_t. */
-MEMPHIS_API memphis_status_t memphis_queue_poll(memphis_queue_t *queue, memphis_event_t *events, size_t max, int64_t timeout_ms,
-                                                size_t *count, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_queue_poll(memphis_queue_t *queue, memphis_event_t *events, size_t max, int64_t timeout_ms,
+                                                                 size_t *count, memphis_error_t **err);
 
 /* Makes one waiting memphis_queue_poll return now with *count == 0 (or the
  * next poll, if none is waiting): lets a polling thread check its stop flag. */
@@ -693,23 +703,23 @@ MEMPHIS_API memphis_status_t memphis_queue_destroy(memphis_queue_t *queue, memph
 /* memphis_producer_produce_async, but the delivery report goes to `queue` as
  * a MEMPHIS_EVENT_DELIVERY event carrying user_data (once per station of the
  * producer). A non-OK return means no event will come for the message. */
-MEMPHIS_API memphis_status_t memphis_producer_produce_async_to_queue(memphis_producer_t *producer, const void *data, size_t len,
-                                                                     const memphis_produce_opts_t *opts, memphis_queue_t *queue,
-                                                                     void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_async_to_queue(memphis_producer_t *producer, const void *data, size_t len,
+                                                                                      const memphis_produce_opts_t *opts, memphis_queue_t *queue,
+                                                                                      void *user_data, int64_t block_timeout_ms, memphis_error_t **err);
 
 /* memphis_producer_produce_batch, but each accepted message's report goes to
  * `queue` (user_data: NULL or an array of `count` pointers). */
-MEMPHIS_API memphis_status_t memphis_producer_produce_batch_to_queue(memphis_producer_t *producer, const void *const *data,
-                                                                     const size_t *lens, const memphis_produce_opts_t *opts, size_t count,
-                                                                     memphis_queue_t *queue, void *const *user_data,
-                                                                     int64_t block_timeout_ms, size_t *accepted, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_batch_to_queue(memphis_producer_t *producer, const void *const *data,
+                                                                                      const size_t *lens, const memphis_produce_opts_t *opts, size_t count,
+                                                                                      memphis_queue_t *queue, void *const *user_data,
+                                                                                      int64_t block_timeout_ms, size_t *accepted, memphis_error_t **err);
 
 /* memphis_consumer_consume, but every batch (or error) goes to `queue` as a
  * MEMPHIS_EVENT_CONSUME event carrying user_data. memphis_consumer_stop
  * ends it as usual: after stop returns no further event of this consumer
  * is queued. */
-MEMPHIS_API memphis_status_t memphis_consumer_consume_to_queue(memphis_consumer_t *consumer, memphis_queue_t *queue, void *user_data,
-                                                               const char *partition_key, int partition_number, memphis_error_t **err);
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_consume_to_queue(memphis_consumer_t *consumer, memphis_queue_t *queue, void *user_data,
+                                                                                const char *partition_key, int partition_number, memphis_error_t **err);
 
 #ifdef __cplusplus
 } /* extern "C" */

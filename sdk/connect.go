@@ -113,6 +113,12 @@ func (o *ConnectOptions) validate() error {
 	if o.Timeout < 0 || o.ReconnectInterval < 0 {
 		return newErr(CodeInvalidArgument, op, "timeout and reconnect interval must not be negative")
 	}
+	if o.AccountID < 0 {
+		return newErr(CodeInvalidArgument, op, "account id must not be negative")
+	}
+	if o.MaxReconnect < -1 {
+		return newErr(CodeInvalidArgument, op, "max reconnect must be -1 (unlimited) or more")
+	}
 	if o.TLSCertFile != "" || o.TLSKeyFile != "" || o.TLSCAFile != "" {
 		switch {
 		case o.TLSCertFile == "":

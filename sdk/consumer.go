@@ -20,7 +20,7 @@ type ConsumerOptions struct {
 	BatchMaxWait time.Duration // how long one fetch waits for messages
 	MaxAckTime   time.Duration // redelivery after this long without ack
 	// MaxMsgDeliveries is how often a message is delivered before it
-	// becomes a poison message in the dead-letter station (broker: 1..10).
+	// becomes a poison message in the dead-letter station (1..10).
 	MaxMsgDeliveries int
 	// StartConsumeFromSequence (>= 1) and LastMessages (>= -1; -1 = all)
 	// choose where a new group starts; they cannot be combined.
@@ -30,6 +30,9 @@ type ConsumerOptions struct {
 
 // MaxBatchSize is the largest batch a fetch may ask for.
 const MaxBatchSize = 5000
+
+// maxMsgDeliveries is the broker's upper bound of MaxMsgDeliveries.
+const maxMsgDeliveries = 10
 
 // DefaultConsumerOptions returns the documented defaults: pull every 1 s,
 // batches of 10 waiting up to 5 s, 30 s max ack time, 10 deliveries,
@@ -75,8 +78,9 @@ func (o *ConsumerOptions) validate(op string) error {
 	if o.PullInterval < 0 || o.BatchMaxWait < 0 || o.MaxAckTime < 0 {
 		return newErr(CodeInvalidArgument, op, "durations must not be negative")
 	}
-	if o.MaxMsgDeliveries < 0 {
-		return newErr(CodeInvalidArgument, op, "MaxMsgDeliveries must not be negative")
+	if o.MaxMsgDeliveries < 1 || o.MaxMsgDeliveries > maxMsgDeliveries {
+		// The broker would silently turn any other value into 10.
+		return newErr(CodeInvalidArgument, op, "max_msg_deliveries must be between 1 and 10")
 	}
 	return nil
 }

@@ -28,14 +28,15 @@ type partitionSet struct {
 // pick chooses the partition for one produce/fetch (§6.1, §8.1).
 func (ps *partitionSet) pick(op, key string, number int) (int, error) {
 	n := len(ps.list)
-	if n == 0 {
-		return 0, nil
-	}
 	if key != "" && number > 0 {
 		return 0, newErr(CodeInvalidArgument, op, "Can not use both partition number and partition key")
 	}
-	if number < 0 {
+	// A legacy station (no partitions list) is one stream: partition 1.
+	if number < 0 || number > max(n, 1) {
 		return 0, newErr(CodeInvalidArgument, op, "Partition number is out of range")
+	}
+	if n == 0 {
+		return 0, nil
 	}
 	if n == 1 {
 		return ps.list[0], nil
@@ -44,9 +45,6 @@ func (ps *partitionSet) pick(op, key string, number int) (int, error) {
 		return ps.list[partitionIndexForKey(key, n)], nil
 	}
 	if number > 0 {
-		if number > n {
-			return 0, newErr(CodeInvalidArgument, op, "Partition number is out of range")
-		}
 		for _, p := range ps.list {
 			if p == number {
 				return p, nil

@@ -53,6 +53,9 @@ func (p *Producer) prepare(ctx context.Context, sp *stationProducer, data []byte
 	if p.destroyed.Load() {
 		return nil, 0, &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
 	}
+	if err := o.validate(); err != nil {
+		return nil, 0, err
+	}
 	partition, err := sp.parts.pick(opProduce, o.PartitionKey, o.PartitionNumber)
 	if err != nil {
 		return nil, 0, err
@@ -60,10 +63,6 @@ func (p *Producer) prepare(ctx context.Context, sp *stationProducer, data []byte
 	m := msgPool.Get().(*nats.Msg)
 	h := m.Header
 	for k, v := range o.Headers {
-		if err := checkHeaderKey(k); err != nil {
-			putMsg(m)
-			return nil, 0, err
-		}
 		h[k] = []string{v}
 	}
 	h["$memphis_producedBy"] = p.producedBy

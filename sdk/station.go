@@ -94,6 +94,12 @@ func (o *StationOptions) validate(op string) error {
 	if o.IdempotencyWindow > 24*time.Hour {
 		return newErr(CodeInvalidArgument, op, "idempotency window can not exceed 24 hours")
 	}
+	if o.IdempotencyWindow < 0 {
+		return newErr(CodeInvalidArgument, op, "idempotency window must not be negative")
+	}
+	if o.RetentionValue < 0 {
+		return newErr(CodeInvalidArgument, op, "retention value must not be negative")
+	}
 	if o.DlsStation != "" {
 		if err := validateName(op, "Station", o.DlsStation); err != nil {
 			return err

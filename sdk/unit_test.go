@@ -81,6 +81,28 @@ func TestPartitionPick(t *testing.T) {
 	if p, err := legacy.pick("t", "", 0); err != nil || p != 0 {
 		t.Fatalf("legacy: %d %v", p, err)
 	}
+	// A number outside the station's partitions is refused whatever the
+	// station's shape (memphis-py's text), never silently rerouted.
+	for _, c := range []struct {
+		set  *partitionSet
+		num  int
+		want string
+	}{
+		{single, 5, "Partition number is out of range"},
+		{single, 2, "Partition number is out of range"},
+		{legacy, 2, "Partition number is out of range"},
+		{legacy, -1, "Partition number is out of range"},
+	} {
+		if _, err := c.set.pick("t", "", c.num); CodeOf(err) != CodeInvalidArgument || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("pick(%v, %d) = %v, want %q", c.set.list, c.num, err, c.want)
+		}
+	}
+	if _, err := legacy.pick("t", "k", 1); err == nil || !strings.Contains(err.Error(), "both partition number and partition key") {
+		t.Fatalf("legacy key and number: %v", err)
+	}
+	if p, err := single.pick("t", "", 1); err != nil || p != 1 {
+		t.Fatalf("single, number 1: %d %v", p, err)
+	}
 }
 
 func equalInts(a, b []int) bool {
@@ -216,6 +238,67 @@ func TestHeaders(t *testing.T) {
 	}
 	if err := h.Add("trace", "1"); err != nil || h["trace"] != "1" {
 		t.Fatalf("add: %v %v", err, h)
+	}
+	// What a "key: value" header line cannot carry is refused at Add,
+	// and again at produce for maps filled without Add.
+	for _, c := range []struct{ k, v, want string }{
+		{"a b", "v", "keys are printable ASCII without spaces or ':'"},
+		{"a:b", "v", "keys are printable ASCII without spaces or ':'"},
+		{"a\tb", "v", "keys are printable ASCII"},
+		{"clé", "v", "keys are printable ASCII"},
+		{"", "v", "header key can not be empty"},
+		{"k", "a\r\nInjected: 1", "contains a line break or NUL"},
+		{"k", "a\x00b", "contains a line break or NUL"},
+	} {
+		if err := h.Add(c.k, c.v); CodeOf(err) != CodeHeader || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Add(%q, %q) = %v, want %q", c.k, c.v, err, c.want)
+		}
+		o := ProduceOptions{Headers: Headers{c.k: c.v}}
+		if err := o.validate(); CodeOf(err) != CodeHeader {
+			t.Errorf("validate with header %q: %v", c.k, err)
+		}
+	}
+	if err := h.Add("tab-ok", "a\tb é"); err != nil {
+		t.Fatalf("tab and UTF-8 in a value: %v", err)
+	}
+	if err := (&ProduceOptions{MsgID: "id\r\nx: y"}).validate(); CodeOf(err) != CodeHeader {
+		t.Fatalf("msg id with a line break: %v", err)
+	}
+	if err := (&ProduceOptions{AckWait: -1}).validate(); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("negative ack wait: %v", err)
+	}
+}
+
+func TestOptionRanges(t *testing.T) {
+	co := DefaultConsumerOptions("s", "c")
+	for _, n := range []int{0, 11, -1} {
+		co.MaxMsgDeliveries = n
+		if err := co.validate("x"); err == nil || !strings.Contains(err.Error(), "max_msg_deliveries must be between 1 and 10") {
+			t.Errorf("MaxMsgDeliveries %d: %v", n, err)
+		}
+	}
+	so := DefaultStationOptions("s")
+	so.RetentionValue = -1
+	if err := so.validate("x"); err == nil || !strings.Contains(err.Error(), "retention value must not be negative") {
+		t.Errorf("negative retention: %v", err)
+	}
+	so = DefaultStationOptions("s")
+	so.IdempotencyWindow = -time.Millisecond
+	if err := so.validate("x"); err == nil || !strings.Contains(err.Error(), "idempotency window must not be negative") {
+		t.Errorf("negative idempotency window: %v", err)
+	}
+	cn := DefaultConnectOptions()
+	cn.Host, cn.Username, cn.Password = "h", "u", "p"
+	for _, f := range []func(*ConnectOptions){
+		func(o *ConnectOptions) { o.AccountID = -1 },
+		func(o *ConnectOptions) { o.MaxReconnect = -2 },
+		func(o *ConnectOptions) { o.Port = 0 },
+	} {
+		o := cn
+		f(&o)
+		if err := o.validate(); CodeOf(err) != CodeInvalidArgument {
+			t.Errorf("%+v: %v", o, err)
+		}
 	}
 }
 
