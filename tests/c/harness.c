@@ -320,7 +320,7 @@ memphis_msg_t **fetch_n(memphis_consumer_t *cons, size_t want, size_t *got)
     while (n < want && now_s() < end) {
         memphis_msg_t **msgs = NULL;
         size_t count = 0;
-        OK(memphis_consumer_fetch(cons, want - n > 5000 ? 5000 : want - n, NULL, 0, &msgs, &count, E));
+        OK(memphis_consumer_fetch(cons, want - n > 1000 ? 1000 : want - n, NULL, 0, &msgs, &count, E));
         for (size_t i = 0; i < count; i++)
             all[n++] = msgs[i];
         memphis_free(msgs);
