@@ -5,7 +5,13 @@ from memphis.types import Retention, Storage
 """
 
 from .consumer import Consumer
-from .exceptions import MemphisConnectError, MemphisError, MemphisHeaderError, MemphisSchemaError
+from .exceptions import (
+    MemphisConnectError,
+    MemphisError,
+    MemphisHeaderError,
+    MemphisInvalidArgumentError,
+    MemphisSchemaError,
+)
 from .headers import Headers
 from .memphis import Memphis
 from .message import Message
@@ -19,6 +25,7 @@ __all__ = [
     "MemphisConnectError",
     "MemphisError",
     "MemphisHeaderError",
+    "MemphisInvalidArgumentError",
     "MemphisSchemaError",
     "Message",
     "Producer",

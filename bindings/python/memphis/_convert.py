@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .exceptions import MemphisError
+from .exceptions import MemphisInvalidArgumentError
 
 __all__ = ["message_bytes"]
 
@@ -50,17 +50,19 @@ def message_bytes(message: Any) -> bytes:
         try:
             return json.dumps(message).encode("utf-8")
         except (TypeError, ValueError) as exc:
-            raise MemphisError(f"Unsupported message type: dict is not JSON serialisable: {exc}") from exc
+            raise MemphisInvalidArgumentError(
+                f"Unsupported message type: dict is not JSON serialisable: {exc}"
+            ) from exc
     serialize = getattr(message, "SerializeToString", None)
     if callable(serialize):
         data = serialize()
         if not isinstance(data, (bytes, bytearray)):
-            raise MemphisError("Unsupported message type: SerializeToString() did not return bytes")
+            raise MemphisInvalidArgumentError("Unsupported message type: SerializeToString() did not return bytes")
         return bytes(data)
     graphql = _graphql_source(message)
     if graphql is not None:
         return graphql
-    raise MemphisError(
+    raise MemphisInvalidArgumentError(
         f"Unsupported message type: {type(message).__name__} (use bytes, bytearray, str, dict, "
         "a protobuf message or a GraphQL document)"
     )

@@ -1,69 +1,85 @@
-"""Delivery reports of sync produce, taken from a library event queue that
-the event loop itself watches.
+"""The binding's one delivery path: library event queues watched by the
+event loop.
 
-Sync produce points its message at a memphis_queue_t instead of handing the
-library a ctypes callback: a callback runs on a Go thread, and every call
-from such a foreign thread makes Python create and destroy a thread state,
-which cost most of a sync produce's time. Each event loop gets its own
-queue, tied to a nonblocking pipe with memphis_queue_set_wakeup_fd: the
-library writes a byte when a report arrives in an empty queue, the loop
-sees the pipe readable (loop.add_reader) and takes the reports with
-nonblocking memphis_queue_poll calls, settling the futures directly. No
-thread sits between the library and the loop, so an acknowledgement costs
-one wake-up of the loop and nothing else.
+Delivery reports and consume batches never arrive as callbacks on library
+threads (a call from such a foreign thread makes Python create and destroy
+a thread state, and would run Python code beside the loop). Instead each
+report or batch goes to a memphis_queue_t tied to a nonblocking pipe with
+memphis_queue_set_wakeup_fd: the library writes a byte when an event
+arrives in an empty queue, the loop sees the pipe readable
+(loop.add_reader) and takes the events with nonblocking memphis_queue_poll
+calls. Everything after that runs on the loop thread, so nothing here needs
+a lock, and user code (handlers, logging) never runs under one.
+
+* Each event loop has one delivery queue (``_LoopQueue``) for the reports
+  of sync produce (a future per message), of nonblocking produce with
+  ``limit_concurrent_tasks`` (a ``Window`` per producer) and of
+  ``produce_batch`` (a ``Batch`` per call).
+* Each consume loop has its own small queue (``ConsumeLoop``): the loop
+  takes the next batch only once the handler finished the previous one,
+  so a slow handler makes the library stop pulling instead of letting
+  batches pile up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import inspect
 import itertools
 import logging
 import os
 import struct
 import threading
 import weakref
-from ctypes import byref, c_char_p, c_int, c_size_t, c_uint64, c_void_p
-from typing import Any, Dict, Optional, Tuple
+from ctypes import byref, c_char_p, c_size_t, c_void_p
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import _native
+from . import _capi, _native
+from ._capi import OK
 from ._ops import run_blocking
 from .exceptions import MemphisError
 
-__all__ = ["produce_sync"]
+__all__ = ["Batch", "ConsumeLoop", "Window", "live_count", "loop_queue", "produce_sync"]
 
 log = logging.getLogger("memphis")
 
 _BATCH = 256  # events taken per poll
-_DELIVERY = 1
 _WAKE_BYTE = b"\x01"
-
-
-class _Event(ctypes.Structure):
-    """memphis_event_t."""
-
-    _fields_ = [
-        ("kind", c_int),
-        ("status", c_int),
-        ("error_message", c_void_p),
-        ("sequence", c_uint64),
-        ("user_data", c_void_p),
-        ("msgs", c_void_p),
-        ("count", c_size_t),
-    ]
-
 
 # memphis_event_t in native layout and alignment (checked below).
 _LAYOUT = struct.Struct("@iiPQPPN")
-assert _LAYOUT.size == ctypes.sizeof(_Event), "memphis_event_t layout mismatch"
+assert _LAYOUT.size == ctypes.sizeof(_capi.Event), "memphis_event_t layout mismatch"
+_EVENT_SIZE = _LAYOUT.size
+
+# What a drained station looks like to a handler, as in memphis-py.
+TIMEOUT_TEXT = "Memphis: TimeoutError"
+
+_live_lock = threading.Lock()
+_live: Dict[int, str] = {}  # id -> what, for live_count()
+
+
+def live_count() -> int:
+    """Consume loops and report targets (windows, batches) still registered
+    (tests check that nothing leaks)."""
+    with _live_lock:
+        return len(_live)
+
+
+def _track(obj: Any, what: str) -> None:
+    with _live_lock:
+        _live[id(obj)] = what
+
+
+def _untrack(obj: Any) -> None:
+    with _live_lock:
+        _live.pop(id(obj), None)
 
 
 def _release(queue: c_void_p, rfd: int, wfd: int) -> None:
-    """Give the queue and the pipe back once their loop is gone.
-
-    Disabling the wake-up first guarantees the library never writes to a
-    descriptor number that is closed (and maybe reused) below.
-    """
+    """Give a queue and its pipe back. Disabling the wake-up first
+    guarantees the library never writes to a descriptor number that is
+    closed (and maybe reused) below."""
     try:
         L = _native.lib()
         L.queue_set_wakeup_fd(queue, -1, None, 0, None)
@@ -76,26 +92,24 @@ def _release(queue: c_void_p, rfd: int, wfd: int) -> None:
                 pass
 
 
-class _LoopQueue:
-    """The event queue and wake-up pipe of one event loop.
+class _WatchedQueue:
+    """A library event queue whose wake-up pipe an event loop watches.
 
-    Holds no reference to the loop (the loop's reader holds this object),
-    so a finished loop and its queue are collected together.
-    """
+    Holds no strong reference to the loop (the loop's reader holds this
+    object), so a finished loop and its queue are collected together."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int, batch: int) -> None:
         L = _native.lib()
         out = c_void_p()
-        _native.check(L.queue_new, 0, byref(out))
+        _native.check(L.queue_new, capacity, byref(out))
         self.queue = out
         self.pid = os.getpid()
-        self.waiters: Dict[int, asyncio.Future[None]] = {}
-        self.ids = itertools.count(1)
+        self.loop_ref = weakref.ref(loop)
         self.failed: Optional[MemphisError] = None
-        self._events = (_Event * _BATCH)()
-        self._events_ptr = ctypes.cast(self._events, c_void_p)
+        self._events = (_capi.Event * batch)()
         self._raw = memoryview(self._events).cast("B")
         self._count = c_size_t()
+        self._batch = batch
         rfd, wfd = os.pipe()
         os.set_blocking(rfd, False)
         os.set_blocking(wfd, False)
@@ -110,74 +124,183 @@ class _LoopQueue:
         self.release.atexit = False  # at exit the process goes away anyway
 
     def _on_readable(self) -> None:
-        """Runs on the loop when the library signalled: take every report."""
         try:
             # One read: the library writes one byte per arming, and bytes
             # left behind only make the loop call again.
             os.read(self.rfd, 4096)
         except BlockingIOError:
             pass  # a spurious wake-up
+        self.drain()
+
+    def poll(self, max_events: int) -> List[Tuple[int, int, Optional[bytes], int, int, int, int]]:
+        """Take up to max_events events without waiting: (kind, status,
+        text, sequence, user data, msgs array, count) each. The texts are
+        copied and freed here; msgs arrays are the caller's."""
         L = _native.lib()
-        poll = L.queue_poll
-        free = L.cdll.memphis_free
-        waiters = self.waiters
-        ok = _native.OK
-        size = ctypes.sizeof(_Event)
-        count = self._count
-        while True:
-            err = c_void_p()
-            status = poll(self.queue, self._events_ptr, _BATCH, 0, byref(count), byref(err))
-            if status != ok:
-                self._fail_all(_native._take_error(status, err))
-                return
-            n = count.value
-            # struct.iter_unpack reads the filled events without building a
-            # ctypes object per event.
-            for kind, st, text_ptr, _seq, token, _msgs, _count in _LAYOUT.iter_unpack(self._raw[: n * size]):
-                text = None
-                if text_ptr:
-                    text = c_char_p(text_ptr).value
-                    free(text_ptr)
-                if kind != _DELIVERY:
-                    continue  # only delivery reports are sent here
-                # A producer of several stations reports once per station:
-                # the first report settles the call, later ones find no waiter.
-                fut = waiters.pop(token, None)
-                if fut is None or fut.done():
-                    continue
-                if st == ok:
-                    fut.set_result(None)
-                else:
-                    fut.set_exception(_native.error_from(st, text))
-            if n < _BATCH:
-                return
+        err = c_void_p()
+        status = L.queue_poll(self.queue, self._events, max_events, 0, byref(self._count), byref(err))
+        if status != OK:
+            self.fail(_native.take_error(status, err))
+            return []
+        n = self._count.value
+        out = []
+        free = L.free
+        # struct.iter_unpack reads the filled events without a ctypes object per event.
+        for kind, st, text_ptr, seq, token, msgs, count in _LAYOUT.iter_unpack(self._raw[: n * _EVENT_SIZE]):
+            text = None
+            if text_ptr:
+                text = c_char_p(text_ptr).value
+                free(text_ptr)
+            out.append((kind, st, text, seq, token or 0, msgs or 0, count))
+        return out
 
-    def _fail_all(self, exc: MemphisError) -> None:
-        """The queue stopped working (e.g. after fork): fail every waiter.
+    def drain(self) -> None:
+        raise NotImplementedError
 
-        The reader goes too, or a pipe left readable would call us forever;
-        the next sync produce on this loop sets up a fresh queue.
-        """
+    def fail(self, exc: MemphisError) -> None:
+        """The queue stopped working (e.g. after fork): stop watching its
+        pipe, or a pipe left readable would call us forever."""
         log.error("memphis: event queue poll failed: %s", exc)
         self.failed = exc
-        asyncio.get_running_loop().remove_reader(self.rfd)
+        self.unwatch()
+
+    def unwatch(self) -> None:
+        loop = self.loop_ref()
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(self.rfd)
+
+
+class Window:
+    """The in-flight messages of one producer's ``limit_concurrent_tasks``
+    produces on one loop, and the failures among them (raised by flush).
+    Only the loop thread touches it."""
+
+    def __init__(self, producer_name: str, stations: int) -> None:
+        self.name = producer_name
+        self.stations = stations  # a multi-station producer reports once per station
+        self.pending = 0
+        self.failed = 0
+        self.first_error: Optional[MemphisError] = None
+        self._room: List[Tuple[int, asyncio.Future[None]]] = []
+
+    async def wait_below(self, limit: int) -> None:
+        while self.pending + self.stations > limit * self.stations and self.pending:
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._room.append((limit, fut))
+            await fut
+
+    async def wait_empty(self) -> None:
+        await self.wait_below(0)
+
+    def report(self, status: int, text: Optional[bytes]) -> None:
+        self.pending -= 1
+        if status != OK:
+            self.failed += 1
+            err = _native.error_from(status, text)
+            if self.first_error is None:
+                self.first_error = err
+            log.warning("memphis: nonblocking produce by %s failed: %s", self.name, err)
+        if self._room:
+            waiting, self._room = self._room, []
+            for _limit, fut in waiting:
+                if not fut.done():
+                    fut.set_result(None)  # each waiter re-checks its own limit
+
+    def take_failures(self) -> Tuple[int, Optional[MemphisError]]:
+        n, first = self.failed, self.first_error
+        self.failed, self.first_error = 0, None
+        return n, first
+
+
+class Batch:
+    """The reports of one produce_batch call."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expected: int) -> None:
+        self.remaining = expected
+        self.first_error: Optional[MemphisError] = None
+        self.done: asyncio.Future[None] = loop.create_future()
+        if expected == 0:
+            self.done.set_result(None)
+
+    def report(self, status: int, text: Optional[bytes]) -> None:
+        if status != OK and self.first_error is None:
+            self.first_error = _native.error_from(status, text)
+        self.remaining -= 1
+        if self.remaining <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+    def not_coming(self, n: int) -> None:
+        """n reports will not come (messages the library did not accept)."""
+        self.remaining -= n
+        if self.remaining <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+
+class _LoopQueue(_WatchedQueue):
+    """The delivery queue of one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop, 0, _BATCH)
+        self.waiters: Dict[int, asyncio.Future[None]] = {}  # sync produce, one per message
+        self.targets: Dict[int, Any] = {}  # windows and batches: .report(status, text)
+        self.ids = itertools.count(1)
+
+    def register(self, target: Any, what: str) -> int:
+        token = next(self.ids)
+        self.targets[token] = target
+        _track(target, what)
+        return token
+
+    def unregister(self, token: int) -> None:
+        target = self.targets.pop(token, None)
+        if target is not None:
+            _untrack(target)
+
+    def drain(self) -> None:
+        """Runs on the loop when the library signalled: settle every report."""
+        waiters, targets = self.waiters, self.targets
+        while True:
+            events = self.poll(_BATCH)
+            for _kind, st, text, _seq, token, _msgs, _count in events:
+                # A producer of several stations reports once per station:
+                # the first report settles a sync produce, later ones find
+                # no waiter.
+                fut = waiters.pop(token, None)
+                if fut is not None:
+                    if not fut.done():
+                        if st == OK:
+                            fut.set_result(None)
+                        else:
+                            fut.set_exception(_native.error_from(st, text))
+                    continue
+                target = targets.get(token)
+                if target is not None:
+                    target.report(st, text)
+            if len(events) < _BATCH:
+                return
+
+    def fail(self, exc: MemphisError) -> None:
+        super().fail(exc)
         pending = list(self.waiters.values())
         self.waiters.clear()
         for fut in pending:
             if not fut.done():
                 fut.set_exception(exc)
+        for target in list(self.targets.values()):
+            if isinstance(target, Batch) and not target.done.done():
+                target.done.set_exception(exc)
 
 
 _queues_lock = threading.Lock()
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = weakref.WeakKeyDictionary()
-
 
 # The last loop served and its queue: saves the weak-dictionary lookup on
 # the hot path (a program usually runs one loop).
 _last: Tuple[Optional[weakref.ReferenceType[asyncio.AbstractEventLoop]], Optional[_LoopQueue]] = (None, None)
 
 
-def _queue_of(loop: asyncio.AbstractEventLoop) -> _LoopQueue:
+def loop_queue(loop: asyncio.AbstractEventLoop) -> _LoopQueue:
+    """The delivery queue of ``loop`` (created on first use)."""
     global _last
     ref, q = _last
     if ref is not None and ref() is loop and q is not None and q.failed is None and q.pid == os.getpid():
@@ -203,30 +326,217 @@ def _release_closed_loops() -> None:
             q.release()
 
 
-async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_native.ProduceOpts]) -> None:
-    """Queue one message with its report going to the loop's event queue; await the ack."""
+async def _queue_async(
+    fn: Any, handle: c_void_p, data: bytes, optp: Any, q: _LoopQueue, token: int
+) -> Optional[MemphisError]:
+    """Hand one message reporting to q to the library's window: on the loop
+    with a 0 block timeout (queueing is fast unless the in-flight window is
+    full), else on a worker thread waiting for room."""
+    err = c_void_p()
+    status = fn(handle, data, len(data), optp, q.queue, token, 0, byref(err))
+    if status == OK:
+        return None
+    exc: Optional[MemphisError] = _native.take_error(status, err)
+    if status == _capi.ERR_QUEUE_FULL:
+        status, exc = await run_blocking(_native.call_status, fn, handle, data, len(data), optp, q.queue, token, -1)
+    return exc if status != OK else None
+
+
+async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts]) -> None:
+    """Queue one message with its report going to the loop's queue; await the ack."""
     loop = asyncio.get_running_loop()
-    q = _queue_of(loop)
+    q = loop_queue(loop)
     fut: asyncio.Future[None] = loop.create_future()
     token = next(q.ids)
     waiters = q.waiters
     waiters[token] = fut
     try:
-        fn = _native.lib().producer_produce_async_to_queue
-        optp: Any = byref(opts) if opts is not None else None
-        err = c_void_p()
-        # 0 block timeout: queueing never waits on the event loop.
-        status = fn(handle, data, len(data), optp, q.queue, token, 0, byref(err))
-        exc: Optional[MemphisError] = None
-        if status == _native.QUEUE_FULL:
-            _native._take_error(status, err)  # frees the detail
-            # The in-flight window is full: wait for room on a worker thread.
-            status, exc = await run_blocking(_native.call_status, fn, handle, data, len(data), optp, q.queue, token, -1)
-        elif status != _native.OK:
-            exc = _native._take_error(status, err)
-        if status != _native.OK:
-            assert exc is not None
+        exc = await _queue_async(
+            _native.lib().producer_produce_async_to_queue,
+            handle,
+            data,
+            byref(opts) if opts is not None else None,
+            q,
+            token,
+        )
+        if exc is not None:
             raise exc
         await fut
     finally:
         waiters.pop(token, None)
+
+
+async def produce_to_window(
+    handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts], window: Window, token: int
+) -> None:
+    """Nonblocking produce whose report goes to ``window`` (registered under token)."""
+    q = loop_queue(asyncio.get_running_loop())
+    window.pending += window.stations  # before queueing: the report may come first
+    try:
+        exc = await _queue_async(
+            _native.lib().producer_produce_async_to_queue,
+            handle,
+            data,
+            byref(opts) if opts is not None else None,
+            q,
+            token,
+        )
+    except BaseException:
+        window.pending -= window.stations
+        raise
+    if exc is not None:
+        window.pending -= window.stations
+        raise exc
+
+
+async def produce_batch(
+    handle: c_void_p, payloads: List[bytes], opts: Optional[_capi.ProduceOpts], stations: int
+) -> Optional[MemphisError]:
+    """Queue a batch in one library call and wait for every report.
+    Returns the first failure (a refusal, else a failed delivery)."""
+    loop = asyncio.get_running_loop()
+    q = loop_queue(loop)
+    n = len(payloads)
+    batch = Batch(loop, n * stations)
+    token = q.register(batch, "batch")
+    try:
+        data = (c_char_p * n)(*payloads)
+        lens = (c_size_t * n)(*[len(p) for p in payloads])
+        opts_arr = (_capi.ProduceOpts * n)(*([opts] * n)) if opts is not None else None
+        uds = (c_void_p * n)(*([token] * n))
+        fn = _native.lib().producer_produce_batch_to_queue
+        accepted = c_size_t()
+        # Within the window the call returns at once; waiting for room
+        # happens on a worker thread.
+        status, exc = await run_blocking(
+            _native.call_status, fn, handle, data, lens, opts_arr, n, q.queue, uds, -1, byref(accepted)
+        )
+        batch.not_coming((n - accepted.value) * stations)
+        await batch.done
+    finally:
+        q.unregister(token)
+    if status != OK:
+        return exc
+    return batch.first_error
+
+
+class ConsumeLoop:
+    """One consume session: the library's consume loop reporting to a
+    queue of its own, and the handler calls it feeds on the event loop, one
+    batch at a time and in order."""
+
+    CAPACITY = 1  # batches waiting in the library queue beside the one handled
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        consumer_handle: c_void_p,
+        handler: Callable[..., Any],
+        context: Callable[[], Any],
+        partition_key: Optional[bytes],
+        partition_number: int,
+    ) -> None:
+        self.loop = loop
+        self.handler = handler
+        self.context = context
+        self.stopped = False
+        self.task: Optional[asyncio.Task[None]] = None  # the running async handler
+        self._q = _ConsumeQueue(loop, self)
+        try:
+            _native.check(
+                _native.lib().consumer_consume_to_queue,
+                consumer_handle,
+                self._q.queue,
+                None,
+                partition_key,
+                partition_number,
+            )
+        except BaseException:
+            self._q.unwatch()
+            self._q.release()
+            raise
+        _track(self, "consume loop")
+
+    def close(self) -> None:
+        """No handler call starts afterwards (loop thread)."""
+        if not self.stopped:
+            self.stopped = True
+            self._q.unwatch()
+
+    def close_threadsafe(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.close)
+        except RuntimeError:  # the loop is closed: nobody runs handlers any more
+            self.stopped = True
+
+    def release(self) -> None:
+        """Give the queue back once the library consumer stopped (loop
+        thread). Batches still queued are released: their messages come
+        again after max_ack_time."""
+        self.close()
+        self._q.release()
+        _untrack(self)
+
+    def release_threadsafe(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.release)
+        except RuntimeError:  # the loop is closed and no longer watches the pipe
+            self._q.release()
+            _untrack(self)
+
+    def next_batch(self) -> None:
+        """Take the next batch if the handler is free (loop thread)."""
+        if self.stopped or self.task is not None:
+            return
+        events = self._q.poll(1)
+        if not events:
+            return  # the poll armed the queue: the pipe signals the next batch
+        _kind, st, text, _seq, _token, msgs, count = events[0]
+        messages = _wrap_messages(msgs, count)
+        error: Optional[MemphisError] = None
+        if st == _capi.ERR_NO_MESSAGES:
+            error = MemphisError(TIMEOUT_TEXT)
+        elif st != OK:
+            error = _native.error_from(st, text)
+        try:
+            result = self.handler(messages, error, self.context())
+        except Exception:
+            log.exception("memphis: consume handler raised; the consumer keeps going")
+            result = None
+        if inspect.isawaitable(result):
+            self.task = self.loop.create_task(self._finish(result))
+        else:
+            self.loop.call_soon(self.next_batch)
+
+    async def _finish(self, result: Any) -> None:
+        try:
+            await result
+        except Exception:
+            log.exception("memphis: consume handler raised; the consumer keeps going")
+        finally:
+            self.task = None
+            self.loop.call_soon(self.next_batch)
+
+
+class _ConsumeQueue(_WatchedQueue):
+    def __init__(self, loop: asyncio.AbstractEventLoop, owner: ConsumeLoop) -> None:
+        super().__init__(loop, ConsumeLoop.CAPACITY, 1)
+        self._owner = weakref.ref(owner)
+
+    def drain(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.next_batch()
+
+
+def _wrap_messages(arr: int, count: int) -> List[Any]:
+    from .message import Message
+
+    if not arr:
+        return []
+    ids = (c_void_p * count).from_address(arr)
+    # Wrap every message before anything else: the wrapper's finalizer
+    # releases it, whatever happens to the batch afterwards.
+    messages = [Message(ids[i]) for i in range(count)]
+    _native.lib().free(arr)
+    return messages

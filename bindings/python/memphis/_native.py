@@ -1,231 +1,67 @@
-"""ctypes declarations of include/memphis.h and thin checked wrappers.
+"""libmemphis through ctypes: loading, errors, argument conversion, calls.
 
-Everything here is synchronous and may block (network calls); callers on
-the event loop run these on worker threads (see ``_ops``). ctypes.CDLL
-releases the GIL around every C call, so a blocked call never stalls other
-Python threads. The library is loaded on first use, not at import time, so
+The declarations come from ``_capi`` (generated from include/memphis.h).
+Everything here is synchronous; calls that may wait (marked
+MEMPHIS_BLOCKING in the header) run on worker threads (see ``_ops``) or
+with a 0 timeout on the event loop. ctypes.CDLL releases the GIL around
+every C call. The library is loaded on first use, not at import time, so
 importing ``memphis`` (or forking before the first connect) stays safe.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
-from ctypes import (
-    POINTER,
-    byref,
-    c_bool,
-    c_char_p,
-    c_int,
-    c_int64,
-    c_size_t,
-    c_uint64,
-    c_void_p,
-)
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_int64, c_size_t, c_uint64, c_void_p
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
+from . import _capi
+from ._capi import OK, ProduceOpts
 from ._locate import find_library
-from .exceptions import MemphisConnectError, MemphisError, MemphisHeaderError, MemphisSchemaError
+from .exceptions import (
+    MemphisConnectError,
+    MemphisError,
+    MemphisHeaderError,
+    MemphisInvalidArgumentError,
+    MemphisSchemaError,
+)
 
-# Status values from memphis.h (stable, never renumbered).
-OK = 0
-INVALID_ARGUMENT = 1
-NOT_CONNECTED = 2
-TIMEOUT = 3
-NO_MESSAGES = 4
-NOT_FOUND = 5
-AUTH = 7
-TLS = 8
-UNREACHABLE = 9
-SCHEMA_VALIDATION = 11
-HEADER = 12
-QUEUE_FULL = 13
-CLOSED = 14
-INVALID_HANDLE = 100
-
-_ERRP = POINTER(c_void_p)
-
-
-class ProduceOpts(ctypes.Structure):
-    _fields_ = [
-        ("headers", c_void_p),
-        ("msg_id", c_char_p),
-        ("partition_key", c_char_p),
-        ("partition_number", c_int),
-        ("ack_wait_ms", c_int64),
-    ]
-
-
-DELIVERY_CB = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_uint64, c_void_p)
-CONSUME_CB = ctypes.CFUNCTYPE(None, POINTER(c_void_p), c_size_t, c_int, c_char_p, c_void_p)
-
-_S = c_int  # memphis_status_t
-# name -> argtypes (without the trailing memphis_error_t **); restype is the status.
-_FALLIBLE: Dict[str, List[Any]] = {
-    "memphis_conn_opts_new": [POINTER(c_void_p)],
-    "memphis_conn_opts_destroy": [c_void_p],
-    "memphis_conn_opts_set_host": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_port": [c_void_p, c_int],
-    "memphis_conn_opts_set_username": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_password": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_connection_token": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_account_id": [c_void_p, c_int],
-    "memphis_conn_opts_set_reconnect": [c_void_p, c_bool],
-    "memphis_conn_opts_set_max_reconnect": [c_void_p, c_int],
-    "memphis_conn_opts_set_reconnect_interval_ms": [c_void_p, c_int64],
-    "memphis_conn_opts_set_timeout_ms": [c_void_p, c_int64],
-    "memphis_conn_opts_set_tls_cert_file": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_tls_key_file": [c_void_p, c_char_p],
-    "memphis_conn_opts_set_tls_ca_file": [c_void_p, c_char_p],
-    "memphis_connect": [c_void_p, POINTER(c_void_p)],
-    "memphis_conn_close": [c_void_p],
-    "memphis_conn_destroy": [c_void_p],
-    "memphis_conn_is_connected": [c_void_p, POINTER(c_bool)],
-    "memphis_station_opts_new": [c_char_p, POINTER(c_void_p)],
-    "memphis_station_opts_destroy": [c_void_p],
-    "memphis_station_opts_get_retention": [c_void_p, POINTER(c_int), POINTER(c_int64)],
-    "memphis_station_opts_set_retention": [c_void_p, c_int, c_int64],
-    "memphis_station_opts_set_storage": [c_void_p, c_int],
-    "memphis_station_opts_set_replicas": [c_void_p, c_int],
-    "memphis_station_opts_set_idempotency_window_ms": [c_void_p, c_int64],
-    "memphis_station_opts_set_schema_name": [c_void_p, c_char_p],
-    "memphis_station_opts_set_send_poison_msg_to_dls": [c_void_p, c_bool],
-    "memphis_station_opts_set_send_schema_failed_msg_to_dls": [c_void_p, c_bool],
-    "memphis_station_opts_set_tiered_storage_enabled": [c_void_p, c_bool],
-    "memphis_station_opts_set_partitions_number": [c_void_p, c_int],
-    "memphis_station_opts_set_dls_station": [c_void_p, c_char_p],
-    "memphis_station_create": [c_void_p, c_void_p, POINTER(c_void_p)],
-    "memphis_station_destroy": [c_void_p],
-    "memphis_station_free": [c_void_p],
-    "memphis_schema_create": [c_void_p, c_char_p, c_char_p, c_char_p],
-    "memphis_schema_enforce": [c_void_p, c_char_p, c_char_p],
-    "memphis_schema_attach": [c_void_p, c_char_p, c_char_p],
-    "memphis_schema_detach": [c_void_p, c_char_p],
-    "memphis_headers_new": [POINTER(c_void_p)],
-    "memphis_headers_destroy": [c_void_p],
-    "memphis_headers_add": [c_void_p, c_char_p, c_char_p],
-    "memphis_producer_opts_new": [c_char_p, c_char_p, POINTER(c_void_p)],
-    "memphis_producer_opts_destroy": [c_void_p],
-    "memphis_producer_opts_add_station": [c_void_p, c_char_p],
-    "memphis_producer_create": [c_void_p, c_void_p, POINTER(c_void_p)],
-    "memphis_producer_produce": [c_void_p, c_char_p, c_size_t, POINTER(ProduceOpts)],
-    "memphis_producer_produce_async": [
-        c_void_p,
-        c_char_p,
-        c_size_t,
-        POINTER(ProduceOpts),
-        DELIVERY_CB,
-        c_void_p,
-        c_int64,
-    ],
-    "memphis_producer_produce_batch": [
-        c_void_p,
-        POINTER(c_char_p),
-        POINTER(c_size_t),
-        POINTER(ProduceOpts),
-        c_size_t,
-        DELIVERY_CB,
-        POINTER(c_void_p),
-        c_int64,
-        POINTER(c_size_t),
-    ],
-    "memphis_producer_produce_async_to_queue": [
-        c_void_p,
-        c_char_p,
-        c_size_t,
-        POINTER(ProduceOpts),
-        c_void_p,
-        c_void_p,
-        c_int64,
-    ],
-    "memphis_queue_new": [c_size_t, POINTER(c_void_p)],
-    "memphis_queue_poll": [c_void_p, c_void_p, c_size_t, c_int64, POINTER(c_size_t)],
-    "memphis_queue_wake": [c_void_p],
-    "memphis_queue_set_wakeup_fd": [c_void_p, c_int, c_char_p, c_size_t],
-    "memphis_queue_destroy": [c_void_p],
-    "memphis_producer_flush": [c_void_p, c_int64, POINTER(c_uint64)],
-    "memphis_producer_destroy": [c_void_p],
-    "memphis_conn_produce": [c_void_p, c_char_p, c_char_p, c_char_p, c_size_t, POINTER(ProduceOpts)],
-    "memphis_consumer_opts_new": [c_char_p, c_char_p, POINTER(c_void_p)],
-    "memphis_consumer_opts_destroy": [c_void_p],
-    "memphis_consumer_opts_set_group": [c_void_p, c_char_p],
-    "memphis_consumer_opts_set_pull_interval_ms": [c_void_p, c_int64],
-    "memphis_consumer_opts_set_batch_size": [c_void_p, c_int],
-    "memphis_consumer_opts_set_batch_max_wait_ms": [c_void_p, c_int64],
-    "memphis_consumer_opts_set_max_ack_time_ms": [c_void_p, c_int64],
-    "memphis_consumer_opts_set_max_msg_deliveries": [c_void_p, c_int],
-    "memphis_consumer_opts_set_start_consume_from_sequence": [c_void_p, c_uint64],
-    "memphis_consumer_opts_set_last_messages": [c_void_p, c_int64],
-    "memphis_consumer_opts_get_batch_size": [c_void_p, POINTER(c_int)],
-    "memphis_consumer_create": [c_void_p, c_void_p, POINTER(c_void_p)],
-    "memphis_consumer_consume": [c_void_p, CONSUME_CB, c_void_p, c_char_p, c_int],
-    "memphis_consumer_stop": [c_void_p],
-    "memphis_consumer_fetch": [
-        c_void_p,
-        c_size_t,
-        c_char_p,
-        c_int,
-        POINTER(POINTER(c_void_p)),
-        POINTER(c_size_t),
-    ],
-    "memphis_consumer_destroy": [c_void_p],
-    "memphis_fetch_messages": [
-        c_void_p,
-        c_void_p,
-        c_char_p,
-        c_int,
-        POINTER(POINTER(c_void_p)),
-        POINTER(c_size_t),
-    ],
-    "memphis_msg_data": [c_void_p, POINTER(c_void_p), POINTER(c_size_t)],
-    "memphis_msg_header_count": [c_void_p, POINTER(c_size_t)],
-    "memphis_msg_header_at": [c_void_p, c_size_t, POINTER(c_char_p), POINTER(c_char_p)],
-    "memphis_msg_sequence": [c_void_p, POINTER(c_uint64)],
-    "memphis_msg_time_sent": [c_void_p, POINTER(c_int64)],
-    "memphis_msg_partition": [c_void_p, POINTER(c_int)],
-    "memphis_msg_is_dls": [c_void_p, POINTER(c_bool)],
-    "memphis_msg_ack": [c_void_p],
-    "memphis_msg_nack": [c_void_p],
-    "memphis_msg_delay": [c_void_p, c_int64],
-    "memphis_msg_dead_letter": [c_void_p, c_char_p],
-    "memphis_msg_deserialize": [c_void_p, POINTER(c_void_p)],
-    "memphis_msg_destroy": [c_void_p],
-    "memphis_msgs_ack": [POINTER(c_void_p), c_size_t],
-    "memphis_msg_ack_nowait": [c_void_p],
-    "memphis_msgs_ack_nowait": [POINTER(c_void_p), c_size_t],
-    "memphis_msg_schema_type": [c_void_p, POINTER(c_void_p)],
+# The one hand-written part of the status table: which exception class a
+# status raises. Values and names come from the library (memphis_status_list).
+_CLASS_OF_STATUS: Dict[str, Type[MemphisError]] = {
+    "MEMPHIS_ERR_INVALID_ARGUMENT": MemphisInvalidArgumentError,
+    "MEMPHIS_ERR_SCHEMA_VALIDATION": MemphisSchemaError,
+    "MEMPHIS_ERR_HEADER": MemphisHeaderError,
+    "MEMPHIS_ERR_NOT_CONNECTED": MemphisConnectError,
+    "MEMPHIS_ERR_CLOSED": MemphisConnectError,
+    "MEMPHIS_ERR_AUTH": MemphisConnectError,
+    "MEMPHIS_ERR_TLS": MemphisConnectError,
+    "MEMPHIS_ERR_UNREACHABLE": MemphisConnectError,
 }
 
 
 class _Lib:
-    """The loaded library with typed functions as attributes."""
+    """The loaded library: every header function as an attribute named
+    without the ``memphis_`` prefix, plus the status table."""
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names not set in __init__; declared for type checkers.
         raise AttributeError(f"libmemphis has no function memphis_{name}")
 
     def __init__(self) -> None:
-        path = find_library()
-        self.path = path
-        self.cdll = ctypes.CDLL(str(path))
-        for fname, argtypes in _FALLIBLE.items():
+        self.path = find_library()
+        self.cdll = ctypes.CDLL(str(self.path))
+        for fname, (restype, argtypes) in _capi.FUNCTIONS.items():
             fn = getattr(self.cdll, fname)
-            fn.argtypes = [*argtypes, _ERRP]
-            fn.restype = _S
+            fn.restype, fn.argtypes = restype, argtypes
             setattr(self, fname[len("memphis_") :], fn)
-        c = self.cdll
-        c.memphis_error_status.argtypes = [c_void_p]
-        c.memphis_error_status.restype = _S
-        c.memphis_error_message.argtypes = [c_void_p]
-        c.memphis_error_message.restype = c_char_p
-        c.memphis_error_free.argtypes = [c_void_p]
-        c.memphis_error_free.restype = None
-        c.memphis_free.argtypes = [c_void_p]
-        c.memphis_free.restype = None
-        c.memphis_status_name.argtypes = [_S]
-        c.memphis_status_name.restype = c_char_p
-        c.memphis_version_str.argtypes = []
-        c.memphis_version_str.restype = c_char_p
+        # status -> (exception class, status name), from the library itself.
+        self.statuses: Dict[int, Tuple[Type[MemphisError], str]] = {}
+        arr = POINTER(c_int)()
+        for i in range(self.status_list(byref(arr))):
+            name = self.status_name(arr[i]).decode()
+            self.statuses[arr[i]] = (_CLASS_OF_STATUS.get(name, MemphisError), name)
 
 
 _lib: Optional[_Lib] = None
@@ -246,28 +82,28 @@ def lib() -> _Lib:
 
 
 def version() -> str:
-    return lib().cdll.memphis_version_str().decode()
+    return str(lib().version_str().decode())
 
 
-def status_name(status: int) -> str:
-    return lib().cdll.memphis_status_name(status).decode()
-
-
-def _exception_for(status: int, message: str) -> MemphisError:
-    name = status_name(status)
-    if status == SCHEMA_VALIDATION:
-        return MemphisSchemaError(message, name)
-    if status == HEADER:
-        return MemphisHeaderError(message, name)
-    if status in (NOT_CONNECTED, CLOSED, AUTH, TLS, UNREACHABLE):
-        return MemphisConnectError(message, name)
-    return MemphisError(message, name)
+# --- errors ---------------------------------------------------------------
 
 
 def error_from(status: int, message: Optional[bytes]) -> MemphisError:
-    """Build the exception for a status and an optional detail text."""
-    text = message.decode("utf-8", "replace") if message else status_name(status)
-    return _exception_for(status, text)
+    """The exception for a status and an optional detail text."""
+    L = lib()
+    cls, name = L.statuses.get(status, (MemphisError, f"status {status}"))
+    text = message.decode("utf-8", "replace") if message else L.status_str(status).decode()
+    return cls(text, name)
+
+
+def take_error(status: int, err: c_void_p) -> MemphisError:
+    """The exception for a failed call, freeing its error object."""
+    if not err.value:
+        return error_from(status, None)
+    L = lib()
+    text = L.error_message(err)
+    L.error_free(err)
+    return error_from(status, text)
 
 
 def check(fn: Callable[..., int], *args: Any) -> None:
@@ -275,16 +111,7 @@ def check(fn: Callable[..., int], *args: Any) -> None:
     err = c_void_p()
     status = fn(*args, byref(err))
     if status != OK:
-        raise _take_error(status, err)
-
-
-def _take_error(status: int, err: c_void_p) -> MemphisError:
-    c = lib().cdll
-    if err.value:
-        text = c.memphis_error_message(err)
-        c.memphis_error_free(err)
-        return error_from(status, text)
-    return error_from(status, None)
+        raise take_error(status, err)
 
 
 def call_status(fn: Callable[..., int], *args: Any) -> Tuple[int, Optional[MemphisError]]:
@@ -293,53 +120,160 @@ def call_status(fn: Callable[..., int], *args: Any) -> Tuple[int, Optional[Memph
     status = fn(*args, byref(err))
     if status == OK:
         return OK, None
-    return status, _take_error(status, err)
+    return status, take_error(status, err)
 
 
-def _b(s: Optional[str]) -> Optional[bytes]:
-    return None if s is None else s.encode("utf-8")
+# --- arguments ------------------------------------------------------------
+# Type checks only: what a value must be to cross into C unaltered. The
+# library checks ranges and names (with the broker's texts).
 
-
-# --- connection -----------------------------------------------------------
-
-_CONN_SETTERS = {
-    "host": ("conn_opts_set_host", _b),
-    "port": ("conn_opts_set_port", int),
-    "username": ("conn_opts_set_username", _b),
-    "password": ("conn_opts_set_password", _b),
-    "connection_token": ("conn_opts_set_connection_token", _b),
-    "account_id": ("conn_opts_set_account_id", int),
-    "reconnect": ("conn_opts_set_reconnect", bool),
-    "max_reconnect": ("conn_opts_set_max_reconnect", int),
-    "reconnect_interval_ms": ("conn_opts_set_reconnect_interval_ms", int),
-    "timeout_ms": ("conn_opts_set_timeout_ms", int),
-    "cert_file": ("conn_opts_set_tls_cert_file", _b),
-    "key_file": ("conn_opts_set_tls_key_file", _b),
-    "ca_file": ("conn_opts_set_tls_ca_file", _b),
+_INT_RANGES = {
+    "int": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+    "size": (0, 2**63 - 1),
 }
 
 
-def _apply(opts: c_void_p, setters: Dict[str, Tuple[str, Any]], values: Dict[str, Any]) -> None:
-    L = lib()
-    for key, value in values.items():
-        if value is None:
-            continue  # not given: the library's default stays
-        fname, conv = setters[key]
-        check(getattr(L, fname), opts, conv(value))
-
-
-def connect(values: Dict[str, Any]) -> c_void_p:
-    """Connect with only the given options set; the rest are library defaults."""
-    L = lib()
-    opts = c_void_p()
-    check(L.conn_opts_new, byref(opts))
+def text(value: Any, param: str, error: Type[MemphisError] = MemphisInvalidArgumentError) -> bytes:
+    """A str as the C string the library gets. A NUL byte would cut the
+    string short silently, so it is refused, naming the parameter."""
+    if not isinstance(value, str):
+        raise error(f"{param} must be a str, got {type(value).__name__}")
+    if "\x00" in value:
+        raise error(f"{param} must not contain NUL bytes (a C string ends at the first one)")
     try:
-        _apply(opts, _CONN_SETTERS, values)
-        conn = c_void_p()
-        check(L.connect, opts, byref(conn))
-        return conn
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise error(f"{param} is not valid text: {exc}") from None
+
+
+def opt_text(value: Any, param: str) -> Optional[bytes]:
+    return None if value is None else text(value, param)
+
+
+def integer(value: Any, param: str, kind: str = "int") -> int:
+    """An int that fits the C type (ctypes would silently wrap a larger one)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MemphisInvalidArgumentError(f"{param} must be an int, got {type(value).__name__}")
+    lo, hi = _INT_RANGES[kind]
+    if not lo <= value <= hi:
+        raise MemphisInvalidArgumentError(f"{param} is out of range for the library: {value}")
+    return value
+
+
+def boolean(value: Any, param: str) -> bool:
+    if not isinstance(value, bool):
+        raise MemphisInvalidArgumentError(f"{param} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def milliseconds(seconds: Any, param: str) -> int:
+    """Seconds (int or float) as whole milliseconds, for the library's *_ms values."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise MemphisInvalidArgumentError(f"{param} must be a number of seconds, got {type(seconds).__name__}")
+    if not math.isfinite(seconds):
+        raise MemphisInvalidArgumentError(f"{param} must be a finite number of seconds, got {seconds}")
+    ms = round(seconds * 1000)
+    if ms == 0 and seconds > 0:
+        ms = 1  # a positive wait never rounds down to "none"
+    return integer(ms, param, "int64")
+
+
+_CONVERT: Dict[str, Callable[[Any, str], Any]] = {
+    "str": text,
+    "int": lambda v, p: integer(v, p, "int"),
+    "int64": lambda v, p: integer(v, p, "int64"),
+    "uint64": lambda v, p: integer(v, p, "uint64"),
+    "bool": boolean,
+}
+
+
+Prepared = List[Tuple[Callable[..., int], Any]]
+
+
+def prepare_options(kind: str, values: Mapping[str, Any], aliases: Mapping[str, str]) -> Prepared:
+    """Type-check option values and pair each with its library setter
+    (None = not given: the library default stays).
+
+    ``values`` is keyed by the binding's keyword names; ``aliases`` maps
+    the documented memphis-py names that differ from the library's option
+    names. Every other option of the generated table is accepted by its
+    library name, so a new library option needs no code here."""
+    L = lib()
+    setters = _capi.SETTERS[kind]
+    out: Prepared = []
+    for param, value in values.items():
+        if value is None:
+            continue
+        name = aliases.get(param, param)
+        if name not in setters or setters[name][1] not in _CONVERT:
+            raise MemphisInvalidArgumentError(f"unknown {kind} option {param!r}")
+        fname, tag = setters[name]
+        out.append((getattr(L, fname[len("memphis_") :]), _CONVERT[tag](value, param)))
+    return out
+
+
+def set_options(opts: c_void_p, prepared: Prepared) -> None:
+    for setter, value in prepared:
+        check(setter, opts, value)
+
+
+class Options:
+    """A library options object (connect, station, producer, consumer),
+    destroyed with ``close()`` or when the wrapper is collected."""
+
+    def __init__(self, kind: str, *new_args: Any) -> None:
+        self.kind = kind
+        self.handle = c_void_p()
+        check(getattr(lib(), f"{kind}_opts_new"), *new_args, byref(self.handle))
+
+    def get(self, option: str) -> Any:
+        fname, tag = _capi.GETTERS[self.kind][option]
+        out: Any = {"int": c_int(), "int64": c_int64(), "uint64": c_uint64(), "bool": c_bool(), "enum": c_int()}.get(
+            tag, c_void_p()
+        )
+        check(getattr(lib(), fname[len("memphis_") :]), self.handle, byref(out))
+        if tag == "str":
+            return take_text(out)
+        return out.value
+
+    def close(self) -> None:
+        if self.handle.value:
+            call_status(getattr(lib(), f"{self.kind}_opts_destroy"), self.handle)
+            self.handle = c_void_p()
+
+    def __enter__(self) -> Options:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if _lib is not None:
+            self.close()
+
+
+def take_text(ptr: c_void_p) -> str:
+    """Text the library malloc'd for us, freed here."""
+    if not ptr.value:
+        return ""
+    try:
+        return ctypes.string_at(ptr).decode("utf-8", "replace")
     finally:
-        check(L.conn_opts_destroy, opts)
+        lib().free(ptr)
+
+
+# --- connection, stations, schemas -----------------------------------------
+
+
+def connect(prepared: Prepared) -> c_void_p:
+    """Connect with only the given options set; the rest are library defaults."""
+    with Options("conn") as opts:
+        set_options(opts.handle, prepared)
+        conn = c_void_p()
+        check(lib().connect, opts.handle, byref(conn))
+        return conn
 
 
 def conn_close(conn: c_void_p) -> None:
@@ -347,8 +281,7 @@ def conn_close(conn: c_void_p) -> None:
 
 
 def conn_destroy(conn: c_void_p) -> None:
-    status, _ = call_status(lib().conn_destroy, conn)
-    del status  # releasing a handle cannot usefully fail
+    call_status(lib().conn_destroy, conn)  # releasing a handle cannot usefully fail
 
 
 def conn_is_connected(conn: c_void_p) -> bool:
@@ -357,43 +290,31 @@ def conn_is_connected(conn: c_void_p) -> bool:
     return status == OK and bool(out.value)
 
 
-# --- stations and schemas -------------------------------------------------
-
-_STATION_SETTERS = {
-    "storage_type": ("station_opts_set_storage", int),
-    "replicas": ("station_opts_set_replicas", int),
-    "idempotency_window_ms": ("station_opts_set_idempotency_window_ms", int),
-    "schema_name": ("station_opts_set_schema_name", _b),
-    "send_poison_msg_to_dls": ("station_opts_set_send_poison_msg_to_dls", bool),
-    "send_schema_failed_msg_to_dls": ("station_opts_set_send_schema_failed_msg_to_dls", bool),
-    "tiered_storage_enabled": ("station_opts_set_tiered_storage_enabled", bool),
-    "partitions_number": ("station_opts_set_partitions_number", int),
-    "dls_station": ("station_opts_set_dls_station", _b),
-}
-
-
 def station_create(
-    conn: c_void_p, name: str, retention: Optional[int], retention_value: Optional[int], values: Dict[str, Any]
+    conn: c_void_p,
+    name: bytes,
+    retention: Optional[int],
+    retention_value: Optional[int],
+    storage: Optional[int],
+    prepared: Prepared,
 ) -> c_void_p:
     L = lib()
-    opts = c_void_p()
-    check(L.station_opts_new, _b(name), byref(opts))
-    try:
+    with Options("station", name) as opts:
         if retention is not None or retention_value is not None:
             cur_type, cur_value = c_int(), c_int64()
-            check(L.station_opts_get_retention, opts, byref(cur_type), byref(cur_value))
+            check(L.station_opts_get_retention, opts.handle, byref(cur_type), byref(cur_value))
             check(
                 L.station_opts_set_retention,
-                opts,
+                opts.handle,
                 cur_type.value if retention is None else retention,
                 cur_value.value if retention_value is None else retention_value,
             )
-        _apply(opts, _STATION_SETTERS, values)
+        if storage is not None:
+            check(L.station_opts_set_storage, opts.handle, storage)
+        set_options(opts.handle, prepared)
         station = c_void_p()
-        check(L.station_create, conn, opts, byref(station))
+        check(L.station_create, conn, opts.handle, byref(station))
         return station
-    finally:
-        check(L.station_opts_destroy, opts)
 
 
 def station_destroy(station: c_void_p) -> None:
@@ -404,40 +325,22 @@ def station_free(station: c_void_p) -> None:
     call_status(lib().station_free, station)
 
 
-def schema_create(conn: c_void_p, name: str, schema_type: str, content: str) -> None:
-    check(lib().schema_create, conn, _b(name), _b(schema_type), _b(content))
-
-
-def schema_enforce(conn: c_void_p, name: str, station: str) -> None:
-    check(lib().schema_enforce, conn, _b(name), _b(station))
-
-
-def schema_attach(conn: c_void_p, name: str, station: str) -> None:
-    check(lib().schema_attach, conn, _b(name), _b(station))
-
-
-def schema_detach(conn: c_void_p, station: str) -> None:
-    check(lib().schema_detach, conn, _b(station))
-
-
 # --- producing ------------------------------------------------------------
 
 
-class Headers:
+class NativeHeaders:
     """A library headers object, destroyed when this wrapper is dropped."""
 
     __slots__ = ("handle",)
 
-    def __init__(self, headers: Dict[str, str]) -> None:
-        L = lib()
+    def __init__(self) -> None:
         self.handle = c_void_p()
-        check(L.headers_new, byref(self.handle))
-        try:
-            for key, value in headers.items():
-                check(L.headers_add, self.handle, _b(key), _b(value))
-        except BaseException:
-            self.close()
-            raise
+        check(lib().headers_new, byref(self.handle))
+
+    def add(self, key: str, value: str) -> None:
+        k = text(key, "header key", MemphisHeaderError)
+        v = text(value, f"the value of header {key!r}", MemphisHeaderError)
+        check(lib().headers_add, self.handle, k, v)
 
     def close(self) -> None:
         if self.handle.value:
@@ -445,92 +348,67 @@ class Headers:
             self.handle = c_void_p()
 
     def __del__(self) -> None:
-        self.close()
+        if _lib is not None:
+            self.close()
 
 
 def produce_opts(
-    headers: Optional[Headers],
+    headers: Optional[NativeHeaders],
     msg_id: Optional[str],
     partition_key: Optional[str],
     partition_number: Optional[int],
     ack_wait_ms: int,
 ) -> Optional[ProduceOpts]:
-    """The per-message options struct, or None when nothing is set."""
-    if headers is None and msg_id is None and partition_key is None and not partition_number and not ack_wait_ms:
+    """The per-message options struct, or None when nothing is set.
+    A partition number of 0 or below means "not set" (memphis-py: -1)."""
+    number = 0 if partition_number is None else integer(partition_number, "producer_partition_number")
+    if headers is None and msg_id is None and partition_key is None and number <= 0 and not ack_wait_ms:
         return None
     o = ProduceOpts()
     o.headers = headers.handle if headers is not None else None
-    o.msg_id = _b(msg_id)
-    o.partition_key = _b(partition_key)
-    o.partition_number = partition_number if partition_number and partition_number > 0 else 0
+    o.msg_id = opt_text(msg_id, "msg_id")
+    o.partition_key = opt_text(partition_key, "producer_partition_key")
+    o.partition_number = max(number, 0)
     o.ack_wait_ms = ack_wait_ms
     return o
 
 
-def _opts_ptr(o: Optional[ProduceOpts]) -> Any:
+def opts_ptr(o: Optional[ProduceOpts]) -> Any:
     return byref(o) if o is not None else None
 
 
-def producer_create(conn: c_void_p, stations: Sequence[str], name: str) -> c_void_p:
+def producer_create(conn: c_void_p, stations: Sequence[bytes], name: bytes, prepared: Prepared) -> c_void_p:
     L = lib()
-    opts = c_void_p()
-    check(L.producer_opts_new, _b(stations[0]), _b(name), byref(opts))
-    try:
+    with Options("producer", stations[0], name) as opts:
         for extra in stations[1:]:
-            check(L.producer_opts_add_station, opts, _b(extra))
+            check(L.producer_opts_add_station, opts.handle, extra)
+        set_options(opts.handle, prepared)
         producer = c_void_p()
-        check(L.producer_create, conn, opts, byref(producer))
+        check(L.producer_create, conn, opts.handle, byref(producer))
         return producer
-    finally:
-        check(L.producer_opts_destroy, opts)
 
 
-def produce(producer: c_void_p, data: bytes, opts: Optional[ProduceOpts]) -> None:
-    check(lib().producer_produce, producer, data, len(data), _opts_ptr(opts))
-
-
-def produce_async(
-    producer: c_void_p, data: bytes, opts: Optional[ProduceOpts], cb: Any, user_data: Optional[int], block_ms: int
-) -> Tuple[int, Optional[MemphisError]]:
-    return call_status(
-        lib().producer_produce_async, producer, data, len(data), _opts_ptr(opts), cb, user_data, block_ms
-    )
+# A NULL delivery callback: failures are counted by the library for flush.
+NO_CALLBACK = _capi.DeliveryCb()
 
 
 def produce_async_plain(producer: c_void_p, data: bytes) -> Tuple[int, Optional[MemphisError]]:
-    """produce_async without options or callback, 0 block timeout (the bulk hot path)."""
+    """Nonblocking produce without options or callback, 0 block timeout
+    (the bulk hot path): the library counts failures for flush."""
     err = c_void_p()
-    status = lib().producer_produce_async(producer, data, len(data), None, _NULL_DELIVERY, None, 0, byref(err))
+    status = lib().producer_produce_async(producer, data, len(data), None, NO_CALLBACK, None, 0, byref(err))
     if status == OK:
         return OK, None
-    return status, _take_error(status, err)
+    return status, take_error(status, err)
 
 
-# A NULL function pointer: ctypes refuses None for a CFUNCTYPE argument.
-_NULL_DELIVERY = DELIVERY_CB()
-
-
-def produce_batch(
-    producer: c_void_p,
-    payloads: Sequence[bytes],
-    opts: Optional[ProduceOpts],
-    cb: Any,
-    user_data: int,
-    block_ms: int,
-) -> Tuple[int, int, Optional[MemphisError]]:
-    """Queue a batch; returns (status, accepted, error)."""
-    n = len(payloads)
-    data = (c_char_p * n)(*payloads)
-    lens = (c_size_t * n)(*[len(p) for p in payloads])
-    opts_arr = None
-    if opts is not None:
-        opts_arr = (ProduceOpts * n)(*([opts] * n))
-    uds = (c_void_p * n)(*([user_data] * n))
-    accepted = c_size_t()
-    status, exc = call_status(
-        lib().producer_produce_batch, producer, data, lens, opts_arr, n, cb, uds, block_ms, byref(accepted)
+def produce_async(
+    producer: c_void_p, data: bytes, opts: Optional[ProduceOpts], block_ms: int
+) -> Tuple[int, Optional[MemphisError]]:
+    """Nonblocking produce reported to the library's failure count (flush)."""
+    return call_status(
+        lib().producer_produce_async, producer, data, len(data), opts_ptr(opts), NO_CALLBACK, None, block_ms
     )
-    return status, accepted.value, exc
 
 
 def producer_flush(producer: c_void_p, timeout_ms: int) -> Tuple[int, int, Optional[MemphisError]]:
@@ -544,58 +422,13 @@ def producer_destroy(producer: c_void_p) -> None:
     check(lib().producer_destroy, producer)
 
 
-def conn_produce(conn: c_void_p, station: str, producer_name: str, data: bytes, opts: Optional[ProduceOpts]) -> None:
-    check(lib().conn_produce, conn, _b(station), _b(producer_name), data, len(data), _opts_ptr(opts))
-
-
 # --- consuming ------------------------------------------------------------
 
-_CONSUMER_SETTERS = {
-    "consumer_group": ("consumer_opts_set_group", _b),
-    "pull_interval_ms": ("consumer_opts_set_pull_interval_ms", int),
-    "batch_size": ("consumer_opts_set_batch_size", int),
-    "batch_max_time_to_wait_ms": ("consumer_opts_set_batch_max_wait_ms", int),
-    "max_ack_time_ms": ("consumer_opts_set_max_ack_time_ms", int),
-    "max_msg_deliveries": ("consumer_opts_set_max_msg_deliveries", int),
-    "start_consume_from_sequence": ("consumer_opts_set_start_consume_from_sequence", int),
-    "last_messages": ("consumer_opts_set_last_messages", int),
-}
 
-
-class ConsumerOpts:
-    """Library consumer options built from the given values only."""
-
-    def __init__(self, station: str, name: str, values: Dict[str, Any]) -> None:
-        L = lib()
-        self.handle = c_void_p()
-        check(L.consumer_opts_new, _b(station), _b(name), byref(self.handle))
-        try:
-            _apply(self.handle, _CONSUMER_SETTERS, values)
-        except BaseException:
-            self.close()
-            raise
-
-    def batch_size(self) -> int:
-        out = c_int()
-        check(lib().consumer_opts_get_batch_size, self.handle, byref(out))
-        return out.value
-
-    def close(self) -> None:
-        if self.handle.value:
-            call_status(lib().consumer_opts_destroy, self.handle)
-            self.handle = c_void_p()
-
-
-def consumer_create(conn: c_void_p, opts: ConsumerOpts) -> c_void_p:
+def consumer_create(conn: c_void_p, opts: Options) -> c_void_p:
     consumer = c_void_p()
     check(lib().consumer_create, conn, opts.handle, byref(consumer))
     return consumer
-
-
-def consumer_consume(
-    consumer: c_void_p, cb: Any, user_data: int, partition_key: Optional[str], partition_number: int
-) -> None:
-    check(lib().consumer_consume, consumer, cb, user_data, _b(partition_key), partition_number)
 
 
 def consumer_stop(consumer: c_void_p) -> None:
@@ -605,25 +438,16 @@ def consumer_stop(consumer: c_void_p) -> None:
 def _take_msgs(arr: Any, count: int) -> List[int]:
     handles = [arr[i] for i in range(count)]
     if arr:
-        lib().cdll.memphis_free(arr)
+        lib().free(arr)
     return handles
 
 
 def consumer_fetch(
-    consumer: c_void_p, batch_size: int, partition_key: Optional[str], partition_number: int
+    consumer: c_void_p, batch_size: int, partition_key: Optional[bytes], partition_number: int
 ) -> List[int]:
     arr = POINTER(c_void_p)()
     count = c_size_t()
-    check(lib().consumer_fetch, consumer, batch_size, _b(partition_key), partition_number, byref(arr), byref(count))
-    return _take_msgs(arr, count.value)
-
-
-def fetch_messages(
-    conn: c_void_p, opts: ConsumerOpts, partition_key: Optional[str], partition_number: int
-) -> List[int]:
-    arr = POINTER(c_void_p)()
-    count = c_size_t()
-    check(lib().fetch_messages, conn, opts.handle, _b(partition_key), partition_number, byref(arr), byref(count))
+    check(lib().consumer_fetch, consumer, batch_size, partition_key, partition_number, byref(arr), byref(count))
     return _take_msgs(arr, count.value)
 
 
@@ -636,9 +460,10 @@ def consumer_destroy(consumer: c_void_p) -> None:
 
 def msg_data(msg: int) -> bytes:
     # Hot path of consuming: one library call, no error object unless it fails.
+    L = lib()
     ptr, n = c_void_p(), c_size_t()
-    if lib().msg_data(msg, byref(ptr), byref(n), None) != OK:
-        check(lib().msg_data, msg, byref(ptr), byref(n))  # again, for the error text
+    if L.msg_data(msg, byref(ptr), byref(n), None) != OK:
+        check(L.msg_data, msg, byref(ptr), byref(n))  # again, for the error text
     return ctypes.string_at(ptr, n.value) if n.value else b""
 
 
@@ -654,67 +479,16 @@ def msg_headers(msg: int) -> Dict[str, str]:
     return out
 
 
-def msg_sequence(msg: int) -> int:
-    out = c_uint64()
-    check(lib().msg_sequence, msg, byref(out))
+def msg_scalar(fn: str, msg: int, ctype: Any) -> Any:
+    out = ctype()
+    check(getattr(lib(), fn), msg, byref(out))
     return out.value
 
 
-def msg_time_ms(msg: int) -> int:
-    out = c_int64()
-    check(lib().msg_time_sent, msg, byref(out))
-    return out.value
-
-
-def msg_partition(msg: int) -> int:
-    out = c_int()
-    check(lib().msg_partition, msg, byref(out))
-    return out.value
-
-
-def msg_is_dls(msg: int) -> bool:
-    out = c_bool()
-    check(lib().msg_is_dls, msg, byref(out))
-    return bool(out.value)
-
-
-def msg_ack(msg: int) -> None:
-    check(lib().msg_ack, msg)
-
-
-def msg_ack_nowait(msg: int) -> None:
-    # Only buffers the ack on the connection: safe on the event-loop thread.
-    check(lib().msg_ack_nowait, msg)
-
-
-def msg_schema_type(msg: int) -> str:
+def msg_text(fn: str, msg: int) -> str:
     out = c_void_p()
-    check(lib().msg_schema_type, msg, byref(out))
-    try:
-        return ctypes.string_at(out).decode("utf-8", "replace") if out.value else ""
-    finally:
-        lib().cdll.memphis_free(out)
-
-
-def msg_nack(msg: int) -> None:
-    check(lib().msg_nack, msg)
-
-
-def msg_delay(msg: int, delay_ms: int) -> None:
-    check(lib().msg_delay, msg, delay_ms)
-
-
-def msg_dead_letter(msg: int, reason: str) -> None:
-    check(lib().msg_dead_letter, msg, _b(reason))
-
-
-def msg_deserialize(msg: int) -> str:
-    out = c_void_p()
-    check(lib().msg_deserialize, msg, byref(out))
-    try:
-        return ctypes.string_at(out).decode("utf-8", "replace") if out.value else ""
-    finally:
-        lib().cdll.memphis_free(out)
+    check(getattr(lib(), fn), msg, byref(out))
+    return take_text(out)
 
 
 def msg_destroy(msg: int) -> None:

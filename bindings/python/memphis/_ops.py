@@ -16,9 +16,9 @@ import logging
 import queue
 import threading
 import weakref
-from typing import Any, Callable, Generator, Generic, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Generator, Generic, Optional, TypeVar
 
-__all__ = ["Pending", "executor", "run_blocking", "running_loop", "start"]
+__all__ = ["Pending", "executor", "run_blocking", "running_loop", "start", "start_on_loop"]
 
 T = TypeVar("T")
 log = logging.getLogger("memphis")
@@ -170,3 +170,16 @@ def start(what: str, fn: Callable[[], T]) -> Pending[T]:
     if running_loop() is None:
         return Pending.completed(what, fn())
     return Pending(what, executor().submit(fn))
+
+
+def start_on_loop(what: str, work: Callable[[], Coroutine[Any, Any, T]], fallback: Callable[[], T]) -> Pending[T]:
+    """Like ``start``, for work that also waits on the event loop: on a
+    running loop ``work()`` runs there as a task; without one ``fallback``
+    runs here and raises here."""
+    loop = running_loop()
+    if loop is None:
+        return Pending.completed(what, fallback())
+    return Pending(what, asyncio.run_coroutine_threadsafe(work(), loop))
+
+
+_ = Awaitable  # re-exported for annotations

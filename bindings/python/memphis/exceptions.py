@@ -13,6 +13,7 @@ __all__ = [
     "MemphisConnectError",
     "MemphisError",
     "MemphisHeaderError",
+    "MemphisInvalidArgumentError",
     "MemphisSchemaError",
 ]
 
@@ -27,8 +28,9 @@ class MemphisError(Exception):
     """Base class of every error the binding raises.
 
     ``message`` holds the normalised text without the ``memphis: `` prefix;
-    ``code`` is the library status name (for example ``"TIMEOUT"``) when the
-    error came from libmemphis, else ``None``.
+    ``code`` is the library status name (for example
+    ``"MEMPHIS_ERR_TIMEOUT"``) when libmemphis reported the error, else
+    ``None``.
     """
 
     def __init__(self, message: str, code: Optional[str] = None) -> None:
@@ -50,4 +52,12 @@ class MemphisSchemaError(MemphisError):
 
 
 class MemphisHeaderError(MemphisError):
-    """A header is not allowed (for example a key starting with ``$memphis``)."""
+    """A header is not allowed: a key starting with ``$memphis``, a key that
+    is not printable ASCII without spaces or ``:``, or a value holding a line
+    break or NUL (a message header cannot carry those)."""
+
+
+class MemphisInvalidArgumentError(MemphisError):
+    """An argument has the wrong type, cannot be passed to the library (a
+    string holding a NUL byte) or is out of range. The message names the
+    parameter."""

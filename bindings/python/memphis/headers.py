@@ -4,36 +4,34 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, Mapping, Optional, Union
 
+from ._native import NativeHeaders
 from .exceptions import MemphisHeaderError
 
-__all__ = ["Headers", "normalise_headers"]
-
-_RESERVED_PREFIX = "$memphis"
-
-
-def _check(key: object, value: object) -> None:
-    if not isinstance(key, str):
-        raise MemphisHeaderError(f"Header keys must be strings, got {type(key).__name__}")
-    if not isinstance(value, str):
-        raise MemphisHeaderError(f"Header values must be strings, got {type(value).__name__} for key {key!r}")
-    if key.startswith(_RESERVED_PREFIX):
-        raise MemphisHeaderError("Keys in headers should not start with $memphis")
+__all__ = ["Headers", "native_headers"]
 
 
 class Headers:
     """Headers to send with a message.
 
-    ``headers.add(key, value)`` rejects keys starting with ``$memphis``, which
-    the SDK reserves for its own headers.
+    ``headers.add(key, value)`` refuses at once (``MemphisHeaderError``)
+    what a message header cannot carry: keys starting with ``$memphis``,
+    keys that are not printable ASCII without spaces or ``:``, values with a
+    line break or NUL. The rules are the library's; the headers are kept in
+    a library object that produce uses as it is.
     """
 
     def __init__(self) -> None:
         self.headers: Dict[str, str] = {}
+        self._native: Optional[NativeHeaders] = None
+        self._added: Dict[str, str] = {}  # what _native holds
 
     def add(self, key: str, value: str) -> None:
         """Add (or replace) one header."""
-        _check(key, value)
+        if self._native is None:
+            self._native = NativeHeaders()
+        self._native.add(key, value)
         self.headers[key] = value
+        self._added[key] = value
 
     def __len__(self) -> int:
         return len(self.headers)
@@ -45,26 +43,27 @@ class Headers:
         return f"Headers({self.headers!r})"
 
 
-def normalise_headers(
-    headers: Union[Headers, Mapping[str, str], None],
-) -> Optional[Dict[str, str]]:
-    """Return the user headers as a checked dict (``None`` when there are none).
-
-    The documented API accepts both a ``Headers`` object and a plain dict.
-    """
+def native_headers(headers: Union[Headers, Mapping[str, str], None]) -> tuple[Optional[NativeHeaders], bool]:
+    """The library headers object for a produce call, and whether it is a
+    temporary the caller must close. The documented API accepts both a
+    ``Headers`` object and a plain dict."""
     if headers is None:
-        return None
-    items: Mapping[str, str]
+        return None, False
     if isinstance(headers, Headers):
-        items = headers.headers
+        if headers._native is not None and headers.headers == headers._added:
+            return headers._native, False  # not changed behind add()
+        items: Mapping[str, str] = headers.headers
     elif isinstance(headers, Mapping):
         items = headers
     else:
         raise MemphisHeaderError(f"headers must be a memphis.Headers or a dict, got {type(headers).__name__}")
     if not items:
-        return None
-    out: Dict[str, str] = {}
-    for key, value in items.items():
-        _check(key, value)
-        out[key] = value
-    return out
+        return None, False
+    out = NativeHeaders()
+    try:
+        for key, value in items.items():
+            out.add(key, value)
+    except BaseException:
+        out.close()
+        raise
+    return out, True

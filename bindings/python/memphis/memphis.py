@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import weakref
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from . import _native
+from . import _capi, _native
 from ._ops import Pending, executor, run_blocking, start
-from .consumer import Consumer
-from .exceptions import MemphisConnectError, MemphisError
+from .consumer import Consumer, _partition
+from .exceptions import MemphisConnectError, MemphisError, MemphisInvalidArgumentError
 from .producer import HeadersArg, Producer
 from .station import Station
 from .types import Retention, Storage
@@ -20,30 +19,15 @@ __all__ = ["Memphis"]
 
 log = logging.getLogger("memphis")
 
-_RETENTION = {
-    Retention.MAX_MESSAGE_AGE_SECONDS: 0,
-    Retention.MESSAGES: 1,
-    Retention.BYTES: 2,
-    Retention.ACK_BASED: 3,
-}
-_STORAGE = {Storage.DISK: 0, Storage.MEMORY: 1}
-_SCHEMA_TYPES = ("json", "graphql", "protobuf", "avro")
+# memphis_retention_t / memphis_storage_t values by wire name ("messages").
+_RETENTION = {k[len("RETENTION_") :].lower(): v for k, v in vars(_capi).items() if k.startswith("RETENTION_")}
+_STORAGE = {k[len("STORAGE_") :].lower(): v for k, v in vars(_capi).items() if k.startswith("STORAGE_")}
 
 
-# Every connection, so interpreter exit can stop consume loops first: a
-# library thread must not call into an interpreter that is shutting down.
-_connections: weakref.WeakSet[Memphis] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_consume_loops_at_exit() -> None:
-    for conn in list(_connections):
-        for consumer in list(conn._consumers):
-            consumer._stop_for_close()
-            try:
-                _native.consumer_stop(consumer._handle)
-            except Exception:
-                pass
+# The documented memphis-py keywords whose library option has another name.
+# Every other library option is accepted under its own name (**options).
+_CONNECT_ALIASES = {"cert_file": "tls_cert_file", "key_file": "tls_key_file", "ca_file": "tls_ca_file"}
+_CONSUMER_ALIASES = {"consumer_group": "group", "batch_max_time_to_wait_ms": "batch_max_wait_ms"}
 
 
 def _release_conn(handle: Any) -> None:
@@ -53,12 +37,21 @@ def _release_conn(handle: Any) -> None:
         pass
 
 
-def _enum_value(kind: type, value: Any, table: Dict[Any, int], what: str) -> int:
+def _enum_value(kind: type, value: Any, table: Dict[str, int], what: str) -> int:
     try:
-        return table[kind(value)]
+        return table[kind(value).value]
     except ValueError:
         allowed = "/".join(m.value for m in kind)  # type: ignore[attr-defined]
-        raise MemphisError(f"{what} can be one of the following {allowed}, got {value!r}") from None
+        raise MemphisInvalidArgumentError(f"{what} can be one of the following {allowed}, got {value!r}") from None
+
+
+def _names(value: Any, param: str) -> List[bytes]:
+    """A station name or a non-empty list of them, as C strings."""
+    if isinstance(value, list) and value:
+        return [_native.text(v, param) for v in value]
+    if isinstance(value, str):
+        return [_native.text(value, param)]
+    raise MemphisInvalidArgumentError(f"{param} should be either string or list of strings, got {value!r}")
 
 
 class Memphis:
@@ -66,10 +59,11 @@ class Memphis:
 
     Create it, then ``await memphis.connect(...)``. Every documented default
     (port 6666, reconnect, timeouts, ...) comes from libmemphis' option
-    objects: a parameter left out (``None``) is simply not set.
+    objects: a parameter left out (``None``) is simply not set. Library
+    options beyond memphis-py's parameters are accepted by their library
+    names as extra keywords (``**options``), e.g. ``producer(...,
+    max_in_flight=100)``; the values are checked by the library.
     """
-
-    MAX_BATCH_SIZE = 5000
 
     def __init__(self) -> None:
         self._handle: Optional[Any] = None
@@ -80,7 +74,6 @@ class Memphis:
         self._consumers: weakref.WeakSet[Consumer] = weakref.WeakSet()
         self._producer_cache: Dict[str, Producer] = {}
         self._consumer_cache: Dict[str, Consumer] = {}
-        _connections.add(self)
 
     # --- connection -------------------------------------------------------
 
@@ -99,6 +92,7 @@ class Memphis:
         cert_file: str = "",
         key_file: str = "",
         ca_file: str = "",
+        **options: Any,
     ) -> None:
         """Connect to the broker.
 
@@ -106,7 +100,8 @@ class Memphis:
         Defaults (from the library): account_id 1, port 6666, reconnect True,
         max_reconnect 10, reconnect_interval_ms 1500, timeout_ms 1500.
         TLS needs all three of ``cert_file``, ``key_file`` and ``ca_file``.
-        Raises ``MemphisConnectError``.
+        Raises ``MemphisConnectError`` (``MemphisInvalidArgumentError`` for
+        an argument of the wrong type).
         """
         if self._handle is not None:
             await self.close()
@@ -119,15 +114,9 @@ class Memphis:
             "max_reconnect": max_reconnect,
             "reconnect_interval_ms": reconnect_interval_ms,
             "timeout_ms": timeout_ms,
+            **options,
         }
-        for key, value in (("host", host), ("username", username)):
-            if not isinstance(value, str):
-                raise MemphisConnectError(f"{key} must be a string, got {type(value).__name__}")
-        for key in ("account_id", "port", "max_reconnect", "reconnect_interval_ms", "timeout_ms"):
-            value = values[key]
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise MemphisConnectError(f"{key} must be an integer, got {value!r}")
-        # Only non-empty credentials and TLS paths are set: "" means "not given".
+        # Credentials and TLS paths: "" means "not given", as in memphis-py.
         for key, value in (
             ("password", password),
             ("connection_token", connection_token),
@@ -135,10 +124,11 @@ class Memphis:
             ("key_file", key_file),
             ("ca_file", ca_file),
         ):
-            if value:
+            if value != "":
                 values[key] = value
+        prepared = _native.prepare_options("conn", values, _CONNECT_ALIASES)
         try:
-            handle = await run_blocking(_native.connect, values)
+            handle = await run_blocking(_native.connect, prepared)
         except MemphisError as exc:
             raise MemphisConnectError(exc.message, exc.code) from exc
         self._handle = handle
@@ -197,6 +187,7 @@ class Memphis:
         partitions_number: Optional[int] = None,
         dls_station: Optional[str] = None,
         timeout_retries: int = 5,
+        **options: Any,
     ) -> Station:
         """Create a station (an existing one is left as it is).
 
@@ -208,35 +199,31 @@ class Memphis:
         """
         del timeout_retries  # the library retries control requests itself
         conn = self._conn()
-        if not isinstance(name, str):
-            raise MemphisError(f"station name must be a string, got {type(name).__name__}")
+        c_name = _native.text(name, "name")
         retention = (
             None if retention_type is None else _enum_value(Retention, retention_type, _RETENTION, "retention type")
         )
         storage = None if storage_type is None else _enum_value(Storage, storage_type, _STORAGE, "storage type")
-        for key, value in (
-            ("retention_value", retention_value),
-            ("replicas", replicas),
-            ("idempotency_window_ms", idempotency_window_ms),
-            ("partitions_number", partitions_number),
-        ):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise MemphisError(f"{key} must be an integer, got {value!r}")
-        values = {
-            "storage_type": storage,
-            "replicas": replicas,
-            "idempotency_window_ms": idempotency_window_ms,
-            "schema_name": schema_name,
-            "send_poison_msg_to_dls": send_poison_msg_to_dls,
-            "send_schema_failed_msg_to_dls": send_schema_failed_msg_to_dls,
-            "tiered_storage_enabled": tiered_storage_enabled,
-            # memphis-py maps 0 to 1 ("not given"); so do we.
-            "partitions_number": partitions_number or None,
-            "dls_station": dls_station,
-        }
+        value = None if retention_value is None else _native.integer(retention_value, "retention_value", "int64")
+        prepared = _native.prepare_options(
+            "station",
+            {
+                "replicas": replicas,
+                "idempotency_window_ms": idempotency_window_ms,
+                "schema_name": schema_name,
+                "send_poison_msg_to_dls": send_poison_msg_to_dls,
+                "send_schema_failed_msg_to_dls": send_schema_failed_msg_to_dls,
+                "tiered_storage_enabled": tiered_storage_enabled,
+                # memphis-py maps 0 to 1 ("not given"); so do we.
+                "partitions_number": partitions_number or None,
+                "dls_station": dls_station,
+                **options,
+            },
+            {},
+        )
 
         def work() -> Any:
-            return _native.station_create(conn, name, retention, retention_value, values)
+            return _native.station_create(conn, c_name, retention, value, storage, prepared)
 
         return Station(self, name, start(f"creating station {name}", work))
 
@@ -250,36 +237,31 @@ class Memphis:
         """
         del timeout_retries
         conn = self._conn()
-        if schema_type not in _SCHEMA_TYPES:
-            raise MemphisError(f"schema type not supported: {schema_type!r} (use one of {', '.join(_SCHEMA_TYPES)})")
-        try:
-            content = await run_blocking(Path(schema_path).read_text, "utf-8")
-        except OSError as exc:
-            raise MemphisError(f"cannot read schema file {schema_path}: {exc}") from exc
-        await run_blocking(_native.schema_create, conn, schema_name, schema_type, content)
+        args = (
+            _native.text(schema_name, "schema_name"),
+            _native.text(schema_type, "schema_type"),
+            _native.text(str(schema_path) if isinstance(schema_path, Path) else schema_path, "schema_path"),
+        )
+        await run_blocking(_native.check, _native.lib().schema_create_from_file, conn, *args)
 
     async def enforce_schema(self, name: str, station_name: str, timeout_retries: int = 5) -> None:
         """Enforce schema ``name`` on ``station_name``."""
         del timeout_retries
         conn = self._conn()
-        if not name or not station_name:
-            raise MemphisError("name and station name can not be empty")
-        await run_blocking(_native.schema_enforce, conn, name, station_name)
+        args = (_native.text(name, "name"), _native.text(station_name, "station_name"))
+        await run_blocking(_native.check, _native.lib().schema_enforce, conn, *args)
 
     async def attach_schema(self, name: str, station_name: str) -> None:
         """Deprecated: use ``enforce_schema``."""
         conn = self._conn()
-        if not name or not station_name:
-            raise MemphisError("name and station name can not be empty")
-        await run_blocking(_native.schema_attach, conn, name, station_name)
+        args = (_native.text(name, "name"), _native.text(station_name, "station_name"))
+        await run_blocking(_native.check, _native.lib().schema_attach, conn, *args)
 
     async def detach_schema(self, station_name: str, timeout_retries: int = 5) -> None:
         """Remove the schema from ``station_name``."""
         del timeout_retries
         conn = self._conn()
-        if not station_name:
-            raise MemphisError("station name is missing")
-        await run_blocking(_native.schema_detach, conn, station_name)
+        await run_blocking(_native.check, _native.lib().schema_detach, conn, _native.text(station_name, "station_name"))
 
     # --- producing ---------------------------------------------------------
 
@@ -289,24 +271,24 @@ class Memphis:
         producer_name: str,
         generate_random_suffix: bool = False,
         timeout_retries: int = 5,
+        **options: Any,
     ) -> Producer:
-        """Create a producer for one station (or a list of stations)."""
+        """Create a producer for one station (or a list of stations).
+
+        Library producer options (``max_in_flight``, ``ack_wait_ms``, ...)
+        may be given as extra keywords."""
         del timeout_retries
         conn = self._conn()
-        if isinstance(station_name, str):
-            stations = [station_name]
-        elif isinstance(station_name, list) and station_name and all(isinstance(s, str) for s in station_name):
-            stations = list(station_name)
-        else:
-            raise MemphisError("station_name should be either string or list of strings")
-        if not isinstance(producer_name, str):
-            raise MemphisError(f"producer_name must be a string, got {type(producer_name).__name__}")
+        stations = _names(station_name, "station_name")
+        _native.text(producer_name, "producer_name")
         if generate_random_suffix:
             import uuid
 
             log.warning("memphis: generate_random_suffix is deprecated")
             producer_name = f"{producer_name}_{uuid.uuid4().hex[:8]}"
-        handle = await run_blocking(_native.producer_create, conn, stations, producer_name)
+        name = _native.text(producer_name, "producer_name")
+        prepared = _native.prepare_options("producer", options, {})
+        handle = await run_blocking(_native.producer_create, conn, stations, name, prepared)
         producer = Producer(self, station_name, producer_name, handle)
         self._producers.add(producer)
         return producer
@@ -368,6 +350,7 @@ class Memphis:
         start_consume_from_sequence: Optional[int] = None,
         last_messages: Optional[int] = None,
         timeout_retries: int = 5,
+        **options: Any,
     ) -> Consumer:
         """Create a consumer (and its group, default: the consumer's name).
 
@@ -378,32 +361,31 @@ class Memphis:
         """
         del timeout_retries
         conn = self._conn()
-        if not isinstance(station_name, str) or not isinstance(consumer_name, str):
-            raise MemphisError("station_name and consumer_name must be strings")
+        _native.text(consumer_name, "consumer_name")
         if generate_random_suffix:
             import uuid
 
             log.warning("memphis: generate_random_suffix is deprecated")
             consumer_name = f"{consumer_name}_{uuid.uuid4().hex[:8]}"
-        values = _consumer_values(
-            consumer_group,
-            pull_interval_ms,
-            batch_size,
-            batch_max_time_to_wait_ms,
-            max_ack_time_ms,
-            max_msg_deliveries,
-            start_consume_from_sequence,
-            last_messages,
+        opts = _consumer_options(
+            station_name,
+            consumer_name,
+            {
+                "consumer_group": consumer_group or None,
+                "pull_interval_ms": pull_interval_ms,
+                "batch_size": batch_size,
+                "batch_max_time_to_wait_ms": batch_max_time_to_wait_ms,
+                "max_ack_time_ms": max_ack_time_ms,
+                "max_msg_deliveries": max_msg_deliveries,
+                "start_consume_from_sequence": start_consume_from_sequence,
+                "last_messages": last_messages,
+                **options,
+            },
         )
-
-        def work() -> Any:
-            opts = _native.ConsumerOpts(station_name, consumer_name, values)
-            try:
-                return _native.consumer_create(conn, opts)
-            finally:
-                opts.close()
-
-        handle = await run_blocking(work)
+        try:
+            handle = await run_blocking(_native.consumer_create, conn, opts)
+        finally:
+            opts.close()
         consumer = Consumer(self, station_name, consumer_name, consumer_group, handle)
         self._consumers.add(consumer)
         return consumer
@@ -430,6 +412,7 @@ class Memphis:
         reused by later calls with the same station and name, so the group
         keeps its position.
         """
+        _partition(consumer_partition_key, consumer_partition_number)  # type errors before creating
         key = repr((station_name, consumer_name.lower() if isinstance(consumer_name, str) else consumer_name))
         consumer = self._consumer_cache.get(key)
         if consumer is None:
@@ -463,38 +446,18 @@ class Memphis:
         return f"<memphis.Memphis {'connected' if self._handle is not None else 'closed'}>"
 
 
-def _consumer_values(
-    consumer_group: str,
-    pull_interval_ms: Optional[int],
-    batch_size: Optional[int],
-    batch_max_time_to_wait_ms: Optional[int],
-    max_ack_time_ms: Optional[int],
-    max_msg_deliveries: Optional[int],
-    start_consume_from_sequence: Optional[int],
-    last_messages: Optional[int],
-) -> Dict[str, Any]:
-    values: Dict[str, Any] = {
-        "consumer_group": consumer_group or None,
-        "pull_interval_ms": pull_interval_ms,
-        "batch_size": batch_size,
-        "batch_max_time_to_wait_ms": batch_max_time_to_wait_ms,
-        "max_ack_time_ms": max_ack_time_ms,
-        "max_msg_deliveries": max_msg_deliveries,
-        "start_consume_from_sequence": start_consume_from_sequence,
-        "last_messages": last_messages,
-    }
-    for key, value in values.items():
-        if key != "consumer_group" and value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise MemphisError(f"{key} must be an integer, got {value!r}")
-    if batch_size is not None and (batch_size < 1 or batch_size > Memphis.MAX_BATCH_SIZE):
-        raise MemphisError(f"Batch size can not be greater than {Memphis.MAX_BATCH_SIZE} or less than 1")
-    if start_consume_from_sequence is not None and start_consume_from_sequence <= 0:
-        raise MemphisError("start_consume_from_sequence has to be a positive number")
-    if last_messages is not None and last_messages < -1:
-        raise MemphisError("min value for last_messages is -1")
-    if (start_consume_from_sequence or 1) > 1 and last_messages is not None and last_messages > -1:
-        raise MemphisError("Consumer creation options can't contain both start_consume_from_sequence and last_messages")
-    return values
+def _consumer_options(station_name: str, consumer_name: str, values: Dict[str, Any]) -> _native.Options:
+    """Library consumer options holding the given values (checked by the
+    library when the consumer is created)."""
+    opts = _native.Options(
+        "consumer", _native.text(station_name, "station_name"), _native.text(consumer_name, "consumer_name")
+    )
+    try:
+        _native.set_options(opts.handle, _native.prepare_options("consumer", values, _CONSUMER_ALIASES))
+    except BaseException:
+        opts.close()
+        raise
+    return opts
 
 
 _ = Pending  # re-exported for type hints in user code

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import json
+from ctypes import c_bool, c_int, c_int64, c_uint64
 from typing import Any, Dict, List, Optional
 
 from . import _native
 from ._ops import run_blocking
-from .exceptions import MemphisError
+from .exceptions import MemphisInvalidArgumentError
 
 __all__ = ["Message"]
 
@@ -105,10 +106,10 @@ class Message:
         payload does not match the station's schema. memphis-py code awaits
         this call; the result can be awaited (it is then the value itself).
         """
-        schema_type = _native.msg_schema_type(self._handle)
+        schema_type = _native.msg_text("msg_schema_type", self._handle)
         if not schema_type:
             return _awaitable(self.get_data())
-        text = _native.msg_deserialize(self._handle)
+        text = _native.msg_text("msg_deserialize", self._handle)
         if schema_type == "graphql":
             return _awaitable(text)
         return _awaitable(json.loads(text))
@@ -121,20 +122,20 @@ class Message:
 
     def get_sequence_number(self) -> int:
         """The message's sequence number in its station (partition)."""
-        return _native.msg_sequence(self._handle)
+        return int(_native.msg_scalar("msg_sequence", self._handle, c_uint64))
 
     def get_timesent(self) -> datetime.datetime:
         """When the broker stored the message (UTC, timezone-aware)."""
-        ms = _native.msg_time_ms(self._handle)
+        ms = _native.msg_scalar("msg_time_sent", self._handle, c_int64)
         return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
 
     def is_dls(self) -> bool:
         """True for a poison message re-sent from the dead-letter station."""
-        return _native.msg_is_dls(self._handle)
+        return bool(_native.msg_scalar("msg_is_dls", self._handle, c_bool))
 
     def get_partition(self) -> int:
         """The partition the message came from (1-based)."""
-        return _native.msg_partition(self._handle)
+        return int(_native.msg_scalar("msg_partition", self._handle, c_int))
 
     async def ack(self) -> None:
         """Acknowledge: the group will not get the message again.
@@ -148,7 +149,8 @@ class Message:
         queued acks out first. Use ``Message.ack_many`` to have the broker
         confirm a batch of acks.
         """
-        _native.msg_ack_nowait(self._handle)
+        # Only buffers the ack on the connection: safe on the event-loop thread.
+        _native.check(_native.lib().msg_ack_nowait, self._handle)
 
     @staticmethod
     async def ack_many(messages: List[Message]) -> None:
@@ -158,22 +160,23 @@ class Message:
         Use it when an acknowledged message must never come back (for
         example before committing side effects elsewhere).
         """
+        if not isinstance(messages, list) or not all(isinstance(m, Message) for m in messages):
+            raise MemphisInvalidArgumentError("messages must be a list of memphis.Message")
         if messages:
             await run_blocking(_native.msgs_ack, [m._handle for m in messages])
 
     async def nack(self) -> None:
         """Ask for immediate redelivery (counts towards max_msg_deliveries)."""
-        await run_blocking(_native.msg_nack, self._handle)
+        await run_blocking(_native.check, _native.lib().msg_nack, self._handle)
 
     async def delay(self, delay: float) -> None:
         """Redeliver after ``delay`` seconds (counts towards max_msg_deliveries)."""
-        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
-            raise MemphisError(f"delay must be a non-negative number of seconds, got {delay!r}")
-        await run_blocking(_native.msg_delay, self._handle, int(delay * 1000))
+        ms = _native.milliseconds(delay, "delay")
+        await run_blocking(_native.check, _native.lib().msg_delay, self._handle, ms)
 
     async def dead_letter(self, reason: str) -> None:
         """Send the message to the dead-letter station with ``reason``."""
-        await run_blocking(_native.msg_dead_letter, self._handle, reason)
+        await run_blocking(_native.check, _native.lib().msg_dead_letter, self._handle, _native.text(reason, "reason"))
 
     def __repr__(self) -> str:
         return f"<memphis.Message seq={self.get_sequence_number()}>"

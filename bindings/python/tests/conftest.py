@@ -31,6 +31,9 @@ USERNAME = "root"
 PASSWORD = "memphis"
 TOKEN = "memphis"
 
+# Consumer options for tests: drained fetches return fast.
+FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
+
 
 def _build(what: str, cmd: list) -> None:
     if shutil.which(cmd[0]) is None:

@@ -8,9 +8,8 @@ import pytest
 
 from memphis import Memphis, Message
 
-from conftest import PASSWORD, USERNAME, collect
+from conftest import FAST, PASSWORD, USERNAME, collect
 
-FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
 N = 10
 
 

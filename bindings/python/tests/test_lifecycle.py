@@ -7,7 +7,7 @@ import gc
 import threading
 import time
 
-from memphis import Memphis, _registry
+from memphis import Memphis, _events
 
 from conftest import PASSWORD, USERNAME, collect, eventually
 
@@ -34,7 +34,7 @@ async def test_gc_churn_with_messages_in_flight(memphis, name):
         await asyncio.sleep(0.05)
         del consumer, handler
         gc.collect()
-    await eventually(lambda: _registry.live_count() == 0, timeout=60)
+    await eventually(lambda: _events.live_count() == 0, timeout=60)
     assert received  # some batches were handled while objects came and went
     # The station still works after all that.
     producer = await memphis.producer(station_name=st, producer_name="after")

@@ -10,9 +10,7 @@ import pytest
 from memphis import Headers, MemphisError, MemphisSchemaError
 from memphis.types import Retention, Storage
 
-from conftest import collect, eventually
-
-FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
+from conftest import FAST, collect, eventually
 
 
 async def _produce(memphis, st, payloads, **kw):

@@ -12,16 +12,14 @@ import weakref
 
 import pytest
 
-from memphis import _events, _native
+from memphis import _capi, _events, _native
 from memphis.exceptions import MemphisError
 
-from conftest import collect
-
-FAST = {"batch_max_time_to_wait_ms": 300, "pull_interval_ms": 50}
+from conftest import FAST, collect
 
 
 def _waiters() -> dict:
-    return _events._queue_of(asyncio.get_running_loop()).waiters
+    return _events.loop_queue(asyncio.get_running_loop()).waiters
 
 
 async def test_concurrent_sync_produces_all_settle(memphis, name):
@@ -67,7 +65,7 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
 
     st = name("st")
     await memphis.station(name=st)
-    mine = _events._queue_of(asyncio.get_running_loop())
+    mine = _events.loop_queue(asyncio.get_running_loop())
     seen = {}
 
     async def other_loop() -> None:
@@ -76,7 +74,7 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
         try:
             p = await m.producer(station_name=st, producer_name="p2")
             await asyncio.gather(*(p.produce(message=b"other") for _ in range(50)))
-            q = _events._queue_of(asyncio.get_running_loop())
+            q = _events.loop_queue(asyncio.get_running_loop())
             seen["queue"] = q is not mine
             seen["waiters"] = len(q.waiters)
             seen["q"] = q
@@ -95,11 +93,9 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
     # The finished loop is gone, and with it (weakref.finalize) its queue
     # and pipe.
     assert loop_ref() is None
-    events = (_events._Event * 1)()
-    status, exc = _native.call_status(
-        _native.lib().queue_poll, q.queue, ctypes.cast(events, ctypes.c_void_p), 1, 0, ctypes.byref(ctypes.c_size_t())
-    )
-    assert status == _native.INVALID_HANDLE, exc  # destroyed, and the pipe closed
+    events = (_capi.Event * 1)()
+    status, exc = _native.call_status(_native.lib().queue_poll, q.queue, events, 1, 0, ctypes.byref(ctypes.c_size_t()))
+    assert status == _capi.ERR_INVALID_HANDLE, exc  # destroyed, and the pipe closed
     assert not _waiters()
 
 
@@ -120,7 +116,7 @@ async def test_failed_queue_fails_waiters_and_is_replaced(memphis, name):
     loop = asyncio.get_running_loop()
     producer = await memphis.producer(station_name=name("st"), producer_name="p")
     await producer.produce(message=b"before")
-    q = _events._queue_of(loop)
+    q = _events.loop_queue(loop)
     waiter = loop.create_future()
     q.waiters[10**9] = waiter
     _native.check(_native.lib().queue_destroy, q.queue)
@@ -130,7 +126,7 @@ async def test_failed_queue_fails_waiters_and_is_replaced(memphis, name):
     assert q.failed is not None and not q.waiters
     assert loop.remove_reader(q.rfd) is False  # already unwatched
     await producer.produce(message=b"after")
-    assert _events._queue_of(loop) is not q
+    assert _events.loop_queue(loop) is not q
 
 
 def test_queues_of_closed_loops_are_released_before_a_new_one(broker, library, name):
@@ -148,7 +144,7 @@ def test_queues_of_closed_loops_are_released_before_a_new_one(broker, library, n
         try:
             p = await m.producer(station_name=st, producer_name="p")
             await p.produce(message=b"x")
-            kept.append((asyncio.get_running_loop(), _events._queue_of(asyncio.get_running_loop())))
+            kept.append((asyncio.get_running_loop(), _events.loop_queue(asyncio.get_running_loop())))
         finally:
             await m.close()
 

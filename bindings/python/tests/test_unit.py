@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from memphis import Headers, MemphisError, MemphisHeaderError, _locate
+from memphis import Headers, MemphisError, MemphisHeaderError, MemphisInvalidArgumentError, _capi, _locate, _native
 from memphis._convert import message_bytes
 from memphis.exceptions import MemphisConnectError, MemphisSchemaError
-from memphis.headers import normalise_headers
+from memphis.headers import native_headers
 from memphis.types import Retention, Storage
 
 
@@ -28,26 +30,60 @@ def test_error_text_follows_memphis_py():
     assert issubclass(MemphisConnectError, MemphisError)
     assert issubclass(MemphisSchemaError, MemphisError)
     assert issubclass(MemphisHeaderError, MemphisError)
+    assert issubclass(MemphisInvalidArgumentError, MemphisError)
 
 
-def test_headers_reject_reserved_prefix():
+def test_headers_refuse_what_a_header_cannot_carry_at_add(library):
     h = Headers()
     h.add("key", "value")
     assert h.headers == {"key": "value"}
-    with pytest.raises(MemphisHeaderError, match=r"should not start with \$memphis"):
-        h.add("$memphis_producedBy", "x")
-    with pytest.raises(MemphisHeaderError, match="strings"):
-        h.add("k", 1)  # type: ignore[arg-type]
+    cases = [
+        ("$memphis_producedBy", "x", r"should not start with \$memphis"),
+        ("a b", "x", "printable ASCII without spaces"),
+        ("a:b", "x", "printable ASCII without spaces"),
+        ("k", "a\r\nInjected: 1", "line break or NUL"),
+        ("k\x00", "x", "header key must not contain NUL"),
+        ("k", "a\x00b", "must not contain NUL"),
+        (1, "x", "header key must be a str, got int"),
+        ("k", 1, "must be a str, got int"),
+    ]
+    for key, value, text in cases:
+        with pytest.raises(MemphisHeaderError, match=text):
+            h.add(key, value)  # type: ignore[arg-type]
+    assert h.headers == {"key": "value"}  # refused headers were not kept
 
 
-def test_plain_dict_headers_are_checked_too():
-    assert normalise_headers({"a": "b"}) == {"a": "b"}
-    assert normalise_headers({}) is None
-    assert normalise_headers(None) is None
+def test_plain_dict_headers_are_checked_too(library):
+    assert native_headers(None) == (None, False)
+    assert native_headers({}) == (None, False)
+    hdrs, temporary = native_headers({"a": "b"})
+    assert hdrs is not None and temporary
+    hdrs.close()
     with pytest.raises(MemphisHeaderError):
-        normalise_headers({"$memphis_x": "y"})
+        native_headers({"$memphis_x": "y"})
     with pytest.raises(MemphisHeaderError, match="Headers or a dict"):
-        normalise_headers(["a"])  # type: ignore[arg-type]
+        native_headers(["a"])  # type: ignore[arg-type]
+
+
+def test_status_table_comes_from_the_library(library):
+    L = _native.lib()
+    assert L.statuses[_capi.ERR_TIMEOUT] == (MemphisError, "MEMPHIS_ERR_TIMEOUT")
+    assert L.statuses[_capi.ERR_INVALID_ARGUMENT] == (MemphisInvalidArgumentError, "MEMPHIS_ERR_INVALID_ARGUMENT")
+    assert L.statuses[_capi.ERR_HEADER][0] is MemphisHeaderError
+    assert L.statuses[_capi.ERR_SCHEMA_VALIDATION][0] is MemphisSchemaError
+    assert L.statuses[_capi.ERR_CLOSED][0] is MemphisConnectError
+    # Every status the header defines is in the library's list, and back.
+    defined = {v for k, v in vars(_capi).items() if k == "OK" or k.startswith("ERR_")}
+    assert set(L.statuses) == defined
+    err = _native.error_from(_capi.ERR_TIMEOUT, None)
+    assert err.code == "MEMPHIS_ERR_TIMEOUT" and str(err) == "memphis: timed out"
+
+
+def test_generated_files_are_fresh():
+    # The ctypes declarations (and the other tables) come from include/memphis.h.
+    gen = Path(__file__).resolve().parents[3] / "capi" / "gen_shims.py"
+    out = subprocess.run([sys.executable, str(gen), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
 
 
 class _FakeProto:
@@ -95,9 +131,6 @@ def test_library_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_import_does_not_load_the_library():
-    import subprocess
-    import sys
-
     code = "import memphis, memphis._native as n; print(n._lib is None)"
     out = subprocess.run(
         [sys.executable, "-c", code],
