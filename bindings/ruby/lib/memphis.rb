@@ -22,9 +22,6 @@ module Memphis
     # timeout_ms:, cert_file:, key_file:, ca_file:. Omitted ones take the
     # library's defaults.
     def connect(host:, username:, **opts)
-      unknown = opts.keys - Options::CONN.keys
-      raise InvalidArgumentError, "unknown connect option(s): #{unknown.join(', ')}" unless unknown.empty?
-
       Native.load!
       Reaper.start
       conn = Connection.new(host: host, username: username, **opts)

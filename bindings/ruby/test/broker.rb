@@ -77,6 +77,7 @@ module MemphisTest
     def stop
       return unless @pid
 
+      resume
       Process.kill("TERM", @pid)
       begin
         Timeout.timeout(30) { Process.wait(@pid) }
@@ -88,6 +89,15 @@ module MemphisTest
       nil
     ensure
       @pid = nil
+    end
+
+    # SIGSTOP / SIGCONT: the broker stays connected but answers nothing.
+    def pause
+      Process.kill("STOP", @pid) if @pid
+    end
+
+    def resume
+      Process.kill("CONT", @pid) if @pid
     end
 
     # Stop and start again on the same port and data dir (broker restart tests).

@@ -104,7 +104,9 @@ class ConsumerTest < Minitest::Test
     c.consume { |*| nil }
     err = assert_raises(Memphis::InvalidArgumentError) { c.consume { |*| nil } }
     assert_match(/already consuming/, err.message)
-    assert_raises(Memphis::InvalidArgumentError) { c.fetch(batch_size: 0) }
+    assert_raises(Memphis::InvalidArgumentError) { c.fetch(batch_size: -1) }
+    err = assert_raises(Memphis::InvalidArgumentError) { c.fetch(batch_size: 10**6) }
+    assert_match(/Batch size can not be greater than/, err.message) # the library's rule
     assert_raises(Memphis::InvalidArgumentError) { c.fetch(batch_size: "3") }
   ensure
     c&.stop_consume

@@ -25,7 +25,7 @@ module Memphis
       raise InvalidArgumentError, "username is required" if opts[:username].nil?
 
       out = FFI::MemoryPointer.new(:pointer)
-      Options.with(:conn, [], Options::CONN, opts) do |o|
+      Options.with(:conn, [], opts) do |o|
         Call.conn_opts_set_host(o, host)
         Call.connect(o, out)
       end
@@ -52,7 +52,7 @@ module Memphis
     def station(name:, retention_type: nil, retention_value: nil, storage_type: nil, **opts)
       name = Convert.str(name, "name")
       out = FFI::MemoryPointer.new(:pointer)
-      Options.with(:station, [name], Options::STATION, checked(opts, Options::STATION, "station")) do |o|
+      Options.with(:station, [name], opts) do |o|
         Options.set_retention(o, retention_type, retention_value)
         Options.set_storage(o, storage_type)
         Call.station_create(handle!, o, out)
@@ -101,8 +101,7 @@ module Memphis
 
       producer_name = Convert.str(producer_name, "producer_name")
       out = FFI::MemoryPointer.new(:pointer)
-      Options.with(:producer, [stations.first, producer_name], Options::PRODUCER,
-                   checked(opts, Options::PRODUCER, "producer")) do |o|
+      Options.with(:producer, [stations.first, producer_name], opts) do |o|
         stations.drop(1).each { |s| Call.producer_opts_add_station(o, s) }
         Call.producer_create(handle!, o, out)
       end
@@ -144,8 +143,7 @@ module Memphis
       station_name = Convert.str(station_name, "station_name")
       consumer_name = Convert.str(consumer_name, "consumer_name")
       out = FFI::MemoryPointer.new(:pointer)
-      Options.with(:consumer, [station_name, consumer_name], Options::CONSUMER,
-                   checked(opts, Options::CONSUMER, "consumer")) do |o|
+      Options.with(:consumer, [station_name, consumer_name], opts) do |o|
         Call.consumer_create(handle!, o, out)
       end
       Consumer.new(out.read_pointer, station_name, consumer_name, @consumer_events)
@@ -160,8 +158,7 @@ module Memphis
       number = consumer_partition_number.nil? ? 0 : Convert.int(consumer_partition_number, "consumer_partition_number")
       msgs_out = FFI::MemoryPointer.new(:pointer)
       count_out = FFI::MemoryPointer.new(:size_t)
-      Options.with(:consumer, [station_name, consumer_name], Options::CONSUMER,
-                   checked(opts, Options::CONSUMER, "fetch_messages")) do |o|
+      Options.with(:consumer, [station_name, consumer_name], opts) do |o|
         Call.fetch_messages(handle!, o, key, number, msgs_out, count_out)
       end
       Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
@@ -194,14 +191,6 @@ module Memphis
     end
 
     private
-
-    def checked(opts, table, what)
-      unknown = opts.keys - table.keys
-      return opts if unknown.empty?
-
-      raise InvalidArgumentError, "unknown #{what} option#{unknown.size > 1 ? 's' : ''}: #{unknown.join(', ')} " \
-                                  "(known: #{table.keys.join(', ')})"
-    end
 
     def cached_producer(station_name, producer_name)
       key = [Convert.str(station_name, "station_name"), Convert.str(producer_name, "producer_name")]

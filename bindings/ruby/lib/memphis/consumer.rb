@@ -84,7 +84,7 @@ module Memphis
     # Pulls one batch (up to `batch_size`, default the consumer's) and returns
     # its messages; [] when none arrived within the consumer's batch max wait.
     def fetch(batch_size: nil, consumer_partition_key: nil, consumer_partition_number: nil)
-      size = batch_size.nil? ? 0 : Convert.int(batch_size, "batch_size", 1..(2**31 - 1))
+      size = batch_size.nil? ? 0 : Convert.int(batch_size, "batch_size", Convert::SIZE)
       key = Convert.opt_str(consumer_partition_key, "consumer_partition_key")
       number = consumer_partition_number.nil? ? 0 : Convert.int(consumer_partition_number, "consumer_partition_number")
       msgs_out = FFI::MemoryPointer.new(:pointer)

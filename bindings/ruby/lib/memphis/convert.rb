@@ -3,13 +3,15 @@
 require_relative "errors"
 
 module Memphis
-  # Argument checks done in Ruby before anything reaches the library, so bad
+  # Type checks done in Ruby before anything reaches the library, so bad
   # input fails with an InvalidArgumentError naming the argument instead of an
-  # ffi TypeError or a silently truncated C string.
+  # ffi TypeError, a C string cut short at a NUL byte or a wrapped integer.
+  # Ranges and names are the library's to check.
   module Convert
     INT32 = (-(2**31)..(2**31 - 1)).freeze
     INT64 = (-(2**63)..(2**63 - 1)).freeze
     UINT64 = (0..(2**64 - 1)).freeze
+    SIZE = (0..(2**63 - 1)).freeze
 
     module_function
 
@@ -51,13 +53,15 @@ module Memphis
       raise InvalidArgumentError, "#{name} must be true or false, got #{value.inspect}"
     end
 
-    # Seconds (Integer or Float) → whole milliseconds for the C API.
+    # Seconds (Integer or Float) → whole milliseconds for the C API (the
+    # library checks the range; a positive wait never rounds down to 0).
     def seconds_to_ms(value, name)
       raise InvalidArgumentError, "#{name} must be a number of seconds, got #{value.class}" unless value.is_a?(Numeric)
       raise InvalidArgumentError, "#{name} must be a finite number of seconds, got #{value}" unless value.finite?
-      raise InvalidArgumentError, "#{name} must not be negative: #{value}" if value.negative?
 
-      int64((value * 1000).round, name)
+      ms = (value * 1000).round
+      ms = 1 if ms.zero? && value.positive?
+      int64(ms, name)
     end
   end
 end

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "capi"
+
 module Memphis
   # Root of every error the gem raises. Carries the library's status name
   # (e.g. "MEMPHIS_ERR_TIMEOUT") and numeric code, so callers can branch on the
@@ -61,28 +63,33 @@ module Memphis
   # libmemphis.so could not be found or loaded, or lacks a needed symbol.
   class LibraryError < Error; end
 
-  # memphis_status_t value => [exception class, status name]. Values are
-  # stable in include/memphis.h.
-  STATUS_CLASSES = {
-    1 => [InvalidArgumentError, "MEMPHIS_ERR_INVALID_ARGUMENT"],
-    2 => [NotConnectedError, "MEMPHIS_ERR_NOT_CONNECTED"],
-    3 => [TimeoutError, "MEMPHIS_ERR_TIMEOUT"],
-    4 => [NoMessagesError, "MEMPHIS_ERR_NO_MESSAGES"],
-    5 => [NotFoundError, "MEMPHIS_ERR_NOT_FOUND"],
-    6 => [AlreadyExistsError, "MEMPHIS_ERR_ALREADY_EXISTS"],
-    7 => [AuthError, "MEMPHIS_ERR_AUTH"],
-    8 => [TLSError, "MEMPHIS_ERR_TLS"],
-    9 => [UnreachableError, "MEMPHIS_ERR_UNREACHABLE"],
-    10 => [BrokerError, "MEMPHIS_ERR_BROKER"],
-    11 => [SchemaError, "MEMPHIS_ERR_SCHEMA_VALIDATION"],
-    12 => [HeaderError, "MEMPHIS_ERR_HEADER"],
-    13 => [QueueFullError, "MEMPHIS_ERR_QUEUE_FULL"],
-    14 => [ClosedError, "MEMPHIS_ERR_CLOSED"],
-    15 => [PayloadTooLargeError, "MEMPHIS_ERR_PAYLOAD_TOO_LARGE"],
-    16 => [InternalError, "MEMPHIS_ERR_INTERNAL"],
-    100 => [InvalidHandleError, "MEMPHIS_ERR_INVALID_HANDLE"],
-    101 => [ForkedError, "MEMPHIS_ERR_FORKED"]
+  # The exception class of each library status (by its name in
+  # include/memphis.h). The numbers and the list of statuses come from the
+  # library when it loads (Status.load_table).
+  CLASS_OF_STATUS = {
+    "MEMPHIS_ERR_INVALID_ARGUMENT" => InvalidArgumentError,
+    "MEMPHIS_ERR_NOT_CONNECTED" => NotConnectedError,
+    "MEMPHIS_ERR_TIMEOUT" => TimeoutError,
+    "MEMPHIS_ERR_NO_MESSAGES" => NoMessagesError,
+    "MEMPHIS_ERR_NOT_FOUND" => NotFoundError,
+    "MEMPHIS_ERR_ALREADY_EXISTS" => AlreadyExistsError,
+    "MEMPHIS_ERR_AUTH" => AuthError,
+    "MEMPHIS_ERR_TLS" => TLSError,
+    "MEMPHIS_ERR_UNREACHABLE" => UnreachableError,
+    "MEMPHIS_ERR_BROKER" => BrokerError,
+    "MEMPHIS_ERR_SCHEMA_VALIDATION" => SchemaError,
+    "MEMPHIS_ERR_HEADER" => HeaderError,
+    "MEMPHIS_ERR_QUEUE_FULL" => QueueFullError,
+    "MEMPHIS_ERR_CLOSED" => ClosedError,
+    "MEMPHIS_ERR_PAYLOAD_TOO_LARGE" => PayloadTooLargeError,
+    "MEMPHIS_ERR_INTERNAL" => InternalError,
+    "MEMPHIS_ERR_INVALID_HANDLE" => InvalidHandleError,
+    "MEMPHIS_ERR_FORKED" => ForkedError
   }.freeze
 
-  STATUS_OF_CLASS = STATUS_CLASSES.to_h { |code, (klass, name)| [klass, [code, name]] }.freeze
+  # Errors raised by Ruby-side checks carry the status the library would
+  # have used (its value from the header, so no library is needed).
+  STATUS_OF_CLASS = CLASS_OF_STATUS.to_h do |name, klass|
+    [klass, [CAPI.const_get(name.delete_prefix("MEMPHIS_")), name]]
+  end.freeze
 end

@@ -17,14 +17,10 @@ module Memphis
   module Events
     BATCH = 512 # events taken per poll
     POLL_MS = 100 # bounds how long thread shutdown at exit can wait on a poll
-    DELIVERY = 1
-    CONSUME = 2
+    DELIVERY = CAPI::EVENT_DELIVERY
 
-    # memphis_event_t
-    class Event < FFI::Struct
-      layout :kind, :int32, :status, :int32, :error_message, :pointer, :sequence, :uint64,
-             :user_data, :uint64, :msgs, :pointer, :count, :size_t
-    end
+    # memphis_event_t, read field by field at these offsets.
+    Event = CAPI::Event
 
     OFF_KIND = Event.offset_of(:kind)
     OFF_STATUS = Event.offset_of(:status)

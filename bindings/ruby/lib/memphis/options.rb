@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require_relative "capi"
 require_relative "convert"
 require_relative "status"
 
@@ -10,71 +11,90 @@ module Memphis
     MESSAGES = :messages
     BYTES = :bytes
     ACK_BASED = :ack_based
-    # memphis_retention_t values.
-    VALUES = { message_age_sec: 0, messages: 1, bytes: 2, ack_based: 3 }.freeze
+    # memphis_retention_t values by name, from the header.
+    VALUES = CAPI.constants.grep(/\ARETENTION_/).to_h do |c|
+      [c.to_s.delete_prefix("RETENTION_").downcase.to_sym, CAPI.const_get(c)]
+    end.freeze
   end
 
   # Storage types for Connection#station (memphis.py's Storage).
   module Storage
     DISK = :file
     MEMORY = :memory
-    # memphis_storage_t values; :disk is accepted as memphis.py's name for :file.
-    VALUES = { file: 0, disk: 0, memory: 1 }.freeze
+    # memphis_storage_t values by name, from the header; :disk is accepted
+    # as memphis.py's name for :file.
+    VALUES = CAPI.constants.grep(/\ASTORAGE_/).to_h do |c|
+      [c.to_s.delete_prefix("STORAGE_").downcase.to_sym, CAPI.const_get(c)]
+    end.merge(disk: CAPI::STORAGE_FILE).freeze
   end
 
   # Builds libmemphis option objects from keyword arguments. An argument left
-  # nil is not set, so the library's own default applies: defaults live in one
-  # place (the Go core), not repeated here.
+  # nil is not set, so the library's own default applies, and the library
+  # checks the values when the options are used: defaults and rules live in
+  # one place (the Go core), not repeated here. The keywords are the
+  # library's option names (the generated CAPI::SETTERS table), so a new
+  # library option needs no code here.
   module Options
-    # keyword => [C setter suffix, converter]
-    CONN = {
-      port: [:port, :int], username: [:username, :str], password: [:password, :str],
-      connection_token: [:connection_token, :str], account_id: [:account_id, :int],
-      reconnect: [:reconnect, :bool], max_reconnect: [:max_reconnect, :int],
-      reconnect_interval_ms: [:reconnect_interval_ms, :int64], timeout_ms: [:timeout_ms, :int64],
-      cert_file: [:tls_cert_file, :str], key_file: [:tls_key_file, :str], ca_file: [:tls_ca_file, :str]
+    # Keywords of memphis.py whose library option has another name.
+    ALIASES = {
+      conn: { cert_file: :tls_cert_file, key_file: :tls_key_file, ca_file: :tls_ca_file },
+      consumer: { consumer_group: :group, batch_max_time_to_wait_ms: :batch_max_wait_ms }
     }.freeze
-
-    STATION = {
-      replicas: [:replicas, :int], idempotency_window_ms: [:idempotency_window_ms, :int64],
-      schema_name: [:schema_name, :str], send_poison_msg_to_dls: [:send_poison_msg_to_dls, :bool],
-      send_schema_failed_msg_to_dls: [:send_schema_failed_msg_to_dls, :bool],
-      tiered_storage_enabled: [:tiered_storage_enabled, :bool],
-      partitions_number: [:partitions_number, :int], dls_station: [:dls_station, :str]
-    }.freeze
-
-    PRODUCER = { max_in_flight: [:max_in_flight, :int], ack_wait_ms: [:ack_wait_ms, :int64] }.freeze
-
-    CONSUMER = {
-      consumer_group: [:group, :str], pull_interval_ms: [:pull_interval_ms, :int64],
-      batch_size: [:batch_size, :int], batch_max_time_to_wait_ms: [:batch_max_wait_ms, :int64],
-      max_ack_time_ms: [:max_ack_time_ms, :int64], max_msg_deliveries: [:max_msg_deliveries, :int],
-      start_consume_from_sequence: [:start_consume_from_sequence, :uint64],
-      last_messages: [:last_messages, :int64]
+    # Options given as positional arguments of their own (names, host) or
+    # through their own keywords (retention, storage).
+    OWN_ARGUMENTS = {
+      conn: %i[host], station: %i[name storage], producer: %i[name], consumer: %i[station_name name]
     }.freeze
 
     module_function
 
-    # Creates a `kind` options object with `new_args`, applies `values`
-    # through `table`, yields its pointer, and always destroys it afterwards.
-    def with(kind, new_args, table, values)
+    # keyword => [setter (without memphis_), value type] for `kind`.
+    def table(kind)
+      @tables ||= {}
+      @tables[kind] ||= begin
+        setters = CAPI::SETTERS.fetch(kind).except(*OWN_ARGUMENTS.fetch(kind, []))
+        aliases = ALIASES.fetch(kind, {})
+        renamed = aliases.values
+        setters.reject { |name, _| renamed.include?(name) }
+               .merge(aliases.to_h { |keyword, name| [keyword, setters.fetch(name)] })
+               .reject { |_, (_fn, type)| type == :enum }
+               .freeze
+      end
+    end
+
+    def keywords(kind)
+      table(kind).keys
+    end
+
+    # Creates a `kind` options object with `new_args`, applies `values`,
+    # yields its pointer, and always destroys it afterwards.
+    def with(kind, new_args, values)
+      setters = prepare(kind, values)
       out = FFI::MemoryPointer.new(:pointer)
       Status.call(:"#{kind}_opts_new", *new_args, out)
       opts = out.read_pointer
       begin
-        apply(kind, opts, table, values)
+        setters.each { |fn, value| Status.call(fn, opts, value) }
         yield opts
       ensure
         Native.public_send(:"#{kind}_opts_destroy", opts, nil)
       end
     end
 
-    def apply(kind, opts, table, values)
-      values.each do |key, value|
+    # Type-checks the given values: [[setter, value], ...].
+    def prepare(kind, values)
+      tbl = table(kind)
+      unknown = values.keys - tbl.keys
+      unless unknown.empty?
+        what = kind == :conn ? "connect" : kind
+        raise InvalidArgumentError, "unknown #{what} option#{unknown.size > 1 ? 's' : ''}: #{unknown.join(', ')} " \
+                                    "(known: #{tbl.keys.join(', ')})"
+      end
+      values.filter_map do |key, value|
         next if value.nil?
 
-        setter, conv = table.fetch(key)
-        Status.call(:"#{kind}_opts_set_#{setter}", opts, Convert.public_send(conv, value, key.to_s))
+        fn, type = tbl.fetch(key)
+        [fn, Convert.public_send(type, value, key.to_s)]
       end
     end
 

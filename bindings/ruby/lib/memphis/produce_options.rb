@@ -16,7 +16,7 @@ module Memphis
           next yield(nil)
         end
 
-        opts = Native::ProduceOpts.new
+        opts = CAPI::ProduceOpts.new
         Native.produce_opts_init(opts)
         keep = []
         opts[:headers] = headers_ptr if headers_ptr

@@ -56,7 +56,7 @@ module Memphis
     # The C call takes one options struct per message; the keywords are
     # shared, so every slot gets a copy.
     def replicate(opts)
-      size = Native::ProduceOpts.size
+      size = CAPI::ProduceOpts.size
       bytes = opts.get_bytes(0, size)
       FFI::MemoryPointer.new(:uint8, size * @count).tap do |m|
         @count.times { |i| m.put_bytes(i * size, bytes) }

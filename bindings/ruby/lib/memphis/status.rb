@@ -6,28 +6,28 @@ require_relative "native"
 module Memphis
   # Turns libmemphis status codes and memphis_error_t details into exceptions,
   # and wraps the trailing `memphis_error_t **err` every fallible call takes.
+  # The table of statuses comes from the library (memphis_status_list) when
+  # it loads; only the class of each status is written down (errors.rb).
   module Status
-    OK = 0
-    INVALID_ARGUMENT = 1
-    NOT_CONNECTED = 2
-    TIMEOUT = 3
-    NO_MESSAGES = 4
-    NOT_FOUND = 5
-    ALREADY_EXISTS = 6
-    AUTH = 7
-    TLS = 8
-    UNREACHABLE = 9
-    BROKER = 10
-    SCHEMA_VALIDATION = 11
-    HEADER = 12
-    QUEUE_FULL = 13
-    CLOSED = 14
-    PAYLOAD_TOO_LARGE = 15
-    INTERNAL = 16
-    INVALID_HANDLE = 100
-    FORKED = 101
+    OK = CAPI::OK
+
+    @table = {}
 
     module_function
+
+    # status => [exception class, status name], from memphis_status_list.
+    def load_table
+      out = FFI::MemoryPointer.new(:pointer)
+      count = Native.status_list(out)
+      @table = out.read_pointer.read_array_of_int(count).to_h do |status|
+        name = Native.status_name(status).read_string
+        [status, [CLASS_OF_STATUS.fetch(name, Error), name]]
+      end.freeze
+    end
+
+    def table
+      @table
+    end
 
     # Calls Native.<fn>(*args, err_out) and raises the matching exception when
     # the status is not OK. For names computed at run time; fixed call sites
@@ -63,17 +63,9 @@ module Memphis
     # An exception (not raised) for `status` with the library's message, or the
     # status's own description when the library gave none.
     def error_for(status, message = nil)
-      message = describe(status) if message.nil? || message.empty?
-      klass, name = STATUS_CLASSES.fetch(status) { [Error, name(status)] }
+      message = Native.status_str(status).read_string if message.nil? || message.empty?
+      klass, name = @table.fetch(status) { [Error, Native.status_name(status).read_string] }
       klass.new(message, status: name, code: status)
-    end
-
-    def name(status)
-      Native.status_name(status).read_string
-    end
-
-    def describe(status)
-      Native.status_str(status).read_string
     end
   end
 end
