@@ -354,8 +354,10 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_schema_detach(memphis_conn
 /* A set of user headers for produce. Free with memphis_headers_destroy. */
 MEMPHIS_API memphis_status_t memphis_headers_new(memphis_headers_t **out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_headers_destroy(memphis_headers_t *headers, memphis_error_t **err);
-/* Adds (or replaces) key -> value. Keys starting with "$memphis" are reserved:
- * MEMPHIS_ERR_HEADER. */
+/* Adds (or replaces) key -> value. MEMPHIS_ERR_HEADER for what a message
+ * header cannot carry: an empty key, a key starting with "$memphis"
+ * (reserved), a key that is not printable ASCII without spaces or ':', a
+ * value holding CR or LF. Key and value must be UTF-8 (see Strings). */
 MEMPHIS_API memphis_status_t memphis_headers_add(memphis_headers_t *headers, const char *key, const char *value, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_headers_count(const memphis_headers_t *headers, size_t *out, memphis_error_t **err);
 /* Value of `key` as a malloc'd copy (memphis_free); MEMPHIS_ERR_NOT_FOUND if
@@ -372,9 +374,10 @@ MEMPHIS_API memphis_status_t memphis_producer_opts_new(const char *station_name,
 MEMPHIS_API memphis_status_t memphis_producer_opts_destroy(memphis_producer_opts_t *opts, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_add_station(memphis_producer_opts_t *opts, const char *station_name, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_set_name(memphis_producer_opts_t *opts, const char *producer_name, memphis_error_t **err);
-/* Bound of the nonblocking in-flight window (messages awaiting their ack). */
+/* Bound of the nonblocking in-flight window (messages awaiting their ack);
+ * 0 = the default. */
 MEMPHIS_API memphis_status_t memphis_producer_opts_set_max_in_flight(memphis_producer_opts_t *opts, int max_in_flight, memphis_error_t **err);
-/* Default time to wait for a broker ack per message. */
+/* Default time to wait for a broker ack per message; 0 = the default. */
 MEMPHIS_API memphis_status_t memphis_producer_opts_set_ack_wait_ms(memphis_producer_opts_t *opts, int64_t ms, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_name(const memphis_producer_opts_t *opts, char **out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_station_count(const memphis_producer_opts_t *opts, size_t *out, memphis_error_t **err);
@@ -389,7 +392,7 @@ MEMPHIS_API memphis_status_t memphis_producer_opts_get_ack_wait_ms(const memphis
  * by the produce call. Passing NULL instead of a struct means all unset. */
 typedef struct memphis_produce_opts {
     const memphis_headers_t *headers; /* user headers or NULL */
-    const char *msg_id;               /* idempotency id ("msg-id" header) or NULL */
+    const char *msg_id;               /* idempotency id ("msg-id" header; no CR/LF) or NULL */
     const char *partition_key;        /* route by key (murmur3) or NULL */
     int partition_number;             /* 1-based partition; 0 = unset */
     int64_t ack_wait_ms;              /* 0 = producer's ack wait */
@@ -476,6 +479,7 @@ MEMPHIS_API memphis_status_t memphis_consumer_opts_set_pull_interval_ms(memphis_
 MEMPHIS_API memphis_status_t memphis_consumer_opts_set_batch_size(memphis_consumer_opts_t *opts, int batch_size, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_consumer_opts_set_batch_max_wait_ms(memphis_consumer_opts_t *opts, int64_t ms, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_consumer_opts_set_max_ack_time_ms(memphis_consumer_opts_t *opts, int64_t ms, memphis_error_t **err);
+/* 1..10: deliveries before a message becomes a poison message. */
 MEMPHIS_API memphis_status_t memphis_consumer_opts_set_max_msg_deliveries(memphis_consumer_opts_t *opts, int n, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_consumer_opts_set_start_consume_from_sequence(memphis_consumer_opts_t *opts, uint64_t seq, memphis_error_t **err);
 /* -1 = unset; otherwise start with the last n messages. */
@@ -614,7 +618,8 @@ MEMPHIS_API memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t c
  * produce applies its block_timeout_ms; a consume loop stops pulling. Nothing
  * grows without bound. A consume batch that is waiting for room is dropped
  * (its messages destroyed, so the broker redelivers them) when its consumer
- * is stopped or destroyed, so memphis_consumer_stop never waits for a poller.
+ * is stopped or destroyed or its connection closed, so memphis_consumer_stop
+ * and memphis_conn_close never wait for a poller.
  * memphis_producer_flush/destroy do wait for delivery reports to be queued:
  * keep polling on another thread while flushing.
  *

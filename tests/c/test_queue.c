@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -289,6 +290,48 @@ MEMPHIS_TEST(queue_full_stops_consumer, "integration")
     }
     OK(memphis_queue_destroy(q, E)); /* the blocked batch gives up too */
     OK(memphis_consumer_destroy(k, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
+/* Closing the connection of a consumer whose unpolled queue is full does not
+ * wait for a poller: the batch waiting for room is dropped. */
+MEMPHIS_TEST(queue_full_conn_close, "integration")
+{
+    memphis_conn_t *c = test_connect(test_broker());
+    produce_n(c, "c-queue-close", 10);
+    memphis_consumer_opts_t *o = NULL;
+    memphis_consumer_t *k = NULL;
+    OK(memphis_consumer_opts_new("c-queue-close", "k", &o, E));
+    OK(memphis_consumer_opts_set_batch_size(o, 1, E));
+    OK(memphis_consumer_opts_set_batch_max_wait_ms(o, 200, E));
+    OK(memphis_consumer_opts_set_pull_interval_ms(o, 10, E));
+    OK(memphis_consumer_create(c, o, &k, E));
+    OK(memphis_consumer_opts_destroy(o, E));
+    memphis_queue_t *q = NULL;
+    OK(memphis_queue_new(1, &q, E));
+    OK(memphis_consumer_consume_to_queue(k, q, NULL, NULL, 0, E));
+    /* one batch queued, the next one waiting for room */
+    memphis_event_t ev[QMAX];
+    size_t n = 0;
+    OK(memphis_queue_poll(q, ev, 1, 20000, &n, E));
+    CHECK(n == 1);
+    release_event(&ev[0]);
+    double end = now_s() + 20;
+    while (now_s() < end) { /* the loop refills the queue */
+        struct timespec nap = {0, 50000000};
+        nanosleep(&nap, NULL);
+        OK(memphis_queue_poll(q, ev, 1, 0, &n, E));
+        if (n == 1) {
+            release_event(&ev[0]);
+            break;
+        }
+    }
+    CHECK(n == 1);
+    struct timespec settle = {0, 300000000}; /* full again, a batch waiting */
+    nanosleep(&settle, NULL);
+    OK(memphis_conn_close(c, E)); /* hung here before (CTest's timeout catches a hang) */
+    OK(memphis_consumer_destroy(k, E));
+    OK(memphis_queue_destroy(q, E));
     OK(memphis_conn_destroy(c, E));
 }
 
