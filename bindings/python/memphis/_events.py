@@ -327,12 +327,12 @@ def _release_closed_loops() -> None:
 
 
 async def _queue_async(
-    fn: Any, handle: c_void_p, data: bytes, optp: Any, q: _LoopQueue, token: int
+    handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts], q: _LoopQueue, token: int
 ) -> Optional[MemphisError]:
     """Hand one message reporting to q to the library's window: on the loop
     with a 0 block timeout (queueing is fast unless the in-flight window is
-    full), else on a worker thread waiting for room."""
-    err = c_void_p()
+    full), else on a worker thread waiting for room. Returns the refusal."""
+    fn, optp, err = _native.lib().producer_produce_async_to_queue, _native.opts_ptr(opts), c_void_p()
     status = fn(handle, data, len(data), optp, q.queue, token, 0, byref(err))
     if status == OK:
         return None
@@ -348,39 +348,23 @@ async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_capi.Produ
     q = loop_queue(loop)
     fut: asyncio.Future[None] = loop.create_future()
     token = next(q.ids)
-    waiters = q.waiters
-    waiters[token] = fut
+    q.waiters[token] = fut
     try:
-        exc = await _queue_async(
-            _native.lib().producer_produce_async_to_queue,
-            handle,
-            data,
-            byref(opts) if opts is not None else None,
-            q,
-            token,
-        )
+        exc = await _queue_async(handle, data, opts, q, token)
         if exc is not None:
             raise exc
         await fut
     finally:
-        waiters.pop(token, None)
+        q.waiters.pop(token, None)
 
 
 async def produce_to_window(
     handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts], window: Window, token: int
 ) -> None:
     """Nonblocking produce whose report goes to ``window`` (registered under token)."""
-    q = loop_queue(asyncio.get_running_loop())
     window.pending += window.stations  # before queueing: the report may come first
     try:
-        exc = await _queue_async(
-            _native.lib().producer_produce_async_to_queue,
-            handle,
-            data,
-            byref(opts) if opts is not None else None,
-            q,
-            token,
-        )
+        exc = await _queue_async(handle, data, opts, loop_queue(asyncio.get_running_loop()), token)
     except BaseException:
         window.pending -= window.stations
         raise
