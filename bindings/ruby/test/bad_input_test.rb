@@ -63,7 +63,7 @@ class BadInputTest < Minitest::Test
       ["schema name NUL", Invalid, /name must not contain NUL/, -> { @conn.create_schema(name: "s\0x", type: "json", content: "{}") }],
       ["schema content NUL", Invalid, /content must not contain NUL/,
        -> { @conn.create_schema(name: "s", type: "json", content: "{\0}") }],
-      ["schema type", Invalid, /schema type must be one of/, -> { @conn.create_schema(name: "s", type: "xml", content: "{}") }],
+      ["schema type", Invalid, /unsupported schema type "xml"/, -> { @conn.create_schema(name: "s", type: "xml", content: "{}") }],
       ["enforce schema NUL", Invalid, /station_name must not contain NUL/, -> { @conn.enforce_schema(name: "s", station_name: "a\0") }],
       ["enforce schema empty", Invalid, /name and station name can not be empty/, -> { @conn.enforce_schema(name: "", station_name: st) }],
       ["detach schema type", Invalid, /station_name must be a String/, -> { @conn.detach_schema(station_name: nil) }],

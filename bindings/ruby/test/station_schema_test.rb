@@ -133,7 +133,7 @@ class StationSchemaTest < Minitest::Test
   end
 
   def test_schema_bad_input
-    assert_match(/schema type must be one of/,
+    assert_match(/unsupported schema type/,
                  assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "xml", content: "<a/>") }.message)
     assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "json") }
     assert_raises(Memphis::InvalidArgumentError) { @conn.create_schema(name: "s", type: "json", content: "{}", path: "/x") }

@@ -16,13 +16,9 @@ module Memphis
   class Connection
     include Handle
 
-    SCHEMA_TYPES = %w[json protobuf avro graphql].freeze
-
     # Use Memphis.connect.
     def initialize(**opts)
       host = Convert.str(opts.delete(:host), "host")
-      raise InvalidArgumentError, "host must not be empty" if host.empty?
-      raise InvalidArgumentError, "username is required" if opts[:username].nil?
 
       out = FFI::MemoryPointer.new(:pointer)
       Options.with(:conn, [], opts) do |o|
@@ -65,9 +61,6 @@ module Memphis
     def create_schema(name:, type:, path: nil, content: nil)
       name = Convert.str(name, "name")
       type = Convert.str(type, "type")
-      unless SCHEMA_TYPES.include?(type)
-        raise InvalidArgumentError, "schema type must be one of #{SCHEMA_TYPES.join(', ')}, got #{type.inspect}"
-      end
       raise InvalidArgumentError, "give exactly one of path: and content:" unless path.nil? ^ content.nil?
 
       if path
