@@ -3,7 +3,7 @@
  * (wire-compatible with Memphis v1.4.x).
  *
  * Changelog
- *   1.0.0  first public header.
+ *   0.1.0  first public header.
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -136,7 +136,7 @@ extern "C" {
 
 /* Version of the loaded library, encoded like MEMPHIS_VERSION. */
 MEMPHIS_API int memphis_version(void);
-/* Version of the loaded library as static text, e.g. "1.0.0". */
+/* Version of the loaded library as static text, e.g. "0.1.0". */
 MEMPHIS_API const char *memphis_version_str(void);
 
 /* ------------------------------------------------------------------------ */
