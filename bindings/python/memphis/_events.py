@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _capi, _native
 from ._capi import OK
-from ._ops import run_blocking
+from ._ops import run_blocking, running_loop
 from .exceptions import MemphisError
 
 __all__ = ["Batch", "ConsumeLoop", "Window", "live_count", "loop_queue", "produce_sync"]
@@ -448,6 +448,9 @@ class ConsumeLoop:
             self._q.unwatch()
 
     def close_threadsafe(self) -> None:
+        if running_loop() is self.loop:
+            self.close()
+            return
         try:
             self.loop.call_soon_threadsafe(self.close)
         except RuntimeError:  # the loop is closed: nobody runs handlers any more

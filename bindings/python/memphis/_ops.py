@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import weakref
-from typing import Any, Awaitable, Callable, Coroutine, Generator, Generic, Optional, TypeVar
+from typing import Any, Callable, Coroutine, Generator, Generic, Optional, TypeVar
 
 __all__ = ["Pending", "executor", "run_blocking", "running_loop", "start", "start_on_loop"]
 
@@ -181,5 +181,3 @@ def start_on_loop(what: str, work: Callable[[], Coroutine[Any, Any, T]], fallbac
         return Pending.completed(what, fallback())
     return Pending(what, asyncio.run_coroutine_threadsafe(work(), loop))
 
-
-_ = Awaitable  # re-exported for annotations
