@@ -49,6 +49,6 @@ func memphis_go_msg_schema_type(h C.uint64_t, out **C.char, em **C.char) (st C.i
 	if mo == nil {
 		return st
 	}
-	*out = C.CString(mo.m.SchemaType())
+	setCPtr(out, C.CString(mo.m.SchemaType()))
 	return statusOK
 }

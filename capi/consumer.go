@@ -208,7 +208,8 @@ func memphis_go_consumer_fetch(h C.uint64_t, batch C.size_t, key *C.char, number
 	if count == nil {
 		return nullArg(em, "count")
 	}
-	*out, *count = nil, 0
+	setCPtr(out, nil)
+	*count = 0
 	co, st := lookupConsumer(h, em)
 	if co == nil {
 		return st
@@ -227,7 +228,8 @@ func memphis_go_consumer_fetch(h C.uint64_t, batch C.size_t, key *C.char, number
 	if err != nil {
 		return failErr(em, err)
 	}
-	*out, *count = newMsgArray(msgs), C.size_t(len(msgs))
+	setCPtr(out, newMsgArray(msgs))
+	*count = C.size_t(len(msgs))
 	return statusOK
 }
 
@@ -256,7 +258,8 @@ func memphis_go_fetch_messages(ch, oh C.uint64_t, key *C.char, number C.int, out
 	if count == nil {
 		return nullArg(em, "count")
 	}
-	*out, *count = nil, 0
+	setCPtr(out, nil)
+	*count = 0
 	c, st := lookupConn(ch, em)
 	if c == nil {
 		return st
@@ -275,6 +278,7 @@ func memphis_go_fetch_messages(ch, oh C.uint64_t, key *C.char, number C.int, out
 	if err != nil {
 		return failErr(em, err)
 	}
-	*out, *count = newMsgArray(msgs), C.size_t(len(msgs))
+	setCPtr(out, newMsgArray(msgs))
+	*count = C.size_t(len(msgs))
 	return statusOK
 }

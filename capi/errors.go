@@ -66,7 +66,7 @@ func setMsg(em **C.char, msg string) {
 		if *em != nil {
 			C.free(unsafe.Pointer(*em))
 		}
-		*em = C.CString(msg)
+		setCPtr(em, C.CString(msg))
 	}
 }
 

@@ -128,7 +128,8 @@ func memphis_go_msg_data(h C.uint64_t, data *unsafe.Pointer, n *C.size_t, em **C
 	if mo == nil {
 		return st
 	}
-	*data, *n = mo.data, C.size_t(mo.n)
+	setCAddr(data, mo.data)
+	*n = C.size_t(mo.n)
 	return statusOK
 }
 
@@ -174,7 +175,8 @@ func memphis_go_msg_header_at(h C.uint64_t, i C.size_t, key, value **C.char, em 
 	if uint64(i) >= uint64(len(mo.hdrKeys)) {
 		return badArg(em, "header index %d out of range (%d headers)", uint64(i), len(mo.hdrKeys))
 	}
-	*key, *value = mo.hdrKeys[i], mo.hdrVals[i]
+	setCPtr(key, mo.hdrKeys[i])
+	setCPtr(value, mo.hdrVals[i])
 	return statusOK
 }
 
@@ -202,7 +204,7 @@ func memphis_go_msg_header_get(h C.uint64_t, key *C.char, value **C.char, em **C
 	if i == len(mo.hdrKeys) || C.GoString(mo.hdrKeys[i]) != k {
 		return fail(em, C.MEMPHIS_ERR_NOT_FOUND, "no header "+k)
 	}
-	*value = mo.hdrVals[i]
+	setCPtr(value, mo.hdrVals[i])
 	return statusOK
 }
 
@@ -355,7 +357,7 @@ func memphis_go_msg_deserialize(h C.uint64_t, out **C.char, em **C.char) (st C.i
 			return fail(em, C.MEMPHIS_ERR_INTERNAL, "encoding the deserialized message as JSON: "+err.Error())
 		}
 	}
-	*out = (*C.char)(C.CBytes(append(text, 0)))
+	setCPtr(out, (*C.char)(C.CBytes(append(text, 0))))
 	return statusOK
 }
 
@@ -429,7 +431,8 @@ func memphis_go_msgs_data(arr *C.uint64_t, count C.size_t, data *unsafe.Pointer,
 		if mo == nil {
 			return st
 		}
-		ds[i], ls[i] = mo.data, C.size_t(mo.n)
+		setCAddr(&ds[i], mo.data)
+		ls[i] = C.size_t(mo.n)
 	}
 	return statusOK
 }

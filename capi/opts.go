@@ -107,4 +107,4 @@ func goInt(em **C.char, v C.int64_t, name string) (int, C.int) {
 func millis(d time.Duration) C.int64_t { return C.int64_t(d / time.Millisecond) }
 
 // outString stores a malloc'd copy of s (freed by memphis_free).
-func outString(out **C.char, s string) { *out = C.CString(s) }
+func outString(out **C.char, s string) { setCPtr(out, C.CString(s)) }

@@ -259,12 +259,12 @@ func memphis_go_queue_poll(h C.uint64_t, out *C.memphis_event_t, max C.size_t, t
 func fill(d *C.memphis_event_t, e qevent) {
 	d.kind = C.memphis_event_kind_t(e.kind)
 	d.status = C.memphis_status_t(e.status)
-	d.error_message = e.text
+	setCPtr(&d.error_message, e.text)
 	d.sequence = C.uint64_t(e.seq)
 	// user_data is the caller's opaque value, never memory Go may follow:
 	// write it as an integer.
 	*(*uintptr)(unsafe.Pointer(&d.user_data)) = e.ud
-	*(*unsafe.Pointer)(unsafe.Pointer(&d.msgs)) = unsafe.Pointer(e.msgs)
+	setCAddr((*unsafe.Pointer)(unsafe.Pointer(&d.msgs)), unsafe.Pointer(e.msgs))
 	d.count = C.size_t(e.count)
 }
 

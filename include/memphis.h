@@ -45,7 +45,8 @@
  *   function named in the comment). Pointers returned through `const T **`
  *   out-parameters are borrowed: they point into the object and stay valid
  *   until that object is destroyed. Received messages are owned by the caller
- *   until memphis_msg_destroy().
+ *   until memphis_msg_destroy(). Out-parameters, and the arrays the library
+ *   fills (memphis_msgs_data, memphis_queue_poll), need not be initialized.
  *
  * Strings
  *   Every `const char *` parameter is a C string: it ends at its first NUL
