@@ -7,17 +7,20 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// internalUser is the account the broker's own in-process connection logs in
-// with. Its password is random per Start and never leaves the process, so
+// internalUser is the account the broker's own in-process connections log
+// in with. Its password is random per Start and never leaves the process, so
 // SDK credentials cannot reach it.
 const internalUser = "$memphis_internal"
 
 // authenticator implements Memphis-style authentication (protocol doc §2.2)
 // as a nats-server custom authenticator, so password and token logins work
-// on the same broker.
+// on the same broker. An empty password or token means that method is off.
+// Every login except the broker's own gets the SDK permissions
+// (permissions.go).
 type authenticator struct {
 	user, password, token string
 	internalPassword      string
+	sdkPerms              *server.Permissions
 }
 
 // Check decides whether a CONNECT is accepted. Returning false makes
@@ -53,19 +56,22 @@ func (a *authenticator) Check(c server.ClientAuthentication) bool {
 			return false
 		}
 	case o.Username != "":
-		if !strings.EqualFold(stripAccountID(o.Username), a.user) || !equal(o.Password, a.password) {
+		if a.password == "" || !strings.EqualFold(stripAccountID(o.Username), a.user) || !equal(o.Password, a.password) {
 			return false
 		}
 	default:
 		return false
 	}
-	c.RegisterUser(&server.User{Username: a.user})
+	c.RegisterUser(&server.User{Username: a.user, Permissions: a.sdkPerms})
 	return true
 }
 
 // tokenOK compares a connection token. Plain NATS clients may also send the
 // real broker's "<user>::<token>" form.
 func (a *authenticator) tokenOK(tok string, plainClient bool) bool {
+	if a.token == "" {
+		return false
+	}
 	if equal(tok, a.token) {
 		return true
 	}

@@ -1,7 +1,9 @@
 package devbroker_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/libmemphis/libmemphis/devbroker"
@@ -65,5 +67,74 @@ func TestMaxPayloadAdvertised(t *testing.T) {
 	c2 := connect(t, b2)
 	if err := c2.nc.Publish("x", make([]byte, 2048)); err == nil {
 		t.Fatal("oversized publish accepted")
+	}
+}
+
+// Only the methods the operator configured work; the defaults are gone
+// as soon as anything is configured.
+func TestAuthOnlyConfiguredMethods(t *testing.T) {
+	cases := []struct {
+		name   string
+		opts   func(*devbroker.Options)
+		ok     [][]nats.Option
+		refuse [][]nats.Option
+	}{
+		{"password only", func(o *devbroker.Options) { o.Password = "s3cret" },
+			[][]nats.Option{{nats.Name("id::root"), nats.UserInfo("root$1", "s3cret")}},
+			[][]nats.Option{
+				{nats.Name("id::root"), nats.Token("memphis")},
+				{nats.Token("root::memphis")},
+				{nats.Name("id::root"), nats.UserInfo("root$1", "memphis")},
+				{nats.Name("id::root"), nats.UserInfo("root$1", "")},
+			}},
+		{"token only", func(o *devbroker.Options) { o.Token = "tok" },
+			[][]nats.Option{{nats.Name("id::root"), nats.Token("tok")}, {nats.Token("root::tok")}},
+			[][]nats.Option{
+				{nats.Name("id::root"), nats.UserInfo("root$1", "memphis")},
+				{nats.Name("id::root"), nats.UserInfo("root", "")},
+				{nats.Name("id::root"), nats.Token("memphis")},
+			}},
+		{"user only", func(o *devbroker.Options) { o.User = "bob" },
+			[][]nats.Option{{nats.Name("id::bob"), nats.UserInfo("bob$1", "memphis")}},
+			[][]nats.Option{
+				{nats.Name("id::root"), nats.UserInfo("root$1", "memphis")},
+				{nats.Name("id::bob"), nats.Token("memphis")},
+			}},
+	}
+	for _, tc := range cases {
+		b := startBroker(t, tc.opts)
+		for _, o := range tc.ok {
+			if err := dial(t, b, o...); err != nil {
+				t.Errorf("%s: refused %v", tc.name, err)
+			}
+		}
+		for i, o := range tc.refuse {
+			if err := dial(t, b, o...); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
+				t.Errorf("%s: case %d: got %v, want Authorization Violation", tc.name, i, err)
+			}
+		}
+	}
+}
+
+func TestStartLogsDefaultCredentialWarning(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}
+	startBroker(t, func(o *devbroker.Options) { o.Logf = logf })
+	startBroker(t, func(o *devbroker.Options) { o.Logf = logf; o.Token = "tok" })
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, "default credentials are active") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want exactly one warning (the default broker's), got %q", lines)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/nats-io/nats.go"
 )
 
 // TestBadInputNeverCrashes sends malformed bodies to every control subject
@@ -34,18 +37,30 @@ func TestBadInputNeverCrashes(t *testing.T) {
 			t.Errorf("consumer creation %q: reply %q", body, got)
 		}
 	}
-	// Side channels take garbage silently.
-	for _, subj := range []string{"$memphis_nacked_dls", "$memphis_pm_acks", "$memphis_schemaverse_dls",
-		"$memphis_notifications", "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.x.y"} {
+	// Side channels take garbage silently. Advisories come from JetStream
+	// only (SDK users may not publish them), so the broker's own user
+	// sends the garbage advisory.
+	admin, err := devbroker.AdminConn(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, side := range []struct {
+		nc   *nats.Conn
+		subj string
+	}{{c.nc, "$memphis_nacked_dls"}, {c.nc, "$memphis_pm_acks"}, {c.nc, "$memphis_schemaverse_dls"},
+		{c.nc, "$memphis_notifications"}, {admin, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.x.y"}} {
 		for _, body := range append(bodies, `{"id":"abc"}`, `{"station_name":"nope","partition":1,"seq":1}`,
 			`{"station_name":"nope","message":{"data":"zz"}}`) {
-			if err := c.nc.Publish(subj, []byte(body)); err != nil {
+			if err := side.nc.Publish(side.subj, []byte(body)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := c.nc.Flush(); err != nil {
-		t.Fatal(err)
+	for _, nc := range []*nats.Conn{c.nc, admin} {
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c.expectText("$memphis_station_creations", stationReq("still.alive", 1), "")
 }

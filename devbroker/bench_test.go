@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/libmemphis/libmemphis/devbroker"
+
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -24,12 +26,20 @@ func BenchmarkStationCreate(b *testing.B) {
 
 func BenchmarkRawStreamCreate(b *testing.B) {
 	br := startBroker(b)
-	c := connect(b, br)
+	nc, err := devbroker.AdminConn(br) // SDK users may not create streams
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		name := fmt.Sprintf("bench-%d$1", i)
-		if _, err := c.js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}}); err != nil {
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -90,6 +90,9 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 		b.removeTmp()
 		return nil, fmt.Errorf("devbroker: server not ready on %s:%d within %s", opts.Host, opts.Port, startupTimeout)
 	}
+	if w := opts.credentialWarning(); w != "" {
+		b.logf("memphis-devbroker: %s", w)
+	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if err := b.startControlPlane(ctx); err != nil {
 		_ = b.Stop()
@@ -134,8 +137,9 @@ func (b *Broker) serverOptions() (*server.Options, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		CustomClientAuthentication: &authenticator{
-			user: o.User, password: o.Password, token: o.Token,
+			user: o.sdkUser(), password: o.Password, token: o.Token,
 			internalPassword: internalPass,
+			sdkPerms:         sdkPermissions(),
 		},
 	}
 	if o.TLSCert != "" || o.TLSKey != "" || o.TLSCA != "" {
@@ -159,13 +163,9 @@ func (b *Broker) serverOptions() (*server.Options, error) {
 // startControlPlane connects the internal client, opens the metadata store
 // and subscribes the Memphis subjects.
 func (b *Broker) startControlPlane(ctx context.Context) error {
-	nc, err := nats.Connect("", nats.InProcessServer(b.srv),
-		nats.UserInfo(internalUser, b.internalPass),
-		nats.Name("memphis-devbroker-internal"),
-		nats.MaxReconnects(-1),
-	)
+	nc, err := b.internalConn("memphis-devbroker-internal")
 	if err != nil {
-		return fmt.Errorf("devbroker: internal connection: %w", err)
+		return err
 	}
 	b.nc = nc
 	js, err := jetstream.New(nc)
@@ -190,6 +190,21 @@ func (b *Broker) startControlPlane(ctx context.Context) error {
 	return nil
 }
 
+// internalConn opens an in-process connection as the broker's own user:
+// no permissions apply, and its inboxes are out of SDK users' reach.
+func (b *Broker) internalConn(name string) (*nats.Conn, error) {
+	nc, err := nats.Connect("", nats.InProcessServer(b.srv),
+		nats.UserInfo(internalUser, b.internalPass),
+		nats.Name(name),
+		nats.CustomInboxPrefix(internalInboxPrefix),
+		nats.MaxReconnects(-1),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devbroker: %s connection: %w", name, err)
+	}
+	return nc, nil
+}
+
 // Addr returns "host:port" of the client listener.
 func (b *Broker) Addr() string {
 	host, port := b.opts.Host, b.Port()
@@ -204,7 +219,8 @@ func (b *Broker) Port() int {
 	return b.opts.Port
 }
 
-// Options returns the effective options (defaults filled in).
+// Options returns the effective options (defaults filled in; a credential
+// method that is off stays empty), which Start accepts unchanged.
 func (b *Broker) Options() Options { return b.opts }
 
 // Stop shuts the broker down: it stops taking requests, waits for those in

@@ -1,6 +1,10 @@
 package devbroker
 
-import "context"
+import (
+	"context"
+
+	"github.com/nats-io/nats.go"
+)
 
 // DLSRow is the test view of a dead-letter row.
 type DLSRow struct {
@@ -30,3 +34,7 @@ func DLSRows(b *Broker, station string) ([]DLSRow, error) {
 
 // Connected reports whether a Memphis connection id has an open connection.
 func Connected(b *Broker, connID string) bool { return b.connectedIDs()[connID] }
+
+// AdminConn connects as the broker itself (no permissions), for tests that
+// must do what SDK users may not.
+func AdminConn(b *Broker) (*nats.Conn, error) { return b.internalConn("test-admin") }

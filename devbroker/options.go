@@ -1,5 +1,11 @@
 package devbroker
 
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
 // Defaults for Options fields left at their zero value. They match what a
 // stock Memphis installation ships with, so SDK defaults connect unchanged.
 const (
@@ -22,14 +28,19 @@ type Options struct {
 	DataDir string
 	// Memory keeps every stream in memory and writes nothing to DataDir.
 	Memory bool
-	// User and Password for password auth. The SDKs log in as
-	// "<user>$<account id>" first and fall back to the plain user name;
-	// both are accepted.
+	// User, Password and Token are the credentials SDKs log in with. Only
+	// the methods configured here are enabled:
+	//   - none of the three set: the documented defaults, user root with
+	//     password memphis and token memphis (Start logs a warning);
+	//   - User or Password set: password logins, the unset half taking its
+	//     default (user root, password memphis);
+	//   - Token set: token logins.
+	// SDKs log in as "<user>$<account id>" first and fall back to the plain
+	// user name; both are accepted. Token logins must name the same user in
+	// their connection name.
 	User     string
 	Password string
-	// Token is the connection token accepted as an alternative to a
-	// password on the same broker.
-	Token string
+	Token    string
 	// TLSCert and TLSKey enable TLS. With TLSCA, clients must present a
 	// certificate signed by that CA.
 	TLSCert string
@@ -37,27 +48,95 @@ type Options struct {
 	TLSCA   string
 	// MaxPayload is the largest message accepted; 0 means 8 MiB.
 	MaxPayload int
-	// Logf, when set, receives the broker's own diagnostics (not the NATS
-	// server log). Tests leave it nil.
+	// DisableMsgIDDedup turns off de-duplication of messages that carry
+	// only the Memphis "msg-id" header (see msgid_ingest.go). It exists to
+	// measure what that costs; leave it off.
+	DisableMsgIDDedup bool
+	// Logf, when set, receives the broker's own diagnostics and warnings
+	// (not the NATS server log). Tests leave it nil.
 	Logf func(format string, args ...any)
 }
 
-// withDefaults returns a copy of o with the zero values replaced.
+// passwordEnabled reports whether password logins are accepted, on options
+// with defaults applied.
+func (o Options) passwordEnabled() bool { return o.Password != "" }
+
+// sdkUser is the user SDK connections must name ("<id>::<user>"), on
+// options with defaults applied: the password user, or root when only a
+// token is configured.
+func (o Options) sdkUser() string {
+	if o.User == "" {
+		return DefaultUser
+	}
+	return o.User
+}
+
+// withDefaults returns a copy of o with the zero values replaced. The
+// credentials follow the rule documented at Options.User: a method the
+// operator did not configure stays off (empty) unless nothing at all was
+// configured. Applying it twice changes nothing (Restart relies on that).
 func (o Options) withDefaults() Options {
 	if o.Host == "" {
 		o.Host = DefaultHost
 	}
-	if o.User == "" {
-		o.User = DefaultUser
-	}
-	if o.Password == "" {
-		o.Password = DefaultPassword
-	}
-	if o.Token == "" {
-		o.Token = DefaultToken
+	switch {
+	case o.User == "" && o.Password == "" && o.Token == "":
+		o.User, o.Password, o.Token = DefaultUser, DefaultPassword, DefaultToken
+	case o.User != "" || o.Password != "":
+		if o.User == "" {
+			o.User = DefaultUser
+		}
+		if o.Password == "" {
+			o.Password = DefaultPassword
+		}
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
 	}
 	return o
+}
+
+// credentialWarning is the line the broker logs at start when a documented
+// default credential is accepted, or "" when none is. It is louder when
+// the listener is reachable from other machines.
+func (o Options) credentialWarning() string {
+	e := o.withDefaults()
+	var active []string
+	if e.passwordEnabled() && e.Password == DefaultPassword {
+		active = append(active, "user "+e.User+" with password "+DefaultPassword)
+	}
+	if e.Token == DefaultToken {
+		active = append(active, "token "+DefaultToken)
+	}
+	if len(active) == 0 {
+		return ""
+	}
+	what := strings.Join(active, " and ")
+	if !isLoopbackHost(e.Host) {
+		return fmt.Sprintf("WARNING: listening on %s, which is NOT a loopback address, with the default credentials (%s): "+
+			"anyone who can reach this port can read, write and destroy every station; "+
+			"set --password/--token (or their -file forms or environment variables)", e.Host, what)
+	}
+	return fmt.Sprintf("warning: default credentials are active (%s); set --password/--token (or their -file forms or environment variables) to replace them", what)
+}
+
+// isLoopbackHost reports whether every address host stands for is a
+// loopback address. The unspecified address (all interfaces) is not.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }

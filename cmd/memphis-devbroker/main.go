@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/libmemphis/libmemphis/devbroker"
@@ -32,17 +33,28 @@ type config struct {
 	readyFile string
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+// Environment variables that supply credentials when the matching flags
+// are absent (a password on the command line is visible to "ps").
+const (
+	envUser     = "MEMPHIS_DEVBROKER_USER"
+	envPassword = "MEMPHIS_DEVBROKER_PASSWORD"
+	envToken    = "MEMPHIS_DEVBROKER_TOKEN"
+)
+
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (config, error) {
 	var c config
+	var passwordFile, tokenFile string
 	fs := flag.NewFlagSet("memphis-devbroker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.opts.Host, "host", devbroker.DefaultHost, "address to listen on")
 	fs.IntVar(&c.opts.Port, "port", 6666, "client port (0 picks a free port)")
 	fs.StringVar(&c.opts.DataDir, "data-dir", "./.memphis-data", "directory for messages and metadata")
 	fs.BoolVar(&c.opts.Memory, "memory", false, "keep everything in memory, write nothing to disk")
-	fs.StringVar(&c.opts.User, "user", devbroker.DefaultUser, "user for password authentication")
-	fs.StringVar(&c.opts.Password, "password", devbroker.DefaultPassword, "password for password authentication")
-	fs.StringVar(&c.opts.Token, "token", devbroker.DefaultToken, "connection token")
+	fs.StringVar(&c.opts.User, "user", "", "user for password authentication (default root; env "+envUser+")")
+	fs.StringVar(&c.opts.Password, "password", "", "password for password authentication (env "+envPassword+")")
+	fs.StringVar(&passwordFile, "password-file", "", "read the password from this file")
+	fs.StringVar(&c.opts.Token, "token", "", "connection token (env "+envToken+")")
+	fs.StringVar(&tokenFile, "token-file", "", "read the connection token from this file")
 	fs.StringVar(&c.opts.TLSCert, "tls-cert", "", "server certificate (PEM); enables TLS")
 	fs.StringVar(&c.opts.TLSKey, "tls-key", "", "server private key (PEM)")
 	fs.StringVar(&c.opts.TLSCA, "tls-ca", "", "CA (PEM); when set, clients must present a certificate it signed")
@@ -60,14 +72,49 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.opts.MaxPayload <= 0 {
 		return c, fmt.Errorf("--max-payload must be positive, got %d", c.opts.MaxPayload)
 	}
+	var err error
+	if c.opts.Password, err = credential("password", c.opts.Password, passwordFile, getenv(envPassword)); err != nil {
+		return c, err
+	}
+	if c.opts.Token, err = credential("token", c.opts.Token, tokenFile, getenv(envToken)); err != nil {
+		return c, err
+	}
+	if c.opts.User == "" {
+		c.opts.User = getenv(envUser)
+	}
 	if c.opts.Memory {
 		c.opts.DataDir = ""
 	}
 	return c, nil
 }
 
+// credential picks one credential from its flag, its file flag or its
+// environment variable, in that order; giving both the flag and the file
+// is an error. A file holds the secret alone; trailing line breaks are
+// dropped, any other byte is part of it.
+func credential(what, flagValue, file, env string) (string, error) {
+	if file == "" {
+		if flagValue != "" {
+			return flagValue, nil
+		}
+		return env, nil
+	}
+	if flagValue != "" {
+		return "", fmt.Errorf("--%s and --%s-file both given; use one", what, what)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--%s-file: %w", what, err)
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("--%s-file %s is empty", what, file)
+	}
+	return v, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
-	c, err := parseFlags(args, stderr)
+	c, err := parseFlags(args, stderr, os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+package devbroker
+
+import (
+	"github.com/libmemphis/libmemphis/internal/wire"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// internalInboxPrefix replaces "_INBOX" on the broker's own connections.
+// SDK users may subscribe to "_INBOX.>" (every reply they get arrives
+// there); with a prefix of its own, the replies the broker gets from
+// JetStream (KV reads of its metadata) stay out of their reach.
+const internalInboxPrefix = "$memphis_internal_inbox"
+
+// sdkRequestSubjects are the subjects SDKs publish to and the broker
+// listens on (protocol doc §1.4): requests and fire-and-forget side
+// channels. SDK users may publish here but never subscribe, or one client
+// could answer or read another's control requests.
+var sdkRequestSubjects = []string{
+	wire.SubjStationCreate, wire.SubjStationDestroy,
+	wire.SubjProducerCreate, wire.SubjProducerDestroy,
+	wire.SubjConsumerCreate, wire.SubjConsumerDestroy,
+	wire.SubjSchemaCreate, wire.SubjSchemaAttach, wire.SubjSchemaDetach,
+	wire.SubjSchemaverseDLS, wire.SubjNotifications, wire.SubjNackedDLS, wire.SubjPMAcks,
+}
+
+// sdkPermissions is what every connection authenticated with the
+// operator's credentials may do: exactly what the wire protocol needs, for
+// libmemphis, memphis.go (nats.go jetstream) and memphis-py (nats-py). It
+// follows the real broker's per-station role lists (memphis_handlers_rbac.go)
+// with "*" for the stream token, since every SDK user may use every
+// station here. Station streams are named "<station>$<partition>" and
+// never contain ".", so one token matches one stream.
+//
+// JetStream API calls the SDKs make, per stream: STREAM.NAMES (nats-py's
+// stream lookup by subject), STREAM.INFO (libmemphis: the last sequence for
+// last_messages), CONSUMER.INFO (binding, the 30 s consumer ping),
+// CONSUMER.CREATE / DURABLE.CREATE (nats-py binds-or-creates; libmemphis
+// re-creates a durable the broker did not make), CONSUMER.MSG.NEXT (fetch),
+// acks. CONSUMER.DELETE is in the real broker's read role too, and tests
+// use it. Nothing may create, update, delete or purge a stream: streams are
+// the control plane's.
+//
+// The deny lists fence off what the wildcards above would otherwise reach:
+// the broker's metadata buckets (stations, producers, consumers, schemas
+// and the DLS store) as streams, as KV subjects and as acks, and the
+// subjects only the broker may read.
+func sdkPermissions() *server.Permissions {
+	pubAllow := append([]string{
+		"*.final", // produce: "<station>$<partition>.final" (§6.1)
+		"$JS.API.INFO",
+		"$JS.API.STREAM.NAMES",
+		"$JS.API.STREAM.INFO.*",
+		"$JS.API.CONSUMER.CREATE.*",
+		"$JS.API.CONSUMER.CREATE.*.>",
+		"$JS.API.CONSUMER.DURABLE.CREATE.*.*",
+		"$JS.API.CONSUMER.INFO.*.*",
+		"$JS.API.CONSUMER.DELETE.*.*",
+		"$JS.API.CONSUMER.MSG.NEXT.*.*",
+		"$JS.ACK.>",
+	}, sdkRequestSubjects...)
+	var pubDeny []string
+	for _, bucket := range allBuckets {
+		stream := "KV_" + bucket
+		pubDeny = append(pubDeny,
+			"$JS.API.*.*."+stream, "$JS.API.*.*."+stream+".>",
+			"$JS.API.*.*.*."+stream, "$JS.API.*.*.*."+stream+".>",
+			"$JS.ACK."+stream+".>",
+			"$KV."+bucket+".>",
+		)
+	}
+	subAllow := []string{
+		"_INBOX.>", // replies: control requests, PubAcks, pulls, API calls
+		wire.SubjClientUpdates,
+		"*",   // $memphis_schema_updates_<station>, $memphis_functions_updates_<station>
+		"*.*", // $memphis_dls_<station>.<group> (§8.6)
+	}
+	// "$KV.>": JetStream delivers a KV watcher's messages to the broker's
+	// two-token inbox under their own subject, and the server checks a
+	// wildcard subscriber's deny list against that subject.
+	subDeny := append([]string{
+		internalInboxPrefix + ".>",
+		msgIDIngestPrefix + ".>",
+		"$KV.>",
+	}, sdkRequestSubjects...)
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: pubAllow, Deny: pubDeny},
+		Subscribe: &server.SubjectPermission{Allow: subAllow, Deny: subDeny},
+	}
+}
