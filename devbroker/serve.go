@@ -36,7 +36,8 @@ const (
 // payload (which may be empty: style A success).
 type requestHandler func(ctx context.Context, data []byte) []byte
 
-// subscribeAll subscribes the control plane and the DLS side channels.
+// subscribeAll subscribes the control plane, the pull-probe answerer and
+// the DLS side channels.
 func (b *Broker) subscribeAll() error {
 	handlers := []struct {
 		subject, queue string
@@ -58,6 +59,9 @@ func (b *Broker) subscribeAll() error {
 		if err := b.serve(h.subject, h.queue, h.h); err != nil {
 			return err
 		}
+	}
+	if err := b.subscribePullProbes(); err != nil {
+		return err
 	}
 	return b.subscribeDLS()
 }
