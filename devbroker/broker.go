@@ -31,7 +31,8 @@ type Broker struct {
 	nc     *nats.Conn // internal in-process connection (user internalUser)
 	js     jetstream.JetStream
 	meta   *metaStore
-	tmpDir string // removed on Stop when the broker created it
+	ingest *msgIDIngest // msg-id de-duplication for official SDKs
+	tmpDir string       // removed on Stop when the broker created it
 
 	internalPass string // random per Start; only the in-process client knows it
 
@@ -178,6 +179,9 @@ func (b *Broker) startControlPlane(ctx context.Context) error {
 	if b.meta, err = openMetaStore(initCtx, js, b.opts.Memory); err != nil {
 		return err
 	}
+	if err := b.startMsgIDIngest(initCtx); err != nil {
+		return err
+	}
 	if err := b.subscribeAll(); err != nil {
 		return err
 	}
@@ -249,6 +253,7 @@ func (b *Broker) Stop() error {
 			b.cancel()
 		}
 		<-done
+		b.ingest.close()
 		if b.nc != nil {
 			b.nc.Close()
 		}

@@ -13,8 +13,11 @@ const internalInboxPrefix = "$memphis_internal_inbox"
 
 // sdkRequestSubjects are the subjects SDKs publish to and the broker
 // listens on (protocol doc §1.4): requests and fire-and-forget side
-// channels. SDK users may publish here but never subscribe, or one client
-// could answer or read another's control requests.
+// channels. SDK users may publish here and watch them with a plain
+// subscription (libmemphis's tests observe what the SDK sends), but never
+// join a queue group on them: the broker's queue subscriptions would then
+// share the traffic with a stranger. A watcher cannot answer a request
+// either, since SDK users may not publish to inboxes.
 var sdkRequestSubjects = []string{
 	wire.SubjStationCreate, wire.SubjStationDestroy,
 	wire.SubjProducerCreate, wire.SubjProducerDestroy,
@@ -42,11 +45,16 @@ var sdkRequestSubjects = []string{
 //
 // The deny lists fence off what the wildcards above would otherwise reach:
 // the broker's metadata buckets (stations, producers, consumers, schemas
-// and the DLS store) as streams, as KV subjects and as acks, and the
-// subjects only the broker may read.
+// and the DLS store) as streams, as KV subjects and as acks, inboxes, and
+// the subjects only the broker may read.
 func sdkPermissions() *server.Permissions {
 	pubAllow := append([]string{
-		"*.final", // produce: "<station>$<partition>.final" (§6.1)
+		// Produce: "<station>$<partition>.final" (§6.1). And, as the real
+		// broker's role lists allow, "$memphis_dls_<station>.<group>"
+		// (§8.6): libmemphis's tests play the broker resending a dead
+		// letter. Subjects cannot be matched by token prefix, hence "*.*";
+		// the deny list below takes out what it must not cover.
+		"*.*",
 		"$JS.API.INFO",
 		"$JS.API.STREAM.NAMES",
 		"$JS.API.STREAM.INFO.*",
@@ -57,8 +65,20 @@ func sdkPermissions() *server.Permissions {
 		"$JS.API.CONSUMER.DELETE.*.*",
 		"$JS.API.CONSUMER.MSG.NEXT.*.*",
 		"$JS.ACK.>",
+		// A broker broadcast, but the real broker's role lists let users
+		// publish it too, and libmemphis's tests play the broker with it.
+		wire.SubjClientUpdates,
+		// nats-server checks permissions after applying account subject
+		// mappings, and routed stations' "<S>$<p>.final" is mapped here
+		// (msgid_ingest.go). The ingest path forwards only to routed
+		// stations' streams, so this opens nothing else.
+		msgIDIngestPrefix + ".*",
 	}, sdkRequestSubjects...)
-	var pubDeny []string
+	pubDeny := []string{
+		"*." + ingestSuffix,        // straight into a stream, past the msg-id ingest path
+		"_INBOX.>",                 // forged replies and messages into other clients' fetches
+		internalInboxPrefix + ".>", // forged KV deliveries to the broker
+	}
 	for _, bucket := range allBuckets {
 		stream := "KV_" + bucket
 		pubDeny = append(pubDeny,
@@ -77,11 +97,14 @@ func sdkPermissions() *server.Permissions {
 	// "$KV.>": JetStream delivers a KV watcher's messages to the broker's
 	// two-token inbox under their own subject, and the server checks a
 	// wildcard subscriber's deny list against that subject.
-	subDeny := append([]string{
+	subDeny := []string{
 		internalInboxPrefix + ".>",
 		msgIDIngestPrefix + ".>",
 		"$KV.>",
-	}, sdkRequestSubjects...)
+	}
+	for _, subj := range sdkRequestSubjects {
+		subDeny = append(subDeny, subj+" >") // "subject queue": any queue group
+	}
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pubAllow, Deny: pubDeny},
 		Subscribe: &server.SubjectPermission{Allow: subAllow, Deny: subDeny},

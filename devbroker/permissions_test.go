@@ -132,9 +132,10 @@ func TestSDKPermissionDenials(t *testing.T) {
 		"$JS.API.STREAM.DELETE.open$1",                          // a station's stream belongs to the control plane
 		"$JS.API.STREAM.PURGE.open$1",                           // ... its messages too
 		"$JS.API.STREAM.CREATE.rogue$1",                         // streams are made by station creation only
-		"$memphis_dls_open.grp",                                 // only the broker resends dead letters
-		"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.open$1.grp", // nor forges poison reports
-		"$memphis_msgid_ingest.open$1",                          // nor bypasses the msg-id ingest path
+		"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.open$1.grp", // only JetStream reports poison messages
+		"open$1.ingest",                   // straight into the stream, past the msg-id ingest path
+		"_INBOX.someone",                  // into another client's fetch
+		"$memphis_internal_inbox.watcher", // into the broker's metadata reads
 	}
 	for _, subj := range pubs {
 		if err := c.nc.PublishRequest(subj, c.nc.NewRespInbox(), []byte("{}")); err != nil {
@@ -142,16 +143,17 @@ func TestSDKPermissionDenials(t *testing.T) {
 		}
 		v.wait(t, subj)
 	}
-	subs := []string{
-		"$memphis_station_creations", // reading or answering another client's requests
-		"$memphis_producer_creations",
-		"$memphis_schemaverse_dls",
-		"$memphis_internal_inbox.>", // the broker's own replies (its metadata reads)
-		"$JS.EVENT.ADVISORY.>",
-		"$KV.memphis_stations.>",
-	}
-	for _, subj := range subs {
+	// Joining the broker's queue groups on its request subjects, or any
+	// subscription to its own inbox, the ingest path or the metadata.
+	queueSubs := []string{"$memphis_station_creations", "$memphis_producer_creations", "$memphis_schemaverse_dls"}
+	for _, subj := range queueSubs {
 		if _, err := c.nc.QueueSubscribeSync(subj, "memphis_station_creations_listeners_group"); err != nil {
+			t.Fatal(err)
+		}
+		v.wait(t, subj)
+	}
+	for _, subj := range []string{"$memphis_internal_inbox.>", "$memphis_msgid_ingest.>", "$JS.EVENT.ADVISORY.>", "$KV.memphis_stations.>"} {
+		if _, err := c.nc.SubscribeSync(subj); err != nil {
 			t.Fatal(err)
 		}
 		v.wait(t, subj)
@@ -160,6 +162,27 @@ func TestSDKPermissionDenials(t *testing.T) {
 	if _, err := c.js.Stream(context.Background(), "open$1"); err != nil {
 		t.Fatalf("station stream: %v", err)
 	}
+}
+
+// A plain subscription may watch control requests (libmemphis's tests
+// observe what the SDK sends), but cannot answer one: SDK users may not
+// publish to inboxes, so the requester gets the broker's answer.
+func TestRequestWatcherCannotAnswer(t *testing.T) {
+	b := startBroker(t)
+	spy, v := restricted(t, b, true)
+	forged := make(chan string, 1)
+	if _, err := spy.nc.Subscribe("$memphis_station_creations", func(m *nats.Msg) {
+		forged <- m.Reply
+		_ = m.Respond([]byte("forged failure"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := spy.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, b)
+	c.expectText("$memphis_station_creations", stationReq("honest", 1), "")
+	v.wait(t, <-forged)
 }
 
 // A wildcard subscription an SDK user may hold ("*.*" covers the DLS

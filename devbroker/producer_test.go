@@ -5,9 +5,11 @@ import (
 	"testing"
 )
 
+// emptyProducerErr is the real broker's error response: its zero-valued
+// response struct, so the functions map is null (on success it is {}).
 const emptyProducerErr = `{"schema_update":` + noSchema + `,"partitions_update":{"partitions_list":null},
 	"schemaverse_to_dls":false,"send_notification":false,"station_version":0,
-	"station_partitions_first_functions":{},"error":"%s"}`
+	"station_partitions_first_functions":null,"error":"%s"}`
 
 func TestProducerCreateAutoCreatesDefaultStation(t *testing.T) {
 	b := startBroker(t)
@@ -60,7 +62,18 @@ func TestProducerDestroy(t *testing.T) {
 	c.request("$memphis_producer_creations", c.producerReq("Billing-Producer", "st"))
 	destroy := `{"name":"billing-producer","station_name":"st","username":"root","connection_id":"` + c.connID + `","req_version":1}`
 	c.expectText("$memphis_producer_destructions", destroy, "")
-	c.expectText("$memphis_producer_destructions", destroy, "Producer billing-producer at station st does not exist")
+	// Destroying again, a producer that never existed, or one on a station
+	// that does not exist is a success, as on the real broker 1.4.4 (its
+	// delete reports success whether or not a row matched).
+	c.expectText("$memphis_producer_destructions", destroy, "")
+	c.expectText("$memphis_producer_destructions",
+		`{"name":"never","station_name":"st","username":"root","connection_id":"x","req_version":1}`, "")
+	c.expectText("$memphis_producer_destructions",
+		`{"name":"p","station_name":"no.such.station","username":"root","connection_id":"x","req_version":1}`, "")
+	// A station name the broker cannot parse is still an error.
+	c.expectText("$memphis_producer_destructions",
+		`{"name":"p","station_name":"bad station","username":"root","connection_id":"x","req_version":1}`,
+		"Only alphanumeric and the '_', '-', '.' characters are allowed in Station")
 	// req_version 0 matches by name and station only.
 	c.request("$memphis_producer_creations", c.producerReq("old", "st"))
 	c.expectText("$memphis_producer_destructions", `{"name":"old","station_name":"st"}`, "")

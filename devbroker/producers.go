@@ -11,8 +11,8 @@ import (
 	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
-// The §5 bodies shared with the SDK (internal/wire). The broker always fills
-// every key of createProducerResp because memphis.py indexes them directly.
+// The §5 bodies shared with the SDK (internal/wire). A success fills every
+// key of createProducerResp because memphis.py indexes them directly.
 // Decoded requests are defined types, not aliases, so a malformed request
 // still gets the error text it always had ("Go struct field createXxxReq...").
 type (
@@ -40,11 +40,10 @@ func (b *Broker) handleProducerCreate(ctx context.Context, data []byte) []byte {
 		b.mu.Unlock()
 	}
 	if err != nil {
-		resp = createProducerResp{
-			SchemaUpdate:                    schemaUpdate{},
-			StationPartitionsFirstFunctions: map[string]int{},
-			Error:                           err.Error(),
-		}
+		// The real broker answers its zero-valued response with the error
+		// set: the functions map is null here (memphis.py reads it only
+		// after checking the error).
+		resp = createProducerResp{Error: err.Error()}
 	}
 	out, _ := json.Marshal(resp) // plain struct of strings/ints: cannot fail
 	return out
@@ -82,6 +81,9 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 	if _, err := b.meta.put(ctx, bucketProducers, metaKey(st.Name, name, req.ConnectionID), rec); err != nil {
 		return err
 	}
+	if err := b.updateMsgIDRouting(ctx, st); err != nil {
+		return err
+	}
 	resp.SchemaUpdate = b.schemaUpdateFor(st.Name)
 	resp.PartitionsUpdate = partitionsUpdate{PartitionsList: st.PartitionsList}
 	resp.SchemaverseToDls = st.DlsConfiguration.Schemaverse
@@ -113,14 +115,25 @@ func (b *Broker) stationForClient(ctx context.Context, stationName, user string,
 	return st, err
 }
 
-// destroyProducer deletes the producer record. Caller holds b.mu.
+// destroyProducer deletes the producer record. Like the real broker
+// (whose delete query reports success whether or not a row matched), a
+// producer that is already gone, or whose station is, is a success: an
+// application that destroys twice must not break only here. Caller holds
+// b.mu.
 func (b *Broker) destroyProducer(ctx context.Context, req destroyProducerReq) error {
 	name := strings.ToLower(req.Name)
 	station := externalName(req.StationName)
+	if err := validateName(station, objStation); err != nil {
+		return err
+	}
 	var rec producerRecord
 	found, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
-	if err == nil && !found {
-		err = fmt.Errorf("Producer %s at station %s does not exist", name, req.StationName)
+	if err != nil || !found {
+		return err
 	}
-	return err
+	st, found, err := b.getStation(ctx, station)
+	if err != nil || !found {
+		return err
+	}
+	return b.updateMsgIDRouting(ctx, st)
 }

@@ -198,8 +198,11 @@ func TestStationDestroy(t *testing.T) {
 	// The internal form is accepted too.
 	c.expectText("$memphis_station_creations", stationReq("x.y", 1), "")
 	c.expectText("$memphis_station_destructions", `{"station_name":"x#y","username":"root"}`, "")
-	// Producers and consumers of the destroyed station are gone with it.
+	// Producers and consumers of the destroyed station are gone with it
+	// (a producer destroy succeeds either way; a consumer's tells).
 	c.expectText("$memphis_producer_destructions",
-		`{"name":"p","station_name":"gone.soon","username":"root","connection_id":"`+c.connID+`","req_version":1}`,
-		"Producer p at station gone.soon does not exist")
+		`{"name":"p","station_name":"gone.soon","username":"root","connection_id":"`+c.connID+`","req_version":1}`, "")
+	c.expectText("$memphis_consumer_destructions",
+		`{"name":"c","station_name":"gone.soon","username":"root","connection_id":"`+c.connID+`","req_version":1}`,
+		"Consumer c at station gone.soon does not exist")
 }

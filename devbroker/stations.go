@@ -165,6 +165,7 @@ func (b *Broker) destroyStation(ctx context.Context, name string) error {
 		// station is clearer and still contains "does not exist".
 		return fmt.Errorf("Station %s does not exist", externalName(name))
 	}
+	b.unrouteMsgID(st.Name)
 	if err := b.deleteStreams(ctx, st.Name, st.PartitionsList); err != nil {
 		return err
 	}

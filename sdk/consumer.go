@@ -169,7 +169,7 @@ func (c *Conn) CreateConsumer(ctx context.Context, opts ConsumerOptions) (*Consu
 		LastMessages:             opts.LastMessages,
 		RequestVersion:           4,
 		AppID:                    appID,
-		SdkLang:                  "go",
+		SdkLang:                  wire.SDKLang,
 	}, &resp)
 	if err != nil {
 		return nil, err

@@ -167,7 +167,7 @@ func (c *Conn) registerProducer(ctx context.Context, name, station string) (*sta
 		ReqVersion:   4,
 		Username:     c.username,
 		AppID:        appID,
-		SdkLang:      "go",
+		SdkLang:      wire.SDKLang,
 	}, &resp)
 	if err != nil {
 		return nil, err
