@@ -15,6 +15,7 @@ require (
 	github.com/gofrs/uuid v4.4.0+incompatible // indirect
 	github.com/golang/snappy v0.0.4 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/graph-gophers/graphql-go v1.5.0 // indirect
 	github.com/hamba/avro/v2 v2.13.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect

@@ -29,8 +29,22 @@ def ensure() -> Tuple[Optional[Path], str]:
         return py, ""
     try:
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        # Short network timeouts: an unreachable PyPI should become a skip
+        # within a minute, not stall the suite.
         out = subprocess.run(
-            [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"memphis-py=={VERSION}"],
+            [
+                str(py),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--timeout",
+                "20",
+                "--retries",
+                "2",
+                f"memphis-py=={VERSION}",
+            ],
             capture_output=True,
             text=True,
             timeout=600,
@@ -38,7 +52,8 @@ def ensure() -> Tuple[Optional[Path], str]:
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"cannot create a venv for memphis-py: {exc}"
     if out.returncode != 0:
-        return None, f"pip install memphis-py=={VERSION} failed: {out.stderr.strip()[-500:]}"
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"pip could not install memphis-py=={VERSION} from PyPI (unreachable?): {last[-300:]}"
     if not _importable(py):
         return None, "memphis-py installed but cannot be imported"
     return py, ""
