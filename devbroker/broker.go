@@ -217,11 +217,26 @@ func (b *Broker) Addr() string {
 
 // Port returns the client port actually bound.
 func (b *Broker) Port() int {
+	if b.srv == nil {
+		return b.opts.Port
+	}
 	if a, ok := b.srv.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return b.opts.Port
 }
+
+// Remote returns a handle on a Memphis broker this process did not start,
+// listening on host:port and accepting the credentials in opts: Addr, Port
+// and Options describe it, Stop does nothing. It lets test helpers
+// (devbrokertest) run a suite against an external broker.
+func Remote(host string, port int, opts Options) *Broker {
+	opts.Host, opts.Port = host, port
+	return &Broker{opts: opts}
+}
+
+// IsRemote reports whether b is a handle made by Remote.
+func (b *Broker) IsRemote() bool { return b.srv == nil }
 
 // Options returns the effective options (defaults filled in; a credential
 // method that is off stays empty), which Start accepts unchanged.

@@ -15,8 +15,15 @@ const startTimeout = 2 * time.Minute
 // Start runs a broker on a free loopback port with a fresh data directory
 // and stops it when the test ends. Option functions may change anything,
 // e.g. func(o *devbroker.Options) { o.Token = "secret" }.
+//
+// With MEMPHIS_TEST_BROKER=HOST:PORT set (see EnvBroker) it returns a
+// handle on that external broker instead, and skips tests that pass
+// options.
 func Start(t testing.TB, opts ...func(*devbroker.Options)) *devbroker.Broker {
 	t.Helper()
+	if External() {
+		return startExternal(t, opts)
+	}
 	o := devbroker.Options{Host: "127.0.0.1", DataDir: t.TempDir()}
 	for _, f := range opts {
 		f(&o)
@@ -28,6 +35,9 @@ func Start(t testing.TB, opts ...func(*devbroker.Options)) *devbroker.Broker {
 // directory and port, as a reconnecting client would see a broker restart.
 func Restart(t testing.TB, b *devbroker.Broker) *devbroker.Broker {
 	t.Helper()
+	if b.IsRemote() {
+		t.Skipf("devbrokertest: the test restarts the broker, which it cannot do to the external %s", b.Addr())
+	}
 	o := b.Options()
 	o.Port = b.Port()
 	if err := b.Stop(); err != nil {
