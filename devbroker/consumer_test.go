@@ -145,6 +145,10 @@ func TestConsumerDestroyDeletesGroupWithLastActiveMember(t *testing.T) {
 		t.Fatalf("group durable gone while m2 is active: %v", err)
 	}
 	c1.expectText("$memphis_consumer_destructions", destroy(c1, "m1"), "Consumer m1 at station grp does not exist")
+	// The text names both as the request did, like the real broker's.
+	c1.expectText("$memphis_consumer_destructions",
+		`{"name":"M1","station_name":"GRP","username":"root","connection_id":"`+c1.connID+`","req_version":1}`,
+		"Consumer M1 at station GRP does not exist")
 
 	// A member whose connection closed is inactive and does not keep the
 	// group alive.

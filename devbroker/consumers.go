@@ -139,7 +139,8 @@ func (b *Broker) destroyConsumer(ctx context.Context, req destroyConsumerReq) er
 		return err
 	}
 	if !found {
-		return fmt.Errorf("Consumer %s at station %s does not exist", name, req.StationName)
+		// As the real broker: both names as the request gave them.
+		return fmt.Errorf("Consumer %s at station %s does not exist", req.Name, req.StationName)
 	}
 	members, err := b.stationConsumers(ctx, rec.Station)
 	if err != nil {
