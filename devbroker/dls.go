@@ -16,7 +16,6 @@ const (
 	subjSchemaverseDLS = wire.SubjSchemaverseDLS
 	subjPMAcks         = wire.SubjPMAcks
 	subjNotifications  = wire.SubjNotifications
-	dlsSubjectPrefix   = wire.DLSSubjectPrefix
 
 	hdrProducedBy = "$memphis_producedBy"
 	hdrConnID     = "$memphis_connectionId"

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/libmemphis/libmemphis/internal/wire"
 	"github.com/nats-io/nats.go"
 )
 
@@ -23,8 +24,8 @@ func (b *Broker) resendPoison(row *dlsRow, group string) {
 	h.Set(hdrPMID, strconv.FormatUint(row.ID, 10))
 	h.Set(hdrPMGroup, group)
 	h.Set(hdrProducedBy, producedByDLS)
-	base := dlsSubjectPrefix + internalName(row.Station)
-	for _, subj := range []string{base + "." + internalName(group), base + "_" + internalName(group)} {
+	st, g := internalName(row.Station), internalName(group)
+	for _, subj := range []string{wire.DLSSubject(st, g), wire.LegacyDLSSubject(st, g)} {
 		if err := b.nc.PublishMsg(&nats.Msg{Subject: subj, Header: h, Data: row.Data}); err != nil {
 			b.logf("devbroker: resend poison message to %s: %v", subj, err)
 		}

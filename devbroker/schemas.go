@@ -24,8 +24,6 @@ import (
 	"github.com/libmemphis/libmemphis/internal/wire"
 )
 
-const objSchema = "Schema"
-
 // Schema update kinds broadcast on $memphis_schema_updates_<station> (§9.5).
 const (
 	schemaUpdateInit = wire.SchemaUpdateInit
@@ -216,7 +214,7 @@ func (b *Broker) broadcastSchemaUpdate(station string, msg schemaUpdateMsg) erro
 	if err != nil {
 		return fmt.Errorf("encode schema update for %s: %w", station, err)
 	}
-	if err := b.nc.Publish(subjSchemaUpdatesPre+internalName(station), data); err != nil {
+	if err := b.nc.Publish(wire.SchemaUpdatesSubject(internalName(station)), data); err != nil {
 		return fmt.Errorf("broadcast schema update for %s: %w", station, err)
 	}
 	return nil

@@ -19,17 +19,16 @@ const requestTimeout = 5 * time.Minute
 
 // Control-plane subjects (protocol doc §1.4).
 const (
-	subjStationCreate    = wire.SubjStationCreate
-	subjStationDestroy   = wire.SubjStationDestroy
-	subjProducerCreate   = wire.SubjProducerCreate
-	subjProducerDestroy  = wire.SubjProducerDestroy
-	subjConsumerCreate   = wire.SubjConsumerCreate
-	subjConsumerDestroy  = wire.SubjConsumerDestroy
-	subjSchemaCreate     = wire.SubjSchemaCreate
-	subjSchemaAttach     = wire.SubjSchemaAttach
-	subjSchemaDetach     = wire.SubjSchemaDetach
-	subjClientUpdates    = wire.SubjClientUpdates
-	subjSchemaUpdatesPre = wire.SubjSchemaUpdatesPre
+	subjStationCreate   = wire.SubjStationCreate
+	subjStationDestroy  = wire.SubjStationDestroy
+	subjProducerCreate  = wire.SubjProducerCreate
+	subjProducerDestroy = wire.SubjProducerDestroy
+	subjConsumerCreate  = wire.SubjConsumerCreate
+	subjConsumerDestroy = wire.SubjConsumerDestroy
+	subjSchemaCreate    = wire.SubjSchemaCreate
+	subjSchemaAttach    = wire.SubjSchemaAttach
+	subjSchemaDetach    = wire.SubjSchemaDetach
+	subjClientUpdates   = wire.SubjClientUpdates
 )
 
 // requestHandler answers one request; the returned bytes are the reply

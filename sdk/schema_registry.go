@@ -157,7 +157,7 @@ func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {
 	s := r.lookup(internalStation)
 	if s == nil {
 		s = &stationSchema{}
-		sub, err := c.nc.Subscribe(wire.SubjSchemaUpdatesPre+internalStation, s.onUpdate)
+		sub, err := c.nc.Subscribe(wire.SchemaUpdatesSubject(internalStation), s.onUpdate)
 		if err != nil {
 			// Only a closed connection refuses a subscription; validation
 			// still uses the seeded snapshot.

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -40,8 +41,50 @@ func TestDLSConfigDecodesMemphisPyKey(t *testing.T) {
 	}
 }
 
-func TestInternalName(t *testing.T) {
-	if got := InternalName("Orders.EU"); got != "orders#eu" {
-		t.Fatalf("InternalName(Orders.EU) = %q, want orders#eu (§3.2)", got)
+// The §3.2 table, for "Orders.EU" with 3 partitions and group "Billing.V2".
+func TestDerivedNames(t *testing.T) {
+	st, g := InternalName("Orders.EU"), InternalName("Billing.V2")
+	for _, c := range []struct{ got, want string }{
+		{st, "orders#eu"},
+		{g, "billing#v2"},
+		{ExternalName("Orders#EU"), "orders.eu"},
+		{ExternalName("orders.eu"), "orders.eu"},
+		{StreamName(st, 2), "orders#eu$2"},
+		{StreamName(st, 0), "orders#eu"}, // legacy station
+		{ProduceSubject(st, 3), "orders#eu$3.final"},
+		{ProduceSubject(st, 0), "orders#eu.final"},
+		{DLSSubject(st, g), "$memphis_dls_orders#eu.billing#v2"},
+		{LegacyDLSSubject(st, g), "$memphis_dls_orders#eu_billing#v2"},
+		{SchemaUpdatesSubject(st), "$memphis_schema_updates_orders#eu"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// The §3.1 rules in the broker's order, with its texts.
+func TestValidateName(t *testing.T) {
+	long := strings.Repeat("a", MaxNameLen)
+	for name, want := range map[string]string{
+		"":            "Station name can not be empty",
+		long + "a":    "Station should be under 128 characters",
+		long:          "",
+		"Orders.EU":   "", // upper case is lowered first
+		"a_b-c.d9":    "",
+		"bad name":    "Only alphanumeric and the '_', '-', '.' characters are allowed in Station",
+		"orders#eu":   "Only alphanumeric and the '_', '-', '.' characters are allowed in Station",
+		"_x":          "Station name can not start or end with non alphanumeric character",
+		"x.":          "Station name can not start or end with non alphanumeric character",
+		"-":           "Station name can not start or end with non alphanumeric character",
+		"\x00" + long: "Station should be under 128 characters", // length is checked first
+	} {
+		err := ValidateName(name, ObjStation)
+		if (err == nil) != (want == "") || err != nil && err.Error() != want {
+			t.Errorf("ValidateName(%q) = %v, want %q", name, err, want)
+		}
+	}
+	if err := ValidateName("", ObjSchema); err == nil || err.Error() != "Schema name can not be empty" {
+		t.Errorf("schema: %v", err)
 	}
 }
