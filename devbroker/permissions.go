@@ -39,8 +39,8 @@ var sdkRequestSubjects = []string{
 // last_messages), CONSUMER.INFO (binding, the 30 s consumer ping),
 // CONSUMER.CREATE / DURABLE.CREATE (nats-py binds-or-creates; libmemphis
 // re-creates a durable the broker did not make), CONSUMER.MSG.NEXT (fetch),
-// acks. CONSUMER.DELETE is in the real broker's read role too, and tests
-// use it. Nothing may create, update, delete or purge a stream: streams are
+// acks. CONSUMER.DELETE and the consumer listings are in the real broker's
+// read role too, and tests use them. Nothing may create, update, delete or purge a stream: streams are
 // the control plane's.
 //
 // The deny lists fence off what the wildcards above would otherwise reach:
@@ -63,6 +63,8 @@ func sdkPermissions() *server.Permissions {
 		"$JS.API.CONSUMER.DURABLE.CREATE.*.*",
 		"$JS.API.CONSUMER.INFO.*.*",
 		"$JS.API.CONSUMER.DELETE.*.*",
+		"$JS.API.CONSUMER.NAMES.*", // read-only listings: the real broker's read role
+		"$JS.API.CONSUMER.LIST.*",  // has LIST, and the memphis CLI's tests list durables
 		"$JS.API.CONSUMER.MSG.NEXT.*.*",
 		"$JS.ACK.>",
 		// A broker broadcast, but the real broker's role lists let users

@@ -270,6 +270,19 @@ func TestSDKPermissionsAllowWireProtocol(t *testing.T) {
 		FilterSubject: "wired$1.final"}); err != nil {
 		t.Fatalf("CONSUMER.CREATE: %v", err)
 	}
+	names := map[string]bool{}
+	for n := range s.ConsumerNames(ctx).Name() {
+		names[n] = true
+	}
+	if !names["grp"] || !names["own"] {
+		t.Fatalf("CONSUMER.NAMES: %v", names)
+	}
+	for info := range s.ListConsumers(ctx).Info() {
+		delete(names, info.Name)
+	}
+	if len(names) != 0 {
+		t.Fatalf("CONSUMER.LIST missed %v", names)
+	}
 	if err := s.DeleteConsumer(ctx, "own"); err != nil {
 		t.Fatalf("CONSUMER.DELETE: %v", err)
 	}

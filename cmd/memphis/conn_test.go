@@ -20,7 +20,8 @@ import (
 )
 
 func TestConnectionFromEnvironmentAndFlags(t *testing.T) {
-	b := startBroker(t, func(o *devbroker.Options) { o.Token = "tok-123" })
+	// Both methods on: memphis-devbroker enables only the configured ones.
+	b := startBroker(t, func(o *devbroker.Options) { o.Password, o.Token = "memphis", "tok-123" })
 	port := strconv.Itoa(b.Port())
 	for _, tc := range []struct {
 		name string
