@@ -44,6 +44,7 @@ func startExternal(t testing.TB, opts []func(*devbroker.Options)) *devbroker.Bro
 	}
 	if !reflect.DeepEqual(wanted, devbroker.Options{}) {
 		t.Skipf("devbrokertest: the test needs a broker started with its own options; %s points at an external one", EnvBroker)
+		return nil // Skipf ends a real test; this is for stand-ins that record it
 	}
 	addr := os.Getenv(EnvBroker)
 	host, portText, err := net.SplitHostPort(addr)
