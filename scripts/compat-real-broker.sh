@@ -21,11 +21,13 @@ host=$1 port=$2
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-# sdk tests that rely on what only memphis-devbroker does (see the
-# deliberate differences in docs/compatibility.md), with the reason.
+# sdk tests (or TEST/SUBTEST) that rely on what only memphis-devbroker does
+# (the differences in docs/compatibility.md), with the reason.
 declare -A devbroker_only=(
   [TestPoisonMessageReachesConsumer]="waits for the automatic poison-message resend; the real broker resends only from its UI"
   [TestSchemaverseClientSideErrors]="expects station creation with an unknown schema to fail; the real broker answers success"
+  [TestConnectWithToken]="the real broker takes passwords (USER_PASS_BASED_AUTH=true, which the other tests need) or its token, not both"
+  [TestSchemaverseEndToEnd/graphql]="expects memphis-devbroker's text for an invalid GraphQL schema; the real broker's parser words it differently"
 )
 
 if ! (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
@@ -61,9 +63,13 @@ for lang in go c python ruby; do
 done
 
 echo "--- sdk integration tests"
-skip=$(IFS='|'; echo "${!devbroker_only[*]}")
+# go test -skip: alternatives split at top-level "|", levels at "/".
+skip=""
+for t in "${!devbroker_only[@]}"; do
+  skip="${skip:+$skip|}^${t//\//\$/^}\$"
+done
 MEMPHIS_TEST_BROKER="$host:$port" MEMPHIS_TEST_USER=root MEMPHIS_TEST_PASSWORD="$MEMPHIS_PASSWORD" \
-  go test -count=1 -p 1 -parallel 1 -timeout 30m -v -skip "^($skip)\$" ./sdk/ >"$log/sdk" 2>&1
+  go test -count=1 -p 1 -parallel 1 -timeout 30m -v -skip "$skip" ./sdk/ >"$log/sdk" 2>&1
 passed=$(grep -c '^--- PASS' "$log/sdk")
 skipped=$(grep -c '^--- SKIP' "$log/sdk")
 failed=$(grep '^--- FAIL' "$log/sdk" | awk '{print $3}' | tr '\n' ' ')
