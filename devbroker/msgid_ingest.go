@@ -37,7 +37,10 @@ import (
 // libmemphis's sdk_lang (wire.SDKLang). Stations only libmemphis produces
 // to keep the direct path. The routing is re-derived from the producer
 // records on every producer creation and destruction, station destruction
-// and broker start.
+// and broker start. Each routed partition is one account subject mapping,
+// which nats-server looks through on every publish in the account, so
+// their number (partitions of routed stations) is a small per-message cost
+// for every client; a development broker has few.
 
 // msgIDIngestPrefix is where mapped messages arrive.
 const msgIDIngestPrefix = "$memphis_msgid_ingest"

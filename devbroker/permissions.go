@@ -35,13 +35,14 @@ var sdkRequestSubjects = []string{
 // never contain ".", so one token matches one stream.
 //
 // JetStream API calls the SDKs make, per stream: STREAM.NAMES (nats-py's
-// stream lookup by subject), STREAM.INFO (libmemphis: the last sequence for
-// last_messages), CONSUMER.INFO (binding, the 30 s consumer ping),
-// CONSUMER.CREATE / DURABLE.CREATE (nats-py binds-or-creates; libmemphis
-// re-creates a durable the broker did not make), CONSUMER.MSG.NEXT (fetch),
-// acks. CONSUMER.DELETE and the consumer listings are in the real broker's
-// read role too, and tests use them. Nothing may create, update, delete or purge a stream: streams are
-// the control plane's.
+// stream lookup by subject), STREAM.INFO (a stream's last sequence, for a
+// last_messages durable an SDK creates itself), CONSUMER.INFO (binding, the
+// 30 s consumer ping), CONSUMER.CREATE / DURABLE.CREATE (nats-py binds or
+// creates; libmemphis re-creates a durable the broker did not make),
+// CONSUMER.MSG.NEXT (fetch), acks. CONSUMER.DELETE and the consumer
+// listings are in the real broker's read role too, and tests use them.
+// Nothing may create, update, delete or purge a stream: streams are the
+// control plane's.
 //
 // The deny lists fence off what the wildcards above would otherwise reach:
 // the broker's metadata buckets (stations, producers, consumers, schemas
