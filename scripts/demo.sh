@@ -26,7 +26,7 @@ for _ in $(seq 1 300); do
 done
 [ -s "$workdir/ready" ] || { cat "$workdir/broker.log"; echo "demo: broker not ready after 30 s" >&2; exit 1; }
 addr=$(cat "$workdir/ready")
-echo "demo: $(head -n1 "$workdir/broker.log")"
+echo "demo: $(grep -m1 "listening on" "$workdir/broker.log")"
 
 export MEMPHIS_HOST="${addr%:*}" MEMPHIS_PORT="${addr##*:}"
 export MEMPHIS_USERNAME=root MEMPHIS_PASSWORD=memphis
