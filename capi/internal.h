@@ -16,9 +16,17 @@ extern volatile int memphis_capi_forked;
 memphis_status_t memphis_capi_finish(int status, char *msg, memphis_error_t **err);
 
 /* Trampolines: cgo cannot call C function pointers, so Go calls these.
- * Function pointers and user data cross into Go as integers only. */
+ * Function pointers and user data cross into Go as integers only.
+ * retries/possible_duplicate are what memphis_delivery_retries() and
+ * memphis_delivery_possible_duplicate() report during the callback. */
 void memphis_capi_call_delivery(uintptr_t cb, int status, const char *error_message, uint64_t sequence, uintptr_t user_data,
-                                uint64_t producer);
+                                uint64_t producer, int retries, int possible_duplicate);
+
+/* A delivery event's count field packs its retry details: the retry count
+ * in the low 32 bits, the possible-duplicate flag above them (read with
+ * memphis_event_retries / memphis_event_possible_duplicate). */
+#define MEMPHIS_CAPI_EVENT_RETRIES_MASK ((size_t)0xffffffffu)
+#define MEMPHIS_CAPI_EVENT_POSSIBLE_DUPLICATE ((size_t)1 << 32)
 void memphis_capi_call_consume(uintptr_t cb, uint64_t *msgs, size_t count, int status, const char *error_message,
                                uintptr_t user_data, uint64_t consumer);
 

@@ -351,11 +351,29 @@ func memphis_go_producer_opts_set_max_in_flight(h C.uint64_t, v C.int, em **C.ch
 	})
 }
 
+//export memphis_go_producer_opts_set_max_in_flight_bytes
+func memphis_go_producer_opts_set_max_in_flight_bytes(h C.uint64_t, v C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsSet(h, kindProducerOpts, em, func(o *sdk.ProducerOptions) C.int {
+		o.MaxInFlightBytes = int64(v)
+		return statusOK
+	})
+}
+
 //export memphis_go_producer_opts_set_ack_wait_ms
 func memphis_go_producer_opts_set_ack_wait_ms(h C.uint64_t, v C.int64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
 	return optsSet(h, kindProducerOpts, em, func(o *sdk.ProducerOptions) C.int {
 		return setMillis(em, v, "ack_wait_ms", &o.AckWait)
+	})
+}
+
+//export memphis_go_producer_opts_set_idempotent
+func memphis_go_producer_opts_set_idempotent(h C.uint64_t, v C.bool, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsSet(h, kindProducerOpts, em, func(o *sdk.ProducerOptions) C.int {
+		o.Idempotent = bool(v)
+		return statusOK
 	})
 }
 
@@ -380,6 +398,22 @@ func memphis_go_producer_opts_get_ack_wait_ms(h C.uint64_t, out *C.int64_t, em *
 	defer guard(&st, em)
 	return optsGet(h, kindProducerOpts, em, out != nil, func(o *sdk.ProducerOptions) {
 		*out = millis(o.AckWait)
+	})
+}
+
+//export memphis_go_producer_opts_get_max_in_flight_bytes
+func memphis_go_producer_opts_get_max_in_flight_bytes(h C.uint64_t, out *C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsGet(h, kindProducerOpts, em, out != nil, func(o *sdk.ProducerOptions) {
+		*out = C.int64_t(o.MaxInFlightBytes)
+	})
+}
+
+//export memphis_go_producer_opts_get_idempotent
+func memphis_go_producer_opts_get_idempotent(h C.uint64_t, out *C.bool, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsGet(h, kindProducerOpts, em, out != nil, func(o *sdk.ProducerOptions) {
+		*out = C.bool(o.Idempotent)
 	})
 }
 

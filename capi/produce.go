@@ -96,8 +96,12 @@ var canceled = func() context.Context {
 }()
 
 // blockCtx turns block_timeout_ms into the context bounding the wait for
-// room in the in-flight window.
+// room in the in-flight window. Inside a delivery callback it never
+// waits: the room would be freed by reports queued behind that callback.
 func blockCtx(ms C.int64_t) (context.Context, context.CancelFunc) {
+	if C.memphis_capi_current_producer() != 0 {
+		ms = 0
+	}
 	switch {
 	case ms == 0:
 		return canceled, func() {}
@@ -155,7 +159,11 @@ func (po *producerObj) deliver(cb, ud C.uintptr_t, d sdk.Delivery) {
 		text = C.CString(d.Err.Error())
 		defer C.free(unsafe.Pointer(text))
 	}
-	C.memphis_capi_call_delivery(cb, st, text, C.uint64_t(d.Sequence), ud, C.uint64_t(po.id))
+	dup := 0
+	if d.PossibleDuplicate {
+		dup = 1
+	}
+	C.memphis_capi_call_delivery(cb, st, text, C.uint64_t(d.Sequence), ud, C.uint64_t(po.id), C.int(d.Retries), C.int(dup))
 }
 
 //export memphis_go_producer_produce_async

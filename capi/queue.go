@@ -363,7 +363,12 @@ func (q *queueObj) deliver(ud uintptr, d sdk.Delivery) {
 			reportPanic(r)
 		}
 	}()
-	e := qevent{kind: C.MEMPHIS_EVENT_DELIVERY, status: statusOf(d.Err), seq: d.Sequence, ud: ud}
+	// count carries the retry details (memphis_event_retries).
+	details := min(d.Retries, int(C.MEMPHIS_CAPI_EVENT_RETRIES_MASK))
+	if d.PossibleDuplicate {
+		details |= int(C.MEMPHIS_CAPI_EVENT_POSSIBLE_DUPLICATE)
+	}
+	e := qevent{kind: C.MEMPHIS_EVENT_DELIVERY, status: statusOf(d.Err), seq: d.Sequence, ud: ud, count: details}
 	if d.Err != nil {
 		e.text = C.CString(d.Err.Error())
 	}

@@ -636,12 +636,30 @@ memphis_status_t memphis_producer_opts_set_max_in_flight(memphis_producer_opts_t
     return memphis_capi_finish(st__, msg__, err);
 }
 
+memphis_status_t memphis_producer_opts_set_max_in_flight_bytes(memphis_producer_opts_t *opts, int64_t bytes, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_opts_set_max_in_flight_bytes((uint64_t)(uintptr_t)opts, bytes, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_producer_opts_set_ack_wait_ms(memphis_producer_opts_t *opts, int64_t ms, memphis_error_t **err)
 {
     if (memphis_capi_forked)
         return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
     char *msg__ = NULL;
     int st__ = memphis_go_producer_opts_set_ack_wait_ms((uint64_t)(uintptr_t)opts, ms, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_opts_set_idempotent(memphis_producer_opts_t *opts, bool on, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_opts_set_idempotent((uint64_t)(uintptr_t)opts, on, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 
@@ -687,6 +705,24 @@ memphis_status_t memphis_producer_opts_get_ack_wait_ms(const memphis_producer_op
         return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
     char *msg__ = NULL;
     int st__ = memphis_go_producer_opts_get_ack_wait_ms((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_opts_get_max_in_flight_bytes(const memphis_producer_opts_t *opts, int64_t *out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_opts_get_max_in_flight_bytes((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_opts_get_idempotent(const memphis_producer_opts_t *opts, bool *out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_opts_get_idempotent((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 

@@ -1,6 +1,6 @@
 /* status.c - the parts of the C API that never enter the Go runtime:
- * version, status texts, error objects, memphis_free, fork detection.
- * They keep working in a fork()ed child. */
+ * version, status texts, error objects, memphis_free, fork detection,
+ * delivery events' retry details. They keep working in a fork()ed child. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +126,18 @@ const char *memphis_error_message(const memphis_error_t *err) { return err ? err
 void memphis_error_free(memphis_error_t *err) { free(err); }
 
 void memphis_free(void *ptr) { free(ptr); }
+
+int memphis_event_retries(const memphis_event_t *event)
+{
+    if (!event || event->kind != MEMPHIS_EVENT_DELIVERY)
+        return 0;
+    return (int)(event->count & MEMPHIS_CAPI_EVENT_RETRIES_MASK);
+}
+
+bool memphis_event_possible_duplicate(const memphis_event_t *event)
+{
+    return event && event->kind == MEMPHIS_EVENT_DELIVERY && (event->count & MEMPHIS_CAPI_EVENT_POSSIBLE_DUPLICATE) != 0;
+}
 
 void memphis_produce_opts_init(memphis_produce_opts_t *opts)
 {

@@ -10,15 +10,31 @@
 static _Thread_local uint64_t current_producer;
 static _Thread_local uint64_t current_consumer;
 
+/* The retry details of the delivery report whose callback runs on this
+ * thread (memphis_delivery_retries and memphis_delivery_possible_duplicate). */
+struct delivery_details {
+    bool active;
+    bool possible_duplicate;
+    int retries;
+};
+static _Thread_local struct delivery_details current_delivery;
+
 void memphis_capi_call_delivery(uintptr_t cb, int status, const char *error_message, uint64_t sequence, uintptr_t user_data,
-                                uint64_t producer)
+                                uint64_t producer, int retries, int possible_duplicate)
 {
     memphis_delivery_cb fn = (memphis_delivery_cb)cb;
     uint64_t saved = current_producer;
+    struct delivery_details saved_delivery = current_delivery;
     current_producer = producer;
+    current_delivery = (struct delivery_details){true, possible_duplicate != 0, retries};
     fn((memphis_status_t)status, error_message, sequence, (void *)user_data);
+    current_delivery = saved_delivery;
     current_producer = saved;
 }
+
+int memphis_delivery_retries(void) { return current_delivery.active ? current_delivery.retries : -1; }
+
+bool memphis_delivery_possible_duplicate(void) { return current_delivery.active && current_delivery.possible_duplicate; }
 
 void memphis_capi_call_consume(uintptr_t cb, uint64_t *msgs, size_t count, int status, const char *error_message,
                                uintptr_t user_data, uint64_t consumer)

@@ -142,6 +142,8 @@ func (b *Broker) serverOptions() (*server.Options, error) {
 			internalPassword: internalPass,
 			sdkPerms:         sdkPermissions(),
 		},
+		// 0 keeps nats-server's default.
+		StreamMaxBufferedMsgs: o.StreamIngestMsgs,
 	}
 	if o.TLSCert != "" || o.TLSKey != "" || o.TLSCA != "" {
 		if o.TLSCert == "" || o.TLSKey == "" {

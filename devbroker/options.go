@@ -52,6 +52,10 @@ type Options struct {
 	// only the Memphis "msg-id" header (see msgid_ingest.go). It exists to
 	// measure what that costs; leave it off.
 	DisableMsgIDDedup bool
+	// StreamIngestMsgs bounds each stream's queue of messages waiting to
+	// be stored (0: nats-server's default, 100,000); beyond it the broker
+	// answers 429 "too many requests". Back-pressure tests set it low.
+	StreamIngestMsgs int
 	// Logf, when set, receives the broker's own diagnostics and warnings
 	// (not the NATS server log). Tests leave it nil.
 	Logf func(format string, args ...any)

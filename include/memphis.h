@@ -378,14 +378,29 @@ MEMPHIS_API memphis_status_t memphis_producer_opts_set_name(memphis_producer_opt
 /* Bound of the nonblocking in-flight window (messages awaiting their ack);
  * 0 = the default. */
 MEMPHIS_API memphis_status_t memphis_producer_opts_set_max_in_flight(memphis_producer_opts_t *opts, int max_in_flight, memphis_error_t **err);
-/* Default time to wait for a broker ack per message; 0 = the default. */
+/* Bound of the same window in bytes (payload plus headers; 0 = the
+ * default, 32 MiB, which keeps one producer well below the broker's
+ * per-stream ingest queue of 128 MiB). A message larger than the whole
+ * window is still sent, alone. */
+MEMPHIS_API memphis_status_t memphis_producer_opts_set_max_in_flight_bytes(memphis_producer_opts_t *opts, int64_t bytes, memphis_error_t **err);
+/* Default deadline of each message, counted from the produce call: the
+ * wait for room in the window, resends after a reconnect and retries
+ * after an overload answer all happen within it; 0 = the default. */
 MEMPHIS_API memphis_status_t memphis_producer_opts_set_ack_wait_ms(memphis_producer_opts_t *opts, int64_t ms, memphis_error_t **err);
+/* Idempotent producer (default off): every message produced without a
+ * msg_id gets a unique one, so that a message resent after a broker crash
+ * or reconnect is stored exactly once. The broker keeps every id for the
+ * station's idempotency window (2 minutes by default), which costs it
+ * memory at high message rates: see docs/resilience.md. */
+MEMPHIS_API memphis_status_t memphis_producer_opts_set_idempotent(memphis_producer_opts_t *opts, bool on, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_name(const memphis_producer_opts_t *opts, char **out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_station_count(const memphis_producer_opts_t *opts, size_t *out, memphis_error_t **err);
 /* Station `index` (0-based) as a malloc'd copy; INVALID_ARGUMENT if out of range. */
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_station(const memphis_producer_opts_t *opts, size_t index, char **out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_max_in_flight(const memphis_producer_opts_t *opts, int *out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_producer_opts_get_ack_wait_ms(const memphis_producer_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_max_in_flight_bytes(const memphis_producer_opts_t *opts, int64_t *out, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_producer_opts_get_idempotent(const memphis_producer_opts_t *opts, bool *out, memphis_error_t **err);
 
 /* Per-message produce options: a plain caller-owned struct (not a handle).
  * Initialise with memphis_produce_opts_init (all "unset": headers NULL, ids
@@ -402,14 +417,67 @@ typedef struct memphis_produce_opts {
 /* Fills *opts with the "unset" values above. Pure C; works after fork(). */
 MEMPHIS_API void memphis_produce_opts_init(memphis_produce_opts_t *opts);
 
+/* Delivery reports across broker failures.
+ *
+ * "Delivered" (MEMPHIS_OK) means the broker acknowledged that it stored
+ * the message; a stored message survives a broker crash or restart.
+ * The library keeps every message from the produce call until its report.
+ * When the connection drops, the messages not yet acknowledged are sent
+ * again once it is back (the library reconnects as soon as the broker's
+ * port accepts connections), in their original order and before any later
+ * message of the producer. An overload answer (429 "too many requests", or
+ * no stream answering while the broker restarts or elects a leader) is
+ * retried after a short backoff. Each accepted message gets exactly one
+ * report, and it is final: a message fails only when its deadline passes
+ * (the ack wait, counted from the produce call) or the producer or
+ * connection is closed. A synchronous produce behaves the same way within
+ * its ack wait.
+ *
+ * The retry count (memphis_delivery_retries in a callback,
+ * memphis_event_retries for a queued report) is how often the message was
+ * sent again after its first send. A resent message that carries a msg_id
+ * (given by the caller, or by an idempotent producer) is stored once: the
+ * broker de-duplicates it within the station's idempotency window. Without
+ * one it may be stored twice: the report then says so
+ * (memphis_delivery_possible_duplicate / memphis_event_possible_duplicate).
+ * Overload retries may store a message after later ones of its producer;
+ * resends after a reconnect keep the order.
+ *
+ * Statuses of a report:
+ *   MEMPHIS_OK                    stored (possibly a duplicate of a stored msg_id);
+ *   MEMPHIS_ERR_TIMEOUT           the deadline passed; the text says whether the
+ *                                 message was ever sent (if it was, it may
+ *                                 have been stored);
+ *   MEMPHIS_ERR_UNREACHABLE       no stream answered until the deadline: the
+ *                                 broker was unavailable;
+ *   MEMPHIS_ERR_NOT_FOUND         the station or partition does not exist;
+ *   MEMPHIS_ERR_QUEUE_FULL        the window stayed full until the deadline
+ *                                 (returned by the produce call itself);
+ *   MEMPHIS_ERR_CLOSED            the producer or connection was closed (also
+ *                                 when the reconnect attempts ran out);
+ *   MEMPHIS_ERR_PAYLOAD_TOO_LARGE, MEMPHIS_ERR_SCHEMA_VALIDATION,
+ *   MEMPHIS_ERR_HEADER            refused at once, never retried;
+ *   MEMPHIS_ERR_BROKER            any other refusal, with the broker's text. */
+
 /* Delivery report of a nonblocking produce.
  * status: MEMPHIS_OK once the broker acknowledged (stored) the message, else
  * the failure. error_message: NULL on success, else a description (borrowed,
  * valid only during the call). sequence: the stream sequence on success.
  * user_data: the per-message pointer passed to the produce call.
  * Runs on a library thread, exactly once per accepted message and station;
- * memphis_producer_flush returns only after every pending report ran. */
+ * memphis_producer_flush returns only after every pending report ran. The
+ * library holds none of its locks while it runs: it may call back into the
+ * library, including a synchronous produce or ack. */
 typedef void (*memphis_delivery_cb)(memphis_status_t status, const char *error_message, uint64_t sequence, void *user_data);
+
+/* Inside a memphis_delivery_cb: how often the reported message was sent
+ * again after its first send (0 = sent once); -1 outside a delivery
+ * callback. Pure C; works after fork(). */
+MEMPHIS_API int memphis_delivery_retries(void);
+/* Inside a memphis_delivery_cb: true when the reported message was sent
+ * more than once without a msg_id, so the broker may have stored it twice;
+ * false outside a delivery callback. Pure C; works after fork(). */
+MEMPHIS_API bool memphis_delivery_possible_duplicate(void);
 
 /* Registers a producer on the broker. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_create(memphis_conn_t *conn, const memphis_producer_opts_t *opts, memphis_producer_t **out, memphis_error_t **err);
@@ -417,7 +485,9 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_create(memphis_co
 /* Synchronous produce: returns once the broker acknowledged the message (or
  * failed). `data` may be NULL only when len == 0. Statuses include
  * MEMPHIS_ERR_SCHEMA_VALIDATION, MEMPHIS_ERR_PAYLOAD_TOO_LARGE, MEMPHIS_ERR_HEADER,
- * MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_NOT_CONNECTED, MEMPHIS_ERR_CLOSED. */
+ * MEMPHIS_ERR_TIMEOUT, MEMPHIS_ERR_UNREACHABLE, MEMPHIS_ERR_NOT_FOUND,
+ * MEMPHIS_ERR_CLOSED: the final statuses of a delivery report. Across a
+ * reconnect the message is resent within its ack wait. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce(memphis_producer_t *producer, const void *data, size_t len,
                                                                        const memphis_produce_opts_t *opts, memphis_error_t **err);
 
@@ -425,11 +495,16 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce(memphis_p
  * later through `cb(…, user_data)` on a library thread (once per station of
  * the producer). With cb == NULL failures are counted and reported by
  * memphis_producer_flush. The in-flight window holds max_in_flight messages
- * awaiting their ack; block_timeout_ms says what to do when it is full:
+ * (and max_in_flight_bytes bytes) awaiting their ack; block_timeout_ms says
+ * what to do when it is full:
  *   0  -> return MEMPHIS_ERR_QUEUE_FULL at once (for event loops);
- *   >0 -> wait up to that long for room (never longer than the producer's
- *         ack wait), then MEMPHIS_ERR_QUEUE_FULL;
- *   <0 -> wait up to the producer's ack wait, then MEMPHIS_ERR_QUEUE_FULL.
+ *   >0 -> wait up to that long for room (never past the message's
+ *         deadline), then MEMPHIS_ERR_QUEUE_FULL;
+ *   <0 -> wait until the message's deadline, then MEMPHIS_ERR_QUEUE_FULL.
+ * Called from inside a delivery callback it never waits (as with 0): the
+ * room would be freed by reports queued behind that callback.
+ * While the broker is away, messages are accepted into the window and
+ * sent once it is back (see "Delivery reports across broker failures").
  * A non-OK return means the message was NOT accepted and cb will not run
  * for it (payload too large, bad header, closed producer...). */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_async(memphis_producer_t *producer, const void *data, size_t len,
@@ -504,6 +579,10 @@ MEMPHIS_API memphis_status_t memphis_consumer_opts_get_last_messages(const memph
  * status: MEMPHIS_OK with count > 0; MEMPHIS_ERR_NO_MESSAGES when the station
  *   is drained (count == 0); any other status is a real failure (count == 0,
  *   error_message describes it, borrowed for the call only; NULL when OK).
+ *   While the broker is away the loop reports MEMPHIS_ERR_NOT_CONNECTED or
+ *   MEMPHIS_ERR_UNREACHABLE and keeps trying; it resumes by itself as soon
+ *   as the broker is back. MEMPHIS_ERR_NOT_FOUND: the group's durable or
+ *   the station is missing on the broker.
  * Runs on a library thread, one batch at a time per consumer. */
 typedef void (*memphis_consume_cb)(memphis_msg_t **msgs, size_t count, memphis_status_t status, const char *error_message,
                                    void *user_data);
@@ -523,7 +602,10 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_stop(memphis_cons
  * size), waiting at most the consumer's batch max wait. *msgs receives a
  * malloc'd array of *count messages (NULL and 0 when none arrived, which is
  * MEMPHIS_OK). Free the array with memphis_free (messages stay valid) or
- * everything with memphis_msgs_destroy. */
+ * everything with memphis_msgs_destroy. MEMPHIS_ERR_NOT_FOUND when the
+ * consumer group's durable or the station is missing on the broker (never
+ * an empty batch then); MEMPHIS_ERR_UNREACHABLE or
+ * MEMPHIS_ERR_NOT_CONNECTED while the broker is away. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_fetch(memphis_consumer_t *consumer, size_t batch_size, const char *partition_key, int partition_number,
                                                                      memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
 /* Stops consuming, de-registers the consumer on the broker and releases the
@@ -555,7 +637,12 @@ MEMPHIS_API memphis_status_t memphis_msg_time_sent(const memphis_msg_t *msg, int
 MEMPHIS_API memphis_status_t memphis_msg_partition(const memphis_msg_t *msg, int *out, memphis_error_t **err);
 /* True for a poison message re-sent from the dead-letter station. */
 MEMPHIS_API memphis_status_t memphis_msg_is_dls(const memphis_msg_t *msg, bool *out, memphis_error_t **err);
-/* Acknowledges the message (confirmed by the broker before returning). */
+/* Acknowledges the message (confirmed by the broker before returning).
+ * A message delivered before the connection was lost gives
+ * MEMPHIS_ERR_NOT_CONNECTED at once ("stale delivery"): the ack is still
+ * sent, but the broker may have restarted and cannot confirm it, so the
+ * message may be redelivered. An ack waiting for its confirmation when
+ * the connection drops returns MEMPHIS_ERR_NOT_CONNECTED at once too. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msg_ack(memphis_msg_t *msg, memphis_error_t **err);
 /* Acknowledges the message without waiting for the broker's confirmation:
  * the ack is only buffered on the connection (like nats.go's Msg.Ack), so
@@ -581,8 +668,9 @@ MEMPHIS_API memphis_status_t memphis_msg_deserialize(const memphis_msg_t *msg, c
 MEMPHIS_API memphis_status_t memphis_msg_destroy(memphis_msg_t *msg, memphis_error_t **err);
 
 /* Acknowledges `count` messages in one call: all acks are sent at once and
- * their confirmations awaited together; returns the first failure. Invalid
- * handles are reported before anything is sent. */
+ * their confirmations awaited together; returns the first failure (stale
+ * deliveries as in memphis_msg_ack, at once). Invalid handles are reported
+ * before anything is sent. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_msgs_ack(memphis_msg_t *const *msgs, size_t count, memphis_error_t **err);
 /* memphis_msg_ack_nowait for `count` messages: every ack is buffered, none
  * awaited; returns the first failure. Invalid handles are reported before
@@ -647,7 +735,10 @@ typedef enum memphis_event_kind {
  *   msgs, count   consume: malloc'd array of count messages (NULL when
  *                 count == 0). The caller owns the array and the messages:
  *                 free with memphis_msgs_destroy, or keep the messages and
- *                 memphis_free the array. Delivery: NULL and 0. */
+ *                 memphis_free the array. Delivery: msgs is NULL and count
+ *                 carries the report's retry details, read with
+ *                 memphis_event_retries / memphis_event_possible_duplicate
+ *                 (count is 0 for a message sent once). */
 typedef struct memphis_event {
     memphis_event_kind_t kind;
     memphis_status_t status;
@@ -657,6 +748,14 @@ typedef struct memphis_event {
     memphis_msg_t **msgs;
     size_t count;
 } memphis_event_t;
+
+/* The retry count of a delivery event (see memphis_delivery_retries); 0 for
+ * a consume event or NULL. Pure C; works after fork(). */
+MEMPHIS_API int memphis_event_retries(const memphis_event_t *event);
+/* Whether a delivery event's message may have been stored twice (see
+ * memphis_delivery_possible_duplicate); false for a consume event or NULL.
+ * Pure C; works after fork(). */
+MEMPHIS_API bool memphis_event_possible_duplicate(const memphis_event_t *event);
 
 /* Creates a queue holding at most `capacity` undelivered events (0 = the
  * default, 8192; at most 16777216). Destroy with memphis_queue_destroy. */

@@ -28,7 +28,7 @@ func (h *countingHandler) onReply(_ *nats.Msg, err error) {
 func TestReplyMuxCancelAfterCloseIsTooLate(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
-	m, err := newReplyMux(c.nc)
+	m, err := newReplyMux(c.nc, &c.gen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestReplyMuxCancelAfterCloseIsTooLate(t *testing.T) {
 	if !m.cancel(idDropped) {
 		t.Fatal("cancel of a pending registration reported it gone")
 	}
-	m.close()
+	m.close(nil)
 	if n := kept.calls.Load(); n != 1 || kept.err.Load() != ErrClosed {
 		t.Fatalf("pending handler got %d reports (%v), want one ErrClosed", n, kept.err.Load())
 	}

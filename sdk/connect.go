@@ -81,6 +81,13 @@ type Conn struct {
 	// disconnects counts lost connections, so a fetch that spanned an
 	// outage can report it instead of looking like an empty station.
 	disconnects atomic.Uint64
+	// gen changes before every reconnect attempt (see link).
+	gen    atomic.Uint64
+	link   link
+	checks streamChecks
+	// ready is closed once Connect has set up (or given up on) the
+	// connection: nats.go callbacks wait for it before using c.replies.
+	ready chan struct{}
 }
 
 // clientFlags holds the values broadcast on $memphis_sdk_clients_updates.
@@ -151,7 +158,9 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		consumers: map[string]*Consumer{},
 		live:      map[any]struct{}{},
 		closing:   make(chan struct{}),
+		ready:     make(chan struct{}),
 	}
+	defer close(c.ready)
 	c.flags.schemaverseToDLS = map[string]bool{}
 	tlsCfg, err := opts.tlsConfig()
 	if err != nil {
@@ -175,13 +184,13 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		return nil, wrapErr("connect", err)
 	}
 	c.js = js
-	c.replies, err = newReplyMux(nc)
+	c.replies, err = newReplyMux(nc, &c.gen)
 	if err != nil {
 		nc.Close()
 		return nil, wrapErr("connect", err)
 	}
 	if c.clientsSub, err = nc.Subscribe(wire.SubjClientUpdates, c.onClientsUpdate); err != nil {
-		c.replies.close()
+		c.replies.close(nil)
 		nc.Close()
 		return nil, wrapErr("connect", err)
 	}
@@ -248,7 +257,7 @@ func (c *Conn) dial(ctx context.Context, user string, tlsCfg *tls.Config, probe 
 	// operation results; the default handler would print to stderr.
 	o.AsyncErrorCB = func(*nats.Conn, *nats.Subscription, error) {}
 	if !probe {
-		o.DisconnectedErrCB = func(*nats.Conn, error) { c.disconnects.Add(1) }
+		c.linkOptions(&o)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -336,7 +345,7 @@ func (c *Conn) Close() error {
 		_ = c.clientsSub.Unsubscribe()
 	}
 	c.closeSchemas()
-	c.replies.close()
+	c.replies.close(nil)
 	c.nc.Close()
 	return nil
 }

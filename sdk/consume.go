@@ -22,8 +22,9 @@ type consumeLoop struct {
 	goid   atomic.Uint64 // goroutine running the loop (and the handler)
 }
 
-// maxRetryWait caps the pause between attempts while the broker is away.
-const maxRetryWait = 2 * time.Second
+// maxRetryWait caps the pause between attempts while the broker is away
+// (or stalled); a reconnect ends the pause at once.
+const maxRetryWait = time.Second
 
 // Consume starts the consume loop and returns at once. The loop fetches a
 // batch (DLS resends first), calls h, pauses PullInterval, and repeats.
@@ -97,6 +98,7 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 				return
 			}
 		}
+		change := c.conn.linkChanged() // closed by a reconnect (or disconnect) during this round
 		msgs := c.takeDLS(c.opts.BatchSize)
 		var err error
 		if len(msgs) == 0 {
@@ -111,26 +113,30 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 		case len(msgs) > 0:
 			retryWait = 0
 			h(msgs, nil, c.context())
-			c.pause(ctx, c.opts.PullInterval)
+			c.pause(ctx, c.opts.PullInterval, nil)
 		case err != nil:
 			h(nil, err, c.context())
-			// Back off while the broker is away, but keep trying forever.
+			// Back off while the broker is away, but keep trying forever,
+			// and try again as soon as the connection is back.
 			retryWait = min(max(2*retryWait, c.opts.PullInterval/4, 50*time.Millisecond), maxRetryWait)
-			c.pause(ctx, retryWait)
+			if c.pause(ctx, retryWait, change) {
+				retryWait = 0
+			}
 		default:
 			retryWait = 0
 			h(nil, ErrNoMessages, c.context())
 			if c.opts.BatchMaxWait < c.opts.PullInterval {
-				c.pause(ctx, c.opts.PullInterval)
+				c.pause(ctx, c.opts.PullInterval, nil)
 			}
 		}
 	}
 }
 
-// pause waits d, ending early on stop or when a DLS resend arrives.
-func (c *Consumer) pause(ctx context.Context, d time.Duration) {
+// pause waits d, ending early on stop, when a DLS resend arrives or when
+// change is closed (it then reports true).
+func (c *Consumer) pause(ctx context.Context, d time.Duration, change <-chan struct{}) bool {
 	if d <= 0 {
-		return
+		return false
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -139,7 +145,10 @@ func (c *Consumer) pause(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-c.dls.notify:
 		// A poison-message resend arrived: deliver it without waiting.
+	case <-change:
+		return true
 	}
+	return false
 }
 
 // curGoroutineID parses the running goroutine's id from its stack header

@@ -185,6 +185,12 @@ func (c *Conn) CreateConsumer(ctx context.Context, opts ConsumerOptions) (*Consu
 	cons.parts = &partitionSet{station: opts.StationName, list: resp.PartitionsUpdate.PartitionsList}
 	cons.dls.init()
 	c.seedSchema(cons.internalStation, resp.SchemaUpdate)
+	if opts.LastMessages > 0 {
+		if err := cons.ensureDurables(ctx); err != nil {
+			_ = cons.unregister(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
 	subj := dlsSubject(cons.internalStation, cons.internalGroup)
 	// Queue = subject, as both official SDKs do, so exactly one member of
 	// the group gets each resend.

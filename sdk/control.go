@@ -29,7 +29,7 @@ func (c *Conn) request(ctx context.Context, op, subject string, body any) ([]byt
 	var lastErr error
 	for attempt := 0; attempt <= timeoutRetries; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, requestTimeout)
-		msg, err := c.nc.RequestWithContext(actx, subject, payload)
+		msg, err := c.requestOnce(actx, subject, payload)
 		cancel()
 		if err == nil {
 			return msg.Data, nil
@@ -45,9 +45,37 @@ func (c *Conn) request(ctx context.Context, op, subject string, body any) ([]byt
 		return nil, &Error{Code: CodeBroker, Op: op, Msg: "broker does not serve " + subject + " (is this a Memphis broker?)", Err: lastErr}
 	}
 	if !c.nc.IsConnected() && !errors.Is(lastErr, context.Canceled) {
-		return nil, &Error{Code: CodeNotConnected, Op: op, Err: lastErr}
+		return nil, &Error{Code: CodeNotConnected, Op: op, Msg: "connection to the broker is down", Err: lastErr}
 	}
 	return nil, wrapErr(op, lastErr)
+}
+
+// requestOnce is one request attempt (bounded by ctx). It rides through an
+// outage: while the connection is down it waits for the reconnect, and
+// right after one it retries "no responders" (the broker's control plane
+// may still be starting), instead of failing at once.
+func (c *Conn) requestOnce(ctx context.Context, subject string, payload []byte) (*nats.Msg, error) {
+	for {
+		change := c.linkChanged()
+		msg, err := c.nc.RequestWithContext(ctx, subject, payload)
+		var wait <-chan time.Time
+		switch {
+		case err == nil:
+			return msg, nil
+		case neverLeft(err):
+			wait = nil // until the link changes
+		case errors.Is(err, nats.ErrNoResponders) && c.unsettled():
+			wait = time.After(100 * time.Millisecond)
+		default:
+			return nil, err
+		}
+		select {
+		case <-change:
+		case <-wait:
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
 }
 
 // requestEmptyOK handles response style A: empty = success, text = error.

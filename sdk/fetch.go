@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -106,6 +107,8 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 		wait = time.Millisecond
 	}
 	epoch := conn.disconnects.Load()
+	gen := conn.gen.Load()
+	change := conn.linkChanged()
 	// NewInbox, not NewRespInbox: nats.go hands a message on an unknown
 	// response-inbox token to its only pending request, which would let a
 	// pulled message answer a concurrent control request.
@@ -149,6 +152,11 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 				return msgs, nil
 			}
 			return nil, &Error{Code: CodeClosed, Op: opFetch, Msg: "connection is closed"}
+		case <-change:
+			if len(msgs) > 0 {
+				return msgs, nil
+			}
+			return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker was lost during the fetch"}
 		case <-timer.C:
 			if len(msgs) > 0 {
 				return msgs, nil
@@ -156,11 +164,17 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 			if conn.disconnects.Load() != epoch {
 				return nil, &Error{Code: CodeNotConnected, Op: opFetch, Msg: "connection to the broker was lost during the fetch"}
 			}
-			// Expiry without an end-of-batch status is an empty fetch.
-			return msgs, nil
+			// The broker ends every pull with a status; silence means
+			// it is stalled, or nobody served the pull (a broker that
+			// does not answer "no responders"). Never an empty batch
+			// for a durable that is missing.
+			return nil, c.silentPull(ctx, partition)
 		}
 		if len(m.Data) == 0 && m.Header != nil && m.Header.Get("Status") != "" {
 			done, err := pullStatus(m)
+			if errors.Is(err, errPullNoResponders) {
+				err = c.explainNoResponders(ctx, partition)
+			}
 			if err != nil {
 				return msgs, err
 			}
@@ -169,7 +183,7 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 			}
 			continue
 		}
-		msgs = append(msgs, &Message{cons: c, msg: m, partition: partition})
+		msgs = append(msgs, &Message{cons: c, msg: m, partition: partition, gen: gen})
 	}
 	return msgs, nil
 }
@@ -196,9 +210,45 @@ func pullStatus(m *nats.Msg) (done bool, err error) {
 		}
 		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "consumer group is gone: " + desc}
 	case "503":
-		return true, &Error{Code: CodeNotFound, Op: opFetch, Msg: "station or consumer group does not exist on the broker (no responders)"}
+		return true, errPullNoResponders
 	}
 	return true, &Error{Code: CodeBroker, Op: opFetch, Msg: "pull ended with status " + status + " " + desc}
+}
+
+// errPullNoResponders is a pull nobody served; pull replaces it with what
+// explainNoResponders finds out.
+var errPullNoResponders = &Error{Code: CodeUnreachable, Op: opFetch, Msg: "no responders"}
+
+// explainNoResponders tells why nobody served a pull: the broker is away
+// (restarting, shutting down, electing a leader: CodeUnreachable, and the
+// consume loop retries) or the group's durable or the stream is missing
+// (CodeNotFound, saying which).
+func (c *Consumer) explainNoResponders(ctx context.Context, partition int) error {
+	stream := streamName(c.internalStation, partition)
+	if !c.conn.unsettled() {
+		switch c.conn.jsLookup(ctx, stream, c.internalGroup) {
+		case jsConsumerMissing:
+			return &Error{Code: CodeNotFound, Op: opFetch, Msg: "consumer group " + c.group + " has no durable consumer on stream " +
+				stream + " (it was deleted, or the broker never created it); create the consumer again"}
+		case jsStreamMissing:
+			return &Error{Code: CodeNotFound, Op: opFetch, Msg: "station " + c.opts.StationName + " does not exist on the broker (no stream " + stream + ")"}
+		}
+	}
+	return &Error{Code: CodeUnreachable, Op: opFetch,
+		Msg: "broker unavailable: nobody served the pull (the broker is restarting, shutting down or electing a leader)"}
+}
+
+// silentPull explains a pull that ended without any status from the
+// broker.
+func (c *Consumer) silentPull(ctx context.Context, partition int) error {
+	stream := streamName(c.internalStation, partition)
+	switch c.conn.jsLookup(ctx, stream, c.internalGroup) {
+	case jsConsumerMissing, jsStreamMissing:
+		return c.explainNoResponders(ctx, partition)
+	case jsUnavailable:
+		return &Error{Code: CodeUnreachable, Op: opFetch, Msg: "broker unavailable: it did not answer the pull"}
+	}
+	return nil // a late or lost end-of-batch status: an empty fetch
 }
 
 // FetchMessages is the one-shot form: it fetches opts.BatchSize messages

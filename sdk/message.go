@@ -19,6 +19,7 @@ type Message struct {
 	msg       *nats.Msg
 	partition int
 	dls       bool
+	gen       uint64 // connection generation it was delivered in
 
 	metaOnce sync.Once
 	meta     *nats.MsgMetadata
@@ -109,6 +110,12 @@ const opAck = "ack"
 // Ack acknowledges the message and waits for the broker to confirm it, so
 // an acknowledged message is never redelivered after a restart. A DLS
 // resend is acknowledged on $memphis_pm_acks instead (§8.6).
+//
+// The ack of a message delivered before the connection was lost returns
+// at once with CodeNotConnected ("stale delivery"): it is still sent, but
+// the broker may have restarted and lost the delivery, so it cannot be
+// confirmed and the message may be redelivered. An ack waiting for its
+// confirmation when the connection drops fails at once the same way.
 func (m *Message) Ack(ctx context.Context) error {
 	return AckAll(ctx, []*Message{m})
 }
@@ -154,6 +161,10 @@ func (w *ackWaiter) onReply(m *nats.Msg, err error) {
 		close(w.done)
 	}
 }
+
+// errStale is the error AckAll reports for stale deliveries.
+var errStale = &Error{Code: CodeNotConnected, Op: opAck,
+	Msg: "stale delivery: the message was delivered before the connection to the broker was lost; the ack was sent but cannot be confirmed, and the message may be redelivered"}
 
 // ackConfirmWait bounds an ack confirmation when ctx has no deadline.
 const ackConfirmWait = 10 * time.Second
@@ -233,6 +244,13 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 			flushConns = appendConn(flushConns, conn)
 			continue
 		}
+		if m.gen != conn.gen.Load() {
+			// Best effort: after a reconnect to the same broker process
+			// the ack still counts; after a restart nobody answers.
+			_ = conn.nc.Publish(m.msg.Reply, ackPayload)
+			note(errStale)
+			continue
+		}
 		if !confirm(i) {
 			note(wrapErr(opAck, conn.nc.Publish(m.msg.Reply, ackPayload)))
 			continue
@@ -258,10 +276,17 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 		note(wrapErr(opAck, c.nc.FlushWithContext(fctx)))
 		cancel()
 	}
+	// The sweeper reports the deadline; the timer is a backstop for a
+	// sweeper held up by a delivery callback that called AckAll.
+	t := time.NewTimer(time.Until(deadline) + 2*sweepEvery)
+	defer t.Stop()
 	select {
 	case <-w.done:
 	case <-ctx.Done():
 		note(&Error{Code: CodeTimeout, Op: opAck, Msg: "waiting for ack confirmations", Err: ctx.Err()})
+		return firstErr
+	case <-t.C:
+		note(&Error{Code: CodeTimeout, Op: opAck, Msg: "the broker did not confirm the ack in time"})
 		return firstErr
 	}
 	w.mu.Lock()

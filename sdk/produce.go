@@ -20,13 +20,22 @@ type ProduceOptions struct {
 	AckWait         time.Duration // 0 = producer default (15 s)
 }
 
-// Delivery is the outcome of one produce to one station.
+// Delivery is the outcome of one produce to one station. "Delivered"
+// (Err == nil) means the broker acknowledged that it stored the message.
 type Delivery struct {
 	Station   string
 	Partition int
 	Sequence  uint64 // stream sequence assigned by the broker
 	Duplicate bool   // the msg-id was already stored; nothing new was stored
-	Err       error
+	// Retries counts how often the message was sent again after its first
+	// send: after a reconnect (it may have been lost with the connection)
+	// or after an overload answer (429, no responders).
+	Retries int
+	// PossibleDuplicate is set when the message was sent more than once
+	// without a msg id (neither ProduceOptions.MsgID nor an idempotent
+	// producer): the broker may have stored it twice.
+	PossibleDuplicate bool
+	Err               error
 }
 
 // BatchMessage is one element of ProduceBatch.
@@ -37,8 +46,10 @@ type BatchMessage struct {
 
 const opProduce = "produce"
 
-// msgPool recycles outgoing messages and their header maps: nats.go
-// encodes headers during PublishMsg, so both are free again on return.
+// msgPool recycles outgoing messages and their header maps: a message is
+// built from its produce's entry right before each publish and given back
+// right after (nats.go encodes it during the publish), so one hot message
+// serves a whole stream of produces.
 var msgPool = sync.Pool{New: func() any { return &nats.Msg{Header: make(nats.Header, 8)} }}
 
 func putMsg(m *nats.Msg) {
@@ -47,41 +58,83 @@ func putMsg(m *nats.Msg) {
 	msgPool.Put(m)
 }
 
-// prepare validates one message for one station and builds what goes on
-// the wire. The caller returns the *nats.Msg to the pool after publishing.
-func (p *Producer) prepare(ctx context.Context, sp *stationProducer, data []byte, o *ProduceOptions) (*nats.Msg, int, error) {
+// fixedHeaderBytes estimates the wire size of the headers every message
+// carries besides the user's, for the byte window.
+const fixedHeaderBytes = 64
+
+// prepare validates one message for one station and records in e what
+// goes on the wire: a private copy of the payload (kept for resends), the
+// user headers and msg id, the subject, size and deadline (start plus the
+// ack wait).
+func (p *Producer) prepare(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions, e *pubEntry) error {
 	if p.destroyed.Load() {
-		return nil, 0, &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
+		return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
 	}
 	if err := o.validate(); err != nil {
-		return nil, 0, err
+		return err
 	}
 	partition, err := sp.parts.pick(opProduce, o.PartitionKey, o.PartitionNumber)
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
+	size := int64(fixedHeaderBytes + len(p.name) + len(p.conn.connID))
+	var hdr nats.Header
+	if len(o.Headers) > 0 {
+		hdr = make(nats.Header, len(o.Headers))
+		for k, v := range o.Headers {
+			hdr[k] = []string{v}
+			size += int64(len(k) + len(v) + 4)
+		}
+	}
+	msgID := o.MsgID
+	if msgID == "" && p.ids.on() {
+		msgID = p.ids.id()
+	}
+	if msgID != "" {
+		size += int64(2*len(msgID) + 24)
+	}
+	e.p, e.sp, e.partition, e.headers, e.msgID = p, sp, partition, hdr, msgID
+	out, err := p.conn.validateMessage(ctx, p, sp.internal, data, e.allHeaders)
+	if err != nil {
+		return err
+	}
+	// A private copy: the caller may reuse data as soon as the call returns.
+	e.data = append(e.data[:0], out...)
+	e.size = size + int64(len(out))
+	e.deadline = start.Add(p.ackWait(o)).UnixNano()
+	return nil
+}
+
+// message builds the wire form of e from a pooled message; the caller
+// publishes it and gives it back with putMsg.
+func (e *pubEntry) message() *nats.Msg {
 	m := msgPool.Get().(*nats.Msg)
 	h := m.Header
-	for k, v := range o.Headers {
-		h[k] = []string{v}
+	for k, v := range e.headers {
+		h[k] = v
 	}
-	h["$memphis_producedBy"] = p.producedBy
-	h["$memphis_connectionId"] = p.connID
-	if o.MsgID != "" {
+	h["$memphis_producedBy"] = e.p.producedBy
+	h["$memphis_connectionId"] = e.p.connID
+	if e.msgID != "" {
 		// The real broker de-duplicates on msg-id (its JetStream fork
 		// renamed the header); vanilla JetStream on Nats-Msg-Id (§6.5).
-		ids := []string{o.MsgID}
+		ids := []string{e.msgID}
 		h["msg-id"] = ids
 		h[nats.MsgIdHdr] = ids
 	}
-	out, err := p.conn.validateMessage(ctx, p, sp.internal, data, h)
-	if err != nil {
-		putMsg(m)
-		return nil, 0, err
+	m.Subject, m.Reply, m.Data = e.sp.subjects[e.partition], e.reply, e.data
+	return m
+}
+
+// allHeaders is the full header set of e (for a schema failure report).
+func (e *pubEntry) allHeaders() nats.Header {
+	m := e.message()
+	h := make(nats.Header, len(m.Header))
+	for k, v := range m.Header {
+		h[k] = v
 	}
-	m.Subject = sp.subjects[partition]
-	m.Data = out
-	return m, partition, nil
+	putMsg(m)
+	return h
 }
 
 func (p *Producer) ackWait(o *ProduceOptions) time.Duration {
@@ -92,54 +145,98 @@ func (p *Producer) ackWait(o *ProduceOptions) time.Duration {
 }
 
 // Produce publishes msg to every station of the producer and waits for the
-// broker's acknowledgement (bounded by the ack wait and ctx).
+// broker's acknowledgement, bounded by the ack wait (counted from the
+// call) and ctx. Across a reconnect or an overload answer it resends the
+// message within that time, as ProduceAsync does.
 func (p *Producer) Produce(ctx context.Context, msg []byte, o ProduceOptions) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, opProduce, "nil producer")
 	}
+	start := time.Now()
 	if len(p.stations) == 1 {
-		_, err := p.produceSync(ctx, p.stations[0], msg, &o)
+		_, err := p.produceSync(ctx, start, p.stations[0], msg, &o)
 		return err
 	}
 	var errs []error
 	for _, sp := range p.stations {
-		if _, err := p.produceSync(ctx, sp, msg, &o); err != nil {
+		if _, err := p.produceSync(ctx, start, sp, msg, &o); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (p *Producer) produceSync(ctx context.Context, sp *stationProducer, data []byte, o *ProduceOptions) (Delivery, error) {
-	m, partition, err := p.prepare(ctx, sp, data, o)
-	if err != nil {
+func (p *Producer) produceSync(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions) (Delivery, error) {
+	e := newEntry()
+	e.sync = true
+	if e.result == nil {
+		e.result = make(chan Delivery, 1)
+	}
+	if err := p.prepare(ctx, start, sp, data, o, e); err != nil {
 		return Delivery{}, err
 	}
-	actx, cancel := context.WithTimeout(ctx, p.ackWait(o))
-	resp, err := p.conn.nc.RequestMsgWithContext(actx, m)
-	cancel()
-	putMsg(m)
-	d := Delivery{Station: sp.name, Partition: partition}
-	if err != nil {
-		d.Err = publishErr(err)
-		return d, d.Err
+	if dl, ok := ctx.Deadline(); ok && dl.UnixNano() < e.deadline {
+		e.deadline = dl.UnixNano()
 	}
-	parsePubAck(resp, &d)
-	return d, d.Err
+	if err := p.send(e); err != nil {
+		return Delivery{}, err
+	}
+	id, result := e.id, e.result
+	// The sweeper reports the deadline; the timer is a backstop for a
+	// sweeper held up by a callback that called Produce.
+	wait := time.Until(time.Unix(0, e.deadline)) + 2*sweepEvery
+	if e.timer == nil {
+		e.timer = time.NewTimer(wait)
+	} else {
+		e.timer.Reset(wait)
+	}
+	timer := e.timer
+	ownDeadline := false
+	select {
+	case d := <-result:
+		timer.Stop()
+		if e.recyclable() {
+			e.recycle()
+		}
+		return d, d.Err
+	case <-ctx.Done():
+	case <-timer.C:
+		ownDeadline = true
+	}
+	timer.Stop()
+	// A message between a failed attempt and its retry is briefly not
+	// registered: try again until one side wins.
+	for {
+		if p.conn.replies.cancel(id) {
+			if ownDeadline {
+				return Delivery{}, e.deadlineErr()
+			}
+			return Delivery{}, &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for the acknowledgement", Err: ctx.Err()}
+		}
+		select {
+		case d := <-result:
+			return d, d.Err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
-// publishErr explains a failed publish request.
+// publishErr explains a publish nats.go refused.
 func publishErr(err error) error {
 	switch {
-	case errors.Is(err, nats.ErrNoResponders):
-		return &Error{Code: CodeNotFound, Op: opProduce, Msg: "no stream answered: the station (or partition) does not exist", Err: err}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-		return &Error{Code: CodeTimeout, Op: opProduce, Msg: "no acknowledgement from the broker within the ack wait", Err: err}
 	case errors.Is(err, nats.ErrMaxPayload):
 		return &Error{Code: CodePayloadTooLarge, Op: opProduce, Msg: "message exceeds the broker's max payload", Err: err}
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return &Error{Code: CodeClosed, Op: opProduce, Msg: "connection to the broker is closed", Err: err}
 	}
 	return wrapErr(opProduce, err)
 }
+
+// errNoStream is a produce nobody answered (no responders): an outage
+// while it is retried; final only at the deadline, or when the stream
+// check finds the stream missing (errStreamMissing).
+var errNoStream = &Error{Code: CodeUnreachable, Op: opProduce,
+	Msg: "broker unavailable: no stream answered (the broker was restarting, shutting down or electing a stream leader)"}
 
 type pubAck struct {
 	Stream    string `json:"stream"`
@@ -153,23 +250,26 @@ type pubAck struct {
 }
 
 // parsePubAck fills d from a JetStream PubAck (or its status/error forms).
-func parsePubAck(m *nats.Msg, d *Delivery) {
+// transient reports a failure worth retrying within the deadline: no
+// stream answered (503), the stream's ingest queue was full (429), or
+// JetStream was temporarily unavailable (503 in the body).
+func parsePubAck(m *nats.Msg, d *Delivery) (transient bool) {
 	if len(m.Data) == 0 {
 		if m.Header.Get("Status") == "503" {
-			d.Err = publishErr(nats.ErrNoResponders)
-		} else {
-			d.Err = &Error{Code: CodeBroker, Op: opProduce, Msg: "empty acknowledgement " + m.Header.Get("Description")}
+			d.Err = errNoStream
+			return true
 		}
-		return
+		d.Err = &Error{Code: CodeBroker, Op: opProduce, Msg: "empty acknowledgement " + m.Header.Get("Description")}
+		return false
 	}
 	if seq, dup, ok := quickPubAck(m.Data); ok {
 		d.Sequence, d.Duplicate = seq, dup
-		return
+		return false
 	}
 	var a pubAck
 	if err := json.Unmarshal(m.Data, &a); err != nil {
 		d.Err = &Error{Code: CodeBroker, Op: opProduce, Msg: "unreadable acknowledgement", Err: err}
-		return
+		return false
 	}
 	if a.Error != nil {
 		code := CodeBroker
@@ -177,9 +277,10 @@ func parsePubAck(m *nats.Msg, d *Delivery) {
 			code = CodePayloadTooLarge
 		}
 		d.Err = &Error{Code: code, Op: opProduce, Msg: a.Error.Description}
-		return
+		return a.Error.Code == 429 || a.Error.Code == 503
 	}
 	d.Sequence, d.Duplicate = a.Seq, a.Duplicate
+	return false
 }
 
 var (

@@ -2,135 +2,173 @@ package sdk
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 )
 
-// pubEntry is one nonblocking produce awaiting its PubAck.
+// pubEntry is one produce to one station, from the call until its
+// delivery result is final: the retained message (resent after a
+// reconnect, retried after an overload answer), its deadline, and where
+// the result goes.
 type pubEntry struct {
 	p         *Producer
-	station   string
+	sp        *stationProducer
+	data      []byte      // private copy of the payload
+	headers   nats.Header // user headers (nil: none)
+	msgID     string
+	reply     string // set at registration
 	partition int
+	size      int64 // bytes counted in the window
+	deadline  int64 // unix nanoseconds: the call's time plus the ack wait
+	hasID     bool  // carries a msg id: the broker de-duplicates resends
+	windowed  bool  // holds room in the producer's window
+	pooled    bool  // from entryPool: recycled once its result is final, if safe
+	viaReply  bool  // the final result is the broker's reply to a send
+	// A sync produce waits for result (no user code runs for it); the
+	// channel and timer stay with a recycled entry for the next one.
+	sync      bool
+	result    chan Delivery
+	timer     *time.Timer
 	done      func(Delivery)
 	batchDone func(int, Delivery)
 	idx       int
+
+	id uint64 // reply-mux registration
+	// Guarded by the reply mux's lock while registered.
+	sentGen uint64 // connection generation it was last handed to nats.go in; 0 = not yet
+	sends   int    // times handed to nats.go
+	retryAt int64  // held for an overload backoff until then (unix ns); 0 = not held
+	// Touched only by the reply path (one reply at a time per entry).
+	backoff time.Duration
+	lastErr error // last retried failure, reported if the deadline passes
 }
 
-func (e *pubEntry) onReply(m *nats.Msg, err error) {
-	d := Delivery{Station: e.station, Partition: e.partition}
-	if err != nil {
-		d.Err = &Error{Code: CodeOf(err), Op: opProduce, Msg: "no acknowledgement from the broker", Err: err}
-	} else {
-		parsePubAck(m, &d)
+// entryPool recycles produce entries together with their payload buffers,
+// so a steady stream of produces allocates neither.
+var entryPool = sync.Pool{New: func() any { return new(pubEntry) }}
+
+func newEntry() *pubEntry {
+	e := entryPool.Get().(*pubEntry)
+	e.pooled = true
+	return e
+}
+
+// keepDataCap bounds the payload buffer a recycled entry keeps.
+const keepDataCap = 64 << 10
+
+// recyclable reports whether no publisher can still read e once its
+// result is final: the result came as the reply to its only send (the
+// reply proves nats.go had copied the bytes).
+func (e *pubEntry) recyclable() bool { return e.pooled && e.viaReply && e.sends <= 1 }
+
+// recycle gives e back for reuse.
+func (e *pubEntry) recycle() {
+	buf := e.data[:0]
+	if cap(buf) > keepDataCap {
+		buf = nil
 	}
-	// The callback runs before the slot is released so that Flush returns
-	// only after every callback has run.
+	*e = pubEntry{data: buf, result: e.result, timer: e.timer}
+	entryPool.Put(e)
+}
+
+// publish hands e to nats.go once.
+func (e *pubEntry) publish(nc *nats.Conn) error {
+	m := e.message()
+	err := nc.PublishMsg(m)
+	putMsg(m)
+	return err
+}
+
+// Overload retries back off from retryFirst, doubling up to retryMax.
+const (
+	retryFirst = 100 * time.Millisecond
+	retryMax   = time.Second
+)
+
+func (e *pubEntry) onReply(m *nats.Msg, err error) {
+	d := Delivery{Station: e.sp.name, Partition: e.partition}
+	switch {
+	case errors.Is(err, ErrTimeout): // the sweeper: the deadline passed
+		d.Err = e.deadlineErr()
+	case err != nil:
+		d.Err = &Error{Code: CodeOf(err), Op: opProduce, Msg: "no acknowledgement from the broker", Err: err}
+	case !parsePubAck(m, &d):
+		e.viaReply = true
+		sync := e.sync
+		e.complete(d)
+		// A sync produce's caller recycles its entry once it has the result.
+		if !sync && e.recyclable() {
+			e.recycle()
+		}
+		return
+	default: // a transient failure: retry within the deadline
+		if CodeOf(d.Err) == CodeUnreachable {
+			// No stream answered: an outage, or a station that is gone.
+			// The stream check tells them apart and fails the messages
+			// of a missing stream at once.
+			e.p.conn.checkStream(e.sp, e.partition)
+		}
+		e.lastErr = d.Err
+		e.backoff = min(max(2*e.backoff, retryFirst), retryMax)
+		// Jitter spreads the retries of a burst that was refused together,
+		// so they do not overrun the broker together again.
+		at := time.Now().Add(e.backoff/2 + rand.N(e.backoff/2)).UnixNano()
+		if at < e.deadline && e.p.conn.replies.retry(e, at) {
+			return
+		}
+		d.Err = e.deadlineErr()
+	}
+	e.complete(d)
+}
+
+// deadlineErr is the final error of a message whose deadline passed.
+func (e *pubEntry) deadlineErr() error {
+	switch {
+	case e.lastErr != nil:
+		return &Error{Code: CodeOf(e.lastErr), Op: opProduce, Msg: "still failing when the ack wait ran out", Err: e.lastErr}
+	case e.sends == 0:
+		return &Error{Code: CodeTimeout, Op: opProduce,
+			Msg: "not sent within the ack wait: the connection to the broker was down (the message was not stored)"}
+	}
+	return &Error{Code: CodeTimeout, Op: opProduce,
+		Msg: "no acknowledgement from the broker within the ack wait (the message may or may not have been stored)"}
+}
+
+// complete hands the final result to the caller and gives back the
+// message's room in the window.
+func (e *pubEntry) complete(d Delivery) {
+	if e.sends > 1 {
+		d.Retries = e.sends - 1
+		d.PossibleDuplicate = !e.hasID
+	}
+	// The callback runs before the room is given back so that Flush
+	// returns only after every callback has run.
+	if e.sync {
+		e.result <- d // the waiting caller owns e from here on
+		return
+	}
 	switch {
 	case e.done != nil:
 		e.done(d)
 	case e.batchDone != nil:
 		e.batchDone(e.idx, d)
 	}
-	e.p.finish(d.Err)
-}
-
-// finish releases one window slot and records the outcome for Flush.
-func (p *Producer) finish(err error) {
-	<-p.window
-	p.mu.Lock()
-	if p.room != nil && len(p.window) <= p.lowWater {
-		close(p.room)
-		p.room = nil
-	}
-	if err != nil {
-		if p.failed == 0 {
-			p.firstErr = err
-		}
-		p.failed++
-	}
-	p.inflight--
-	if p.inflight == 0 {
-		close(p.idle)
-	}
-	p.mu.Unlock()
-}
-
-// acquire takes a window slot, blocking up to wait when the window is full.
-func (p *Producer) acquire(ctx context.Context, wait time.Duration) error {
-	select {
-	case p.window <- struct{}{}:
-	default:
-		if err := p.waitSlot(ctx, wait); err != nil {
-			return err
-		}
-	}
-	p.addInflight(1)
-	return nil
-}
-
-// lowWater is how far a full window of size n must drain before blocked
-// producers resume: an eighth of it. Resuming at every single freed slot
-// would wake the producer once per acknowledgement, and a producer on a
-// foreign (cgo) thread pays two thread switches per wake-up.
-func lowWater(n int) int { return n - max(1, n/8) }
-
-// waitSlot blocks up to wait for one window slot (the slow path). It
-// sleeps until the window has drained to lowWater, so a producer that
-// outruns the broker resumes once per batch of acknowledgements.
-func (p *Producer) waitSlot(ctx context.Context, wait time.Duration) error {
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	for {
-		p.mu.Lock()
-		var room chan struct{}
-		if len(p.window) > p.lowWater {
-			// finish checks the same condition under p.mu, so the
-			// drain that crosses lowWater cannot be missed.
-			if p.room == nil {
-				p.room = make(chan struct{})
-			}
-			room = p.room
-		}
-		p.mu.Unlock()
-		if room != nil {
-			select {
-			case <-room:
-			case <-t.C:
-				// A slot may have freed without the window draining far.
-				select {
-				case p.window <- struct{}{}:
-					return nil
-				default:
-				}
-				return &Error{Code: CodeQueueFull, Op: opProduce,
-					Msg: "in-flight window of " + itoa(cap(p.window)) + " messages stayed full for " + wait.String()}
-			case <-ctx.Done():
-				return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
-			case <-p.closing:
-				return &Error{Code: CodeClosed, Op: opProduce, Msg: "producer is destroyed"}
-			}
-		}
-		select {
-		case p.window <- struct{}{}:
-			return nil
-		default: // other producers took the room first: wait again
-		}
+	if e.windowed {
+		e.p.win.finish(e.size, d.Err, true)
 	}
 }
 
-// addInflight counts n window slots just taken as in flight for Flush.
-func (p *Producer) addInflight(n int) {
-	p.mu.Lock()
-	if p.inflight == 0 {
-		p.idle = make(chan struct{})
+// discard drops a produce that was never registered or whose registration
+// was cancelled: nothing is reported.
+func (e *pubEntry) discard() {
+	if e.windowed {
+		e.p.win.release([]int64{e.size})
 	}
-	p.inflight += n
-	p.mu.Unlock()
 }
-
-// release undoes acquire for a message that was never sent.
-func (p *Producer) release() { p.finish(nil) }
 
 // ProduceAsync publishes msg without waiting for the acknowledgement. done
 // (may be nil) is called exactly once per station with the outcome, on a
@@ -138,51 +176,91 @@ func (p *Producer) release() { p.finish(nil) }
 // the message was not sent to that station and done will not be called
 // for it. Errors of messages without a callback are reported by Flush.
 //
+// A message is failed only when its deadline (the ack wait, counted from
+// this call) passes or the producer or connection is closed: when the
+// connection drops, the messages awaiting their acknowledgement are sent
+// again after the reconnect, in their original order, before any newer
+// message (Delivery.Retries counts the resends).
+//
 // Like every produce call, ProduceAsync does not keep msg (or the option
-// values) once it returns: the bytes are on their way in the connection's
-// own buffer, so the caller may reuse msg at once. The C API relies on this
-// to publish straight from the caller's memory.
+// values) once it returns: it keeps a copy for resends, so the caller may
+// reuse msg at once. The C API relies on this to produce straight from the
+// caller's memory.
 func (p *Producer) ProduceAsync(ctx context.Context, msg []byte, o ProduceOptions, done func(Delivery)) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, opProduce, "nil producer")
 	}
+	start := time.Now()
 	for _, sp := range p.stations {
-		if err := p.produceAsync(ctx, sp, msg, &o, &pubEntry{p: p, station: sp.name, done: done}); err != nil {
+		e := newEntry()
+		e.done = done
+		if err := p.produceAsync(ctx, start, sp, msg, &o, e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *Producer) produceAsync(ctx context.Context, sp *stationProducer, data []byte, o *ProduceOptions, e *pubEntry) error {
-	m, partition, err := p.prepare(ctx, sp, data, o)
-	if err != nil {
+func (p *Producer) produceAsync(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions, e *pubEntry) error {
+	if err := p.prepare(ctx, start, sp, data, o, e); err != nil {
 		return err
 	}
-	wait := p.ackWait(o)
-	if err := p.acquire(ctx, wait); err != nil {
-		putMsg(m)
+	e.windowed = true
+	if err := p.win.acquire(ctx, e.size, time.Unix(0, e.deadline), p.closing); err != nil {
 		return err
 	}
-	e.partition = partition
-	id, reply, err := p.conn.replies.register(e, time.Now().Add(wait))
+	return p.send(e)
+}
+
+// send registers e and, unless a resend after a reconnect is under way,
+// hands it to nats.go. A non-nil return means e was not accepted (and
+// was discarded); otherwise its result will come exactly once.
+func (p *Producer) send(e *pubEntry) error {
+	direct, err := p.conn.replies.registerOut(e)
 	if err != nil {
-		putMsg(m)
-		p.release()
-		return wrapErr(opProduce, err)
+		e.discard()
+		return &Error{Code: CodeOf(err), Op: opProduce, Msg: "connection is closed", Err: err}
 	}
-	m.Reply = reply
-	err = p.conn.nc.PublishMsg(m)
-	putMsg(m)
-	if err != nil {
-		if !p.conn.replies.cancel(id) {
-			// Close (or the sweeper) won the race and already reported
-			// this message to done and released its slot: a second
-			// report would break "exactly once" and free a foreign slot.
-			return nil
+	if !direct {
+		return nil // the resender sends it, in order, once connected
+	}
+	err = e.publish(p.conn.nc)
+	if err == nil {
+		return nil
+	}
+	if linkDown(err) {
+		// A message that could not leave while the connection is down
+		// is sent by the resender after the reconnect.
+		if neverLeft(err) {
+			p.conn.replies.notSent(e)
 		}
-		p.release()
-		return publishErr(err)
+		return nil
 	}
-	return nil
+	if !p.conn.replies.cancel(e.id) {
+		// Close (or the sweeper) won the race and already reported
+		// this message: a second report would break "exactly once".
+		return nil
+	}
+	e.discard()
+	return publishErr(err)
+}
+
+// neverLeft reports a publish nats.go refused without writing anything.
+func neverLeft(err error) bool {
+	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrDisconnected)
+}
+
+// linkDown reports a publish that failed because of the connection (down
+// and being re-established, or a socket write error that takes it down):
+// the message is kept and resent after the reconnect. Only errors that a
+// resend cannot cure are final.
+func linkDown(err error) bool {
+	switch {
+	case errors.Is(err, nats.ErrMaxPayload), errors.Is(err, nats.ErrConnectionClosed),
+		errors.Is(err, nats.ErrBadSubject), errors.Is(err, nats.ErrHeadersNotSupported),
+		errors.Is(err, nats.ErrInvalidConnection), errors.Is(err, nats.ErrConnectionDraining):
+		return false
+	}
+	return true
 }

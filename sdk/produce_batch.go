@@ -3,16 +3,7 @@ package sdk
 import (
 	"context"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
-
-// batchItem is one prepared message of a ProduceBatch for one station.
-type batchItem struct {
-	m    *nats.Msg
-	wait time.Duration
-	e    *pubEntry
-}
 
 // batchRun carries one ProduceBatch call's outcome across its stations.
 type batchRun struct {
@@ -22,7 +13,8 @@ type batchRun struct {
 	// first message that cannot be handed to the broker ends the batch
 	// and neither it nor any later message is reported.
 	stop  bool
-	items []batchItem // reused for every station
+	start time.Time   // the call's time: every message's deadline counts from it
+	items []*pubEntry // reused for every station
 }
 
 // fail reports message i as not sent to station.
@@ -52,7 +44,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []BatchMessage, done f
 	if len(msgs) == 0 {
 		return nil
 	}
-	b := batchRun{done: done}
+	b := batchRun{done: done, start: time.Now()}
 	for _, sp := range p.stations {
 		p.batchTo(ctx, sp, msgs, &b)
 	}
@@ -80,14 +72,15 @@ func (p *Producer) ProduceBatchStopOnError(ctx context.Context, msgs []BatchMess
 	if len(msgs) == 0 {
 		return 0, nil
 	}
+	start := time.Now()
 	if len(p.stations) == 1 {
-		b := batchRun{done: done, stop: true}
+		b := batchRun{done: done, stop: true, start: start}
 		return p.batchTo(ctx, p.stations[0], msgs, &b)
 	}
 	for i := range msgs {
 		for _, sp := range p.stations {
-			e := &pubEntry{p: p, station: sp.name, batchDone: done, idx: i}
-			if err := p.produceAsync(ctx, sp, msgs[i].Data, &msgs[i].Options, e); err != nil {
+			e := &pubEntry{batchDone: done, idx: i}
+			if err := p.produceAsync(ctx, start, sp, msgs[i].Data, &msgs[i].Options, e); err != nil {
 				return i, err
 			}
 		}
@@ -100,14 +93,23 @@ func (p *Producer) ProduceBatchStopOnError(ctx context.Context, msgs []BatchMess
 // returns the number of leading messages sent and the reason the next one
 // was not; only the sent ones are reported.
 func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []BatchMessage, b *batchRun) (int, error) {
-	// One allocation for every acknowledgement handler of this station:
-	// the mux holds pointers into it until the last ack arrives.
+	// One allocation for every entry of this station: the reply mux holds
+	// pointers into it until the last result is final.
 	entries := make([]pubEntry, len(msgs))
+	// And one buffer for the private copies of all payloads.
+	total := 0
+	for i := range msgs {
+		total += len(msgs[i].Data)
+	}
+	arena := make([]byte, total)
 	items := b.items[:0]
 	sent, cut := len(msgs), error(nil)
 	for i := range msgs {
-		m, partition, err := p.prepare(ctx, sp, msgs[i].Data, &msgs[i].Options)
-		if err != nil {
+		e := &entries[len(items)]
+		e.batchDone, e.idx = b.done, i
+		n := len(msgs[i].Data)
+		e.data, arena = arena[:0:n], arena[n:]
+		if err := p.prepare(ctx, b.start, sp, msgs[i].Data, &msgs[i].Options, e); err != nil {
 			if b.stop {
 				// Validating ahead is fine: nothing is sent before the
 				// loop below, which then sends only msgs[:i].
@@ -117,20 +119,20 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 			b.fail(i, sp.name, err)
 			continue
 		}
-		e := &entries[len(items)]
-		*e = pubEntry{p: p, station: sp.name, partition: partition, batchDone: b.done, idx: i}
-		items = append(items, batchItem{m: m, wait: p.ackWait(&msgs[i].Options), e: e})
+		e.windowed = true
+		items = append(items, e)
 	}
 	b.items = items
 	for len(items) > 0 {
-		n, err := p.acquireUpTo(ctx, len(items), items[0].wait)
+		n, err := p.win.acquireUpTo(ctx, len(items), func(j int) int64 { return items[j].size },
+			time.Unix(0, items[0].deadline), p.closing)
 		if err == nil {
-			err = p.sendChunk(sp, items[:n], b)
-			if err != nil {
-				p.releaseN(n)
-			} else {
+			if err = p.sendChunk(sp, items[:n], b); err == nil {
 				items = items[n:]
 				continue
+			}
+			for _, e := range items[:n] {
+				p.win.release([]int64{e.size})
 			}
 		}
 		// Nothing of items was sent: the window stayed full, ctx ended or
@@ -138,92 +140,51 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 		// cut off, none of them.
 		if b.stop {
 			// With b.stop items hold no gaps: items[0] is msgs[sent].
-			sent, cut = items[0].e.idx, err
+			sent, cut = items[0].idx, err
 		}
-		for _, it := range items {
-			putMsg(it.m)
-			if !b.stop {
-				b.fail(it.e.idx, sp.name, err)
+		if !b.stop {
+			for _, e := range items {
+				b.fail(e.idx, sp.name, err)
 			}
 		}
 		break
 	}
-	clear(b.items) // drop references to the pooled messages
+	clear(b.items) // drop references to the entries
 	return sent, cut
 }
 
-// acquireUpTo takes between 1 and n window slots: all that are free, or,
-// when none is, the first one that frees up within wait.
-func (p *Producer) acquireUpTo(ctx context.Context, n int, wait time.Duration) (int, error) {
-	k := 0
-	for k < n {
-		select {
-		case p.window <- struct{}{}:
-			k++
-			continue
-		default:
-		}
-		break
-	}
-	if k == 0 {
-		if err := p.waitSlot(ctx, wait); err != nil {
-			return 0, err
-		}
-		k = 1
-	}
-	p.addInflight(k)
-	return k, nil
-}
-
-// releaseN undoes acquireUpTo for n slots whose messages were never sent.
-func (p *Producer) releaseN(n int) {
-	for range n {
-		<-p.window
-	}
-	p.mu.Lock()
-	p.inflight -= n
-	if p.inflight == 0 {
-		close(p.idle)
-	}
-	p.mu.Unlock()
-}
-
-// sendChunk registers every acknowledgement of chunk under one lock and
-// publishes the chunk, whose window slots the caller holds. A non-nil
-// return means nothing was registered or sent (the slots are the
-// caller's to release); otherwise every message is accounted for.
-func (p *Producer) sendChunk(sp *stationProducer, chunk []batchItem, b *batchRun) error {
-	now := time.Now()
-	first, err := p.conn.replies.registerRange(len(chunk), func(j int) pendingReply {
-		return pendingReply{deadline: now.Add(chunk[j].wait).UnixNano(), h: chunk[j].e}
-	})
+// sendChunk registers chunk, whose window room the caller holds, under one
+// lock and publishes it. A non-nil return means nothing was registered or
+// sent (the room is the caller's to give back); otherwise every message is
+// accounted for.
+func (p *Producer) sendChunk(sp *stationProducer, chunk []*pubEntry, b *batchRun) error {
+	direct, err := p.conn.replies.registerOut(chunk...)
 	if err != nil {
-		return wrapErr(opProduce, err)
+		return &Error{Code: CodeOf(err), Op: opProduce, Msg: "connection is closed", Err: err}
+	}
+	if !direct {
+		return nil // the resender sends them, in order, once connected
 	}
 	nc := p.conn.nc
-	for j := range chunk {
-		id := first + uint64(j)
-		m := chunk[j].m
-		m.Reply = p.conn.replies.subject(id)
-		err := nc.PublishMsg(m)
-		putMsg(m)
-		if err != nil && p.conn.replies.cancel(id) {
-			// Otherwise Close or the sweeper already reported it and
-			// released its slot (see produceAsync).
-			err = publishErr(err)
-			e := chunk[j].e
-			if b.stop {
-				// Cut off, the message counts as sent: report it like
-				// a failed acknowledgement, to done and to Flush.
-				if b.done != nil {
-					b.done(e.idx, Delivery{Station: sp.name, Partition: e.partition, Err: err})
-				}
-				p.finish(err)
-				continue
-			}
-			p.release()
-			b.fail(e.idx, sp.name, err)
+	for _, e := range chunk {
+		err := e.publish(nc)
+		if err != nil && neverLeft(err) {
+			p.conn.replies.notSent(e)
 		}
+		if err == nil || linkDown(err) || !p.conn.replies.cancel(e.id) {
+			// Sent, kept for the resend, or already reported by Close
+			// or the sweeper (see Producer.send).
+			continue
+		}
+		err = publishErr(err)
+		if b.stop {
+			// Cut off, the message counts as sent: report it like a
+			// failed acknowledgement, to done and to Flush.
+			e.complete(Delivery{Station: sp.name, Partition: e.partition, Err: err})
+			continue
+		}
+		p.win.release([]int64{e.size})
+		b.fail(e.idx, sp.name, err)
 	}
 	return nil
 }

@@ -287,9 +287,7 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 	createStation(t, c, "cut-window")
 	p := windowedProducer(t, c, "prod", "cut-window", 8)
 	const n, free = 20, 3
-	for range cap(p.window) - free {
-		p.window <- struct{}{} // slots held by nobody: acks never free them
-	}
+	holdWindow(p, p.win.maxCount-free) // slots held by nobody: acks never free them
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	msgs := make([]BatchMessage, n)
@@ -308,6 +306,7 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 	if sent != free || CodeOf(err) != CodeTimeout || !errors.Is(err, context.Canceled) {
 		t.Fatalf("ProduceBatchStopOnError = %d, %v; want %d and a cancelled wait for the window", sent, err, free)
 	}
+	releaseWindow(p, p.win.maxCount-free) // Flush waits for everything the window counts
 	if err := p.Flush(ctx); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
@@ -316,17 +315,13 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 		t.Fatalf("%d deliveries failed", f)
 	}
 	// Entirely full: nothing is sent, nothing reported.
-	for range free {
-		p.window <- struct{}{}
-	}
+	holdWindow(p, p.win.maxCount)
 	none := newBatchTally(n, "cut-window")
 	if sent, err := p.ProduceBatchStopOnError(done, msgs, none.done); sent != 0 || CodeOf(err) != CodeTimeout {
 		t.Fatalf("full window: ProduceBatchStopOnError = %d, %v; want 0 and a timeout", sent, err)
 	}
 	none.checkCutOff(t, 0)
-	for range cap(p.window) {
-		<-p.window
-	}
+	releaseWindow(p, p.win.maxCount)
 }
 
 // Conn.Close while cut-off batches are blocked on a small window: every

@@ -17,29 +17,43 @@ type ProducerOptions struct {
 	// station is the common case; several make a multi-station producer).
 	StationNames []string
 	Name         string
-	// MaxInFlight bounds the nonblocking produces waiting for their
-	// acknowledgement. When the window is full ProduceAsync blocks up to
-	// the ack wait, then fails with CodeQueueFull: never an unbounded queue.
-	MaxInFlight int
-	// AckWait bounds how long a produce waits for the broker's ack (and how
-	// long ProduceAsync waits for room in the window). Default 15 s.
+	// MaxInFlight and MaxInFlightBytes bound the nonblocking produces
+	// waiting for their acknowledgement, by count and by payload plus
+	// header bytes (0 = the default). When the window is full
+	// ProduceAsync blocks until the message's deadline, then fails with
+	// CodeQueueFull: never an unbounded queue. A message larger than
+	// MaxInFlightBytes is still sent, alone.
+	MaxInFlight      int
+	MaxInFlightBytes int64
+	// AckWait is each message's deadline, counted from the produce call:
+	// waiting for room in the window, resends after a reconnect and
+	// retries after an overload answer all happen within it. Default 15 s.
 	AckWait time.Duration
+	// Idempotent gives every message without a MsgID a unique one, so
+	// that a message resent after a broker crash or reconnect is stored
+	// once (the broker de-duplicates within the station's idempotency
+	// window). Off by default: see docs/resilience.md for its cost.
+	Idempotent bool
 }
 
-// Producer defaults.
+// Producer defaults. DefaultMaxInFlightBytes keeps one producer well below
+// the broker's per-stream ingest queue (nats-server: 128 MiB), beyond
+// which it answers 429 "too many requests".
 const (
-	DefaultMaxInFlight = 4000 // nats.go's own async publish window
-	DefaultAckWait     = 15 * time.Second
+	DefaultMaxInFlight      = 4000 // nats.go's own async publish window
+	DefaultMaxInFlightBytes = 32 << 20
+	DefaultAckWait          = 15 * time.Second
 )
 
-// DefaultProducerOptions returns options with a 4000-message window and the
-// documented 15 s ack wait.
+// DefaultProducerOptions returns options with a 4000-message, 32 MiB
+// window and the documented 15 s ack wait.
 func DefaultProducerOptions(name string, stations ...string) ProducerOptions {
 	return ProducerOptions{
-		StationNames: stations,
-		Name:         name,
-		MaxInFlight:  DefaultMaxInFlight,
-		AckWait:      DefaultAckWait,
+		StationNames:     stations,
+		Name:             name,
+		MaxInFlight:      DefaultMaxInFlight,
+		MaxInFlightBytes: DefaultMaxInFlightBytes,
+		AckWait:          DefaultAckWait,
 	}
 }
 
@@ -54,24 +68,16 @@ type Producer struct {
 	producedBy []string // header values shared by every message (read-only)
 	connID     []string
 
-	window    chan struct{} // one token per unacknowledged nonblocking produce
+	win       window        // nonblocking produces awaiting their result
 	closing   chan struct{} // closed on Destroy/Close: wakes window waiters
 	destroyed atomic.Bool
 	// destroying is claimed by the one Destroy call that unregisters: a
 	// second, concurrent Destroy must not release the station's schema
 	// listener again (it is reference counted across producers/consumers).
 	destroying atomic.Bool
+	closeOne   sync.Once
 
-	mu       sync.Mutex
-	inflight int
-	idle     chan struct{} // closed whenever inflight drops to 0
-	// room wakes producers blocked on a full window once it has drained
-	// to lowWater (see waitSlot); nil while nobody waits.
-	room     chan struct{}
-	lowWater int
-	firstErr error // first failed delivery since the last Flush
-	failed   int
-	closeOne sync.Once
+	ids msgIDs // message ids of an idempotent producer
 }
 
 // stationProducer is the per-station registration of a producer.
@@ -108,6 +114,9 @@ func (o *ProducerOptions) validate(op string) error {
 	if o.MaxInFlight < 0 {
 		return newErr(CodeInvalidArgument, op, "MaxInFlight must not be negative")
 	}
+	if o.MaxInFlightBytes < 0 {
+		return newErr(CodeInvalidArgument, op, "MaxInFlightBytes must not be negative")
+	}
 	if o.AckWait < 0 {
 		return newErr(CodeInvalidArgument, op, "AckWait must not be negative")
 	}
@@ -127,6 +136,9 @@ func (c *Conn) CreateProducer(ctx context.Context, opts ProducerOptions) (*Produ
 	if opts.MaxInFlight == 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.MaxInFlightBytes == 0 {
+		opts.MaxInFlightBytes = DefaultMaxInFlightBytes
+	}
 	if opts.AckWait == 0 {
 		opts.AckWait = DefaultAckWait
 	}
@@ -137,9 +149,11 @@ func (c *Conn) CreateProducer(ctx context.Context, opts ProducerOptions) (*Produ
 		opts:       opts,
 		producedBy: []string{name},
 		connID:     []string{c.connID},
-		window:     make(chan struct{}, opts.MaxInFlight),
-		lowWater:   lowWater(opts.MaxInFlight),
+		win:        newWindow(opts.MaxInFlight, opts.MaxInFlightBytes),
 		closing:    make(chan struct{}),
+	}
+	if opts.Idempotent {
+		p.ids.init()
 	}
 	for _, st := range opts.StationNames {
 		sp, err := c.registerProducer(ctx, name, st)
@@ -204,34 +218,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, "flush", "nil producer")
 	}
-	for {
-		p.mu.Lock()
-		if p.inflight == 0 {
-			err := p.takeFailures()
-			p.mu.Unlock()
-			return err
-		}
-		idle := p.idle
-		p.mu.Unlock()
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			return &Error{Code: CodeTimeout, Op: "flush", Msg: "messages still awaiting acknowledgement", Err: ctx.Err()}
-		}
-	}
-}
-
-// takeFailures returns and resets the failure summary; p.mu must be held.
-func (p *Producer) takeFailures() error {
-	if p.failed == 0 {
-		return nil
-	}
-	first, n := p.firstErr, p.failed
-	p.firstErr, p.failed = nil, 0
-	if n == 1 {
-		return first
-	}
-	return &Error{Code: CodeOf(first), Op: "flush", Msg: itoa(n) + " messages failed; first failure", Err: first}
+	return p.win.drained(ctx)
 }
 
 // Destroy flushes pending nonblocking produces (bounded by ctx), then

@@ -22,7 +22,7 @@ func TestPullStatus(t *testing.T) {
 		{"409", "Server Shutdown", true, CodeNotConnected},
 		{"409", "Leadership Change", true, CodeNotConnected},
 		{"409", "Consumer Deleted", true, CodeNotFound},
-		{"503", "", true, CodeNotFound},
+		{"503", "", true, CodeUnreachable}, // resolved by explainNoResponders
 		{"500", "Internal", true, CodeBroker},
 	}
 	for _, c := range cases {

@@ -1,8 +1,10 @@
 package sdk
 
 import (
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,86 +19,156 @@ type replyHandler interface {
 type pendingReply struct {
 	deadline int64 // unix nanoseconds
 	h        replyHandler
+	out      *pubEntry // a produce: resent after a reconnect, retried after overload
 }
 
 // replyMux routes replies of many pipelined requests (PubAcks of
-// nonblocking produces, confirmations of batch acks) through one wildcard
-// inbox subscription. Unlike a request per message it needs no channel,
+// produces, confirmations of batch acks) through wildcard inbox
+// subscriptions. Unlike a request per message it needs no channel,
 // goroutine or subscription per message, and one sweeper enforces every
 // deadline, so a lost reply always becomes a reported timeout.
+//
+// Replies that run user code (delivery callbacks of nonblocking produces)
+// arrive on one subscription, those of callers waiting in the library
+// (sync produce, ack confirmations) on another, each dispatched by its own
+// goroutine: a delivery callback that calls Produce or AckAll waits for a
+// reply the other goroutine delivers, instead of for itself.
+//
+// It also keeps produces alive across connection losses. Every produce
+// stays registered with its retained message until its result is final.
+// The connection's generation (gen) changes before every reconnect
+// attempt, under nats.go's connection lock, so a message handed to
+// nats.go in an older generation may have been lost with the old socket:
+// after the reconnect the resender sends every such message again, in
+// registration order, before any newer message goes out directly (okGen
+// opens the direct path again once nothing older is left to resend). The
+// broker de-duplicates resends that carry a msg id.
 type replyMux struct {
-	nc     *nats.Conn
-	prefix string
-	sub    *nats.Subscription
+	nc      *nats.Conn
+	gen     *atomic.Uint64 // Conn.gen
+	prefix  string         // replies handed to user callbacks
+	waitPfx string         // replies of callers waiting in the library
+	subs    [2]*nats.Subscription
+	next    atomic.Uint64 // last id handed out
 
-	mu      sync.Mutex
-	next    uint64
-	pending map[uint64]pendingReply
-	closed  bool
+	mu       sync.Mutex
+	pending  map[uint64]pendingReply
+	closed   bool
+	closeErr error
+	// okGen is the generation in which produces may be handed to nats.go
+	// directly: the resender sets it once every older produce was sent
+	// again in the current one.
+	okGen uint64
+	// retrying counts pending produces held for an overload backoff, so
+	// the sweeper looks for them only when there are some.
+	retrying int
 
+	kick chan struct{} // wakes the resender
 	stop chan struct{}
-	done chan struct{}
+	done sync.WaitGroup // sweeper and resender
 }
 
-// sweepEvery bounds how late a timeout is reported after its deadline.
+// sweepEvery bounds how late a timeout is reported after its deadline and
+// how late an overload retry is sent after its backoff.
 const sweepEvery = 100 * time.Millisecond
 
-func newReplyMux(nc *nats.Conn) (*replyMux, error) {
+func newReplyMux(nc *nats.Conn, gen *atomic.Uint64) (*replyMux, error) {
+	inbox := nc.NewInbox()
 	m := &replyMux{
 		nc:      nc,
-		prefix:  nc.NewInbox() + ".",
+		gen:     gen,
+		prefix:  inbox + ".",
+		waitPfx: inbox + "-w.",
 		pending: make(map[uint64]pendingReply, 1024),
+		okGen:   gen.Load(),
+		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 	}
-	sub, err := nc.Subscribe(m.prefix+"*", m.dispatch)
-	if err != nil {
-		return nil, err
+	for i, pfx := range []string{m.prefix, m.waitPfx} {
+		sub, err := nc.Subscribe(pfx+"*", func(msg *nats.Msg) { m.dispatch(msg, len(pfx)) })
+		if err != nil {
+			if i > 0 {
+				_ = m.subs[0].Unsubscribe()
+			}
+			return nil, err
+		}
+		// A nonblocking producer may have thousands of acks in flight; the
+		// default pending limits are large enough, but never drop replies.
+		_ = sub.SetPendingLimits(-1, -1)
+		m.subs[i] = sub
 	}
-	// A nonblocking producer may have thousands of acks in flight; the
-	// default pending limits are large enough, but never drop replies.
-	_ = sub.SetPendingLimits(-1, -1)
-	m.sub = sub
+	m.done.Add(2)
 	go m.sweep()
+	go m.resendLoop()
 	return m, nil
 }
 
 // register reserves a reply subject for h, failing h with a timeout if no
 // reply arrives before deadline.
 func (m *replyMux) register(h replyHandler, deadline time.Time) (uint64, string, error) {
+	id := m.next.Add(1)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return 0, "", ErrClosed
 	}
-	m.next++
-	id := m.next
 	m.pending[id] = pendingReply{deadline: deadline.UnixNano(), h: h}
 	m.mu.Unlock()
-	return id, m.subject(id), nil
+	return id, m.subject(id, true), nil
 }
 
-// registerRange registers n handlers under one lock acquisition; they get
-// the consecutive ids first..first+n-1. entry(j) gives the j-th handler and
-// its deadline; it runs with the mux locked and must not call back into it.
-func (m *replyMux) registerRange(n int, entry func(j int) pendingReply) (first uint64, err error) {
+// registerOut registers the produces es (consecutive ids, their reply
+// subjects set) and says whether the caller may hand them to nats.go now
+// (direct) or the resender will, after the reconnect that is under way.
+func (m *replyMux) registerOut(es ...*pubEntry) (direct bool, err error) {
+	first := m.next.Add(uint64(len(es))) - uint64(len(es)) + 1
+	for j, e := range es {
+		e.id = first + uint64(j)
+		e.reply = m.subject(e.id, e.sync || e.done == nil && e.batchDone == nil)
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return false, ErrClosed
+	}
+	g := m.gen.Load()
+	direct = g == m.okGen
+	for _, e := range es {
+		if direct {
+			e.sentGen, e.sends = g, 1
+		}
+		m.pending[e.id] = pendingReply{deadline: e.deadline, h: e, out: e}
+	}
+	m.mu.Unlock()
+	if !direct {
+		m.wakeResender()
+	}
+	return direct, nil
+}
+
+// retry registers e again, to be sent after its backoff (at, unix
+// nanoseconds). It reports false once the mux is closed.
+func (m *replyMux) retry(e *pubEntry, at int64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return 0, ErrClosed
+		return false
 	}
-	first = m.next + 1
-	for j := range n {
-		m.pending[first+uint64(j)] = entry(j)
-	}
-	m.next += uint64(n)
-	return first, nil
+	e.sentGen, e.retryAt = 0, at
+	m.retrying++
+	m.pending[e.id] = pendingReply{deadline: e.deadline, h: e, out: e}
+	return true
 }
 
-// subject is the reply subject of registration id.
-func (m *replyMux) subject(id uint64) string {
+// subject is the reply subject of registration id: on the waiters'
+// subscription when no user callback runs for it.
+func (m *replyMux) subject(id uint64, waiter bool) string {
 	var buf [20]byte
-	return m.prefix + string(strconv.AppendUint(buf[:0], id, 36))
+	pfx := m.prefix
+	if waiter {
+		pfx = m.waitPfx
+	}
+	return pfx + string(strconv.AppendUint(buf[:0], id, 36))
 }
 
 // cancel forgets a registration whose request could not be sent. It
@@ -113,8 +185,8 @@ func (m *replyMux) cancel(id uint64) bool {
 	return true
 }
 
-func (m *replyMux) dispatch(msg *nats.Msg) {
-	tok := msg.Subject[len(m.prefix):]
+func (m *replyMux) dispatch(msg *nats.Msg, pfxLen int) {
+	tok := msg.Subject[pfxLen:]
 	id, err := strconv.ParseUint(tok, 36, 64)
 	if err != nil {
 		return
@@ -131,48 +203,224 @@ func (m *replyMux) dispatch(msg *nats.Msg) {
 }
 
 func (m *replyMux) sweep() {
-	defer close(m.done)
+	defer m.done.Done()
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	var expired []replyHandler
+	var due []*pubEntry
 	for {
 		select {
 		case <-m.stop:
 			return
 		case now := <-t.C:
 			n := now.UnixNano()
-			expired = expired[:0]
+			expired, due = expired[:0], due[:0]
 			m.mu.Lock()
+			g := m.gen.Load()
+			canSend := g == m.okGen
+			// retrying is a hint (raised by retry, recounted here): only
+			// then does the scan look into the entries themselves.
+			scanRetries, held := m.retrying > 0, 0
 			for id, p := range m.pending {
-				if p.deadline <= n {
+				switch {
+				case p.deadline <= n:
 					expired = append(expired, p.h)
 					delete(m.pending, id)
+				case scanRetries && p.out != nil && p.out.retryAt != 0:
+					if canSend && p.out.retryAt <= n {
+						due = append(due, m.claim(p.out, g))
+					} else {
+						held++
+					}
 				}
+			}
+			if scanRetries {
+				m.retrying = held
 			}
 			m.mu.Unlock()
 			for _, h := range expired {
 				h.onReply(nil, ErrTimeout)
 			}
+			m.sendAll(due)
+			clear(expired)
+			clear(due)
 		}
 	}
 }
 
-// close fails every outstanding registration with ErrClosed and ends the
-// sweeper; it waits for the sweeper so no goroutine outlives Close.
-func (m *replyMux) close() {
+// claim marks e as sent in generation g; m.mu must be held and e pending.
+func (m *replyMux) claim(e *pubEntry, g uint64) *pubEntry {
+	e.sentGen, e.retryAt = g, 0
+	e.sends++
+	return e
+}
+
+func (m *replyMux) wakeResender() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (m *replyMux) resendLoop() {
+	defer m.done.Done()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-m.kick:
+			m.resend()
+		}
+	}
+}
+
+// resend sends every produce that was not handed to nats.go in the current
+// generation, oldest first, and repeats until none is left; then it opens
+// the direct path. New produces registered meanwhile wait for it (their
+// registerOut sees okGen behind), so nothing overtakes a resent message.
+func (m *replyMux) resend() {
+	for {
+		if !m.nc.IsConnected() {
+			return // the next reconnect wakes the resender again
+		}
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return
+		}
+		g := m.gen.Load()
+		var stale []*pubEntry
+		for _, p := range m.pending {
+			if p.out != nil && p.out.sentGen != g {
+				stale = append(stale, m.claim(p.out, g))
+			}
+		}
+		if len(stale) == 0 {
+			m.okGen = g
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+		slices.SortFunc(stale, func(a, b *pubEntry) int { return cmpUint64(a.id, b.id) })
+		if !m.sendAll(stale) {
+			return
+		}
+	}
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// sendAll publishes claimed entries in order. When the connection goes
+// down midway it stops, hands the unsent rest back (the next generation's
+// resend covers them) and reports false.
+func (m *replyMux) sendAll(es []*pubEntry) bool {
+	for i, e := range es {
+		err := e.publish(m.nc)
+		if err != nil && linkDown(err) {
+			if !neverLeft(err) {
+				i++ // it may have left: its send counts
+			}
+			m.unclaim(es[i:])
+			return false
+		}
+		if err != nil && m.cancel(e.id) {
+			// Cannot be sent at all (e.g. over the max payload of the
+			// server reconnected to): final.
+			e.complete(Delivery{Station: e.sp.name, Partition: e.partition, Err: publishErr(err)})
+		}
+	}
+	return true
+}
+
+// notSent records that nats.go refused e's direct send while the
+// connection was down: it never left the client, so its resend after the
+// reconnect is its first send (not a retry, not a possible duplicate).
+func (m *replyMux) notSent(e *pubEntry) {
+	m.mu.Lock()
+	if _, ok := m.pending[e.id]; ok && e.sends > 0 {
+		e.sends--
+		e.sentGen = 0
+	}
+	m.mu.Unlock()
+}
+
+// unclaim undoes claim for entries that were not sent after all.
+func (m *replyMux) unclaim(es []*pubEntry) {
+	m.mu.Lock()
+	for _, e := range es {
+		if _, ok := m.pending[e.id]; ok {
+			e.sends--
+			e.sentGen = 0
+		}
+	}
+	m.mu.Unlock()
+}
+
+// failWaiters fails every registration that is not a produce (ack
+// confirmations): after a disconnect their replies will not come, and
+// waiting out their deadlines would stall consumers.
+func (m *replyMux) failWaiters(err error) {
+	var hs []replyHandler
+	m.mu.Lock()
+	for id, p := range m.pending {
+		if p.out == nil {
+			hs = append(hs, p.h)
+			delete(m.pending, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, h := range hs {
+		h.onReply(nil, err)
+	}
+}
+
+// failProduces fails the pending produces for which match holds.
+func (m *replyMux) failProduces(match func(*pubEntry) bool, err error) {
+	var es []*pubEntry
+	m.mu.Lock()
+	for id, p := range m.pending {
+		if p.out != nil && match(p.out) {
+			es = append(es, p.out)
+			delete(m.pending, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, e := range es {
+		e.complete(Delivery{Station: e.sp.name, Partition: e.partition, Err: err})
+	}
+}
+
+// close fails every outstanding registration with err (nil: ErrClosed)
+// and ends the sweeper and resender; it waits for them so no goroutine
+// outlives Close.
+func (m *replyMux) close(err error) {
+	if err == nil {
+		err = ErrClosed
+	}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return
 	}
 	m.closed = true
+	m.closeErr = err
 	left := m.pending
 	m.pending = nil
 	m.mu.Unlock()
 	close(m.stop)
-	<-m.done
-	_ = m.sub.Unsubscribe()
+	m.done.Wait()
+	for _, sub := range m.subs {
+		_ = sub.Unsubscribe()
+	}
 	for _, p := range left {
-		p.h.onReply(nil, ErrClosed)
+		p.h.onReply(nil, err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // validateMessage is called before every publish; it returns the bytes to
 // publish. hdrs must not be retained after it returns (the SDK recycles
 // the header map).
-func (c *Conn) validateMessage(ctx context.Context, p *Producer, internalStation string, msg []byte, hdrs nats.Header) ([]byte, error) {
+func (c *Conn) validateMessage(ctx context.Context, p *Producer, internalStation string, msg []byte, hdrs func() nats.Header) ([]byte, error) {
 	cs := c.currentSchema(internalStation)
 	if cs == nil {
 		return msg, nil
@@ -36,7 +36,7 @@ func (c *Conn) validateMessage(ctx context.Context, p *Producer, internalStation
 	}
 	text := schemaverse.ValidationPrefix + detail
 	if c.SchemaverseToDLS(internalStation) {
-		c.reportSchemaFailure(p, internalStation, msg, hdrs, text)
+		c.reportSchemaFailure(p, internalStation, msg, hdrs(), text)
 	}
 	if c.SendNotification() {
 		c.notifySchemaFailure(p, internalStation, msg, detail)

@@ -131,13 +131,19 @@ module Memphis
       producer_opts_add_station: [[:pointer, :string, :pointer], :int, false],
       producer_opts_set_name: [[:pointer, :string, :pointer], :int, false],
       producer_opts_set_max_in_flight: [[:pointer, :int, :pointer], :int, false],
+      producer_opts_set_max_in_flight_bytes: [[:pointer, :int64, :pointer], :int, false],
       producer_opts_set_ack_wait_ms: [[:pointer, :int64, :pointer], :int, false],
+      producer_opts_set_idempotent: [[:pointer, :bool, :pointer], :int, false],
       producer_opts_get_name: [[:pointer, :pointer, :pointer], :int, false],
       producer_opts_get_station_count: [[:pointer, :pointer, :pointer], :int, false],
       producer_opts_get_station: [[:pointer, :size_t, :pointer, :pointer], :int, false],
       producer_opts_get_max_in_flight: [[:pointer, :pointer, :pointer], :int, false],
       producer_opts_get_ack_wait_ms: [[:pointer, :pointer, :pointer], :int, false],
+      producer_opts_get_max_in_flight_bytes: [[:pointer, :pointer, :pointer], :int, false],
+      producer_opts_get_idempotent: [[:pointer, :pointer, :pointer], :int, false],
       produce_opts_init: [[:pointer], :void, false],
+      delivery_retries: [[], :int, false],
+      delivery_possible_duplicate: [[], :bool, false],
       producer_create: [[:pointer, :pointer, :pointer, :pointer], :int, true],
       producer_produce: [[:pointer, :buffer_in, :size_t, :pointer, :pointer], :int, true],
       producer_produce_async: [[:pointer, :buffer_in, :size_t, :pointer, :pointer, :pointer, :int64, :pointer], :int, true],
@@ -193,6 +199,8 @@ module Memphis
       msgs_ack_nowait: [[:pointer, :size_t, :pointer], :int, false],
       msgs_data: [[:pointer, :size_t, :pointer, :pointer, :pointer], :int, false],
       msgs_destroy: [[:pointer, :size_t, :pointer], :int, false],
+      event_retries: [[:pointer], :int, false],
+      event_possible_duplicate: [[:pointer], :bool, false],
       queue_new: [[:size_t, :pointer, :pointer], :int, false],
       queue_poll: [[:pointer, :pointer, :size_t, :int64, :pointer, :pointer], :int, true],
       queue_wake: [[:pointer, :pointer], :int, false],
@@ -224,23 +232,25 @@ module Memphis
       station_create station_destroy station_free schema_create schema_create_from_file schema_enforce
       schema_attach schema_detach headers_new headers_destroy headers_add headers_count headers_get
       producer_opts_new producer_opts_destroy producer_opts_add_station producer_opts_set_name
-      producer_opts_set_max_in_flight producer_opts_set_ack_wait_ms producer_opts_get_name
-      producer_opts_get_station_count producer_opts_get_station producer_opts_get_max_in_flight
-      producer_opts_get_ack_wait_ms producer_create producer_produce producer_produce_async
-      producer_produce_batch producer_flush producer_destroy conn_produce consumer_opts_new
-      consumer_opts_destroy consumer_opts_set_station_name consumer_opts_set_name consumer_opts_set_group
-      consumer_opts_set_pull_interval_ms consumer_opts_set_batch_size consumer_opts_set_batch_max_wait_ms
-      consumer_opts_set_max_ack_time_ms consumer_opts_set_max_msg_deliveries
-      consumer_opts_set_start_consume_from_sequence consumer_opts_set_last_messages
-      consumer_opts_get_station_name consumer_opts_get_name consumer_opts_get_group
-      consumer_opts_get_pull_interval_ms consumer_opts_get_batch_size consumer_opts_get_batch_max_wait_ms
-      consumer_opts_get_max_ack_time_ms consumer_opts_get_max_msg_deliveries
-      consumer_opts_get_start_consume_from_sequence consumer_opts_get_last_messages consumer_create
-      consumer_consume consumer_stop consumer_fetch consumer_destroy fetch_messages msg_data msg_header_count
-      msg_header_at msg_header_get msg_sequence msg_time_sent msg_partition msg_is_dls msg_ack msg_ack_nowait
-      msg_schema_type msg_nack msg_delay msg_dead_letter msg_deserialize msg_destroy msgs_ack msgs_ack_nowait
-      msgs_data msgs_destroy queue_new queue_poll queue_wake queue_set_wakeup_fd queue_close queue_destroy
-      producer_produce_async_to_queue producer_produce_batch_to_queue consumer_consume_to_queue
+      producer_opts_set_max_in_flight producer_opts_set_max_in_flight_bytes producer_opts_set_ack_wait_ms
+      producer_opts_set_idempotent producer_opts_get_name producer_opts_get_station_count
+      producer_opts_get_station producer_opts_get_max_in_flight producer_opts_get_ack_wait_ms
+      producer_opts_get_max_in_flight_bytes producer_opts_get_idempotent producer_create producer_produce
+      producer_produce_async producer_produce_batch producer_flush producer_destroy conn_produce
+      consumer_opts_new consumer_opts_destroy consumer_opts_set_station_name consumer_opts_set_name
+      consumer_opts_set_group consumer_opts_set_pull_interval_ms consumer_opts_set_batch_size
+      consumer_opts_set_batch_max_wait_ms consumer_opts_set_max_ack_time_ms
+      consumer_opts_set_max_msg_deliveries consumer_opts_set_start_consume_from_sequence
+      consumer_opts_set_last_messages consumer_opts_get_station_name consumer_opts_get_name
+      consumer_opts_get_group consumer_opts_get_pull_interval_ms consumer_opts_get_batch_size
+      consumer_opts_get_batch_max_wait_ms consumer_opts_get_max_ack_time_ms
+      consumer_opts_get_max_msg_deliveries consumer_opts_get_start_consume_from_sequence
+      consumer_opts_get_last_messages consumer_create consumer_consume consumer_stop consumer_fetch
+      consumer_destroy fetch_messages msg_data msg_header_count msg_header_at msg_header_get msg_sequence
+      msg_time_sent msg_partition msg_is_dls msg_ack msg_ack_nowait msg_schema_type msg_nack msg_delay
+      msg_dead_letter msg_deserialize msg_destroy msgs_ack msgs_ack_nowait msgs_data msgs_destroy queue_new
+      queue_poll queue_wake queue_set_wakeup_fd queue_close queue_destroy producer_produce_async_to_queue
+      producer_produce_batch_to_queue consumer_consume_to_queue
     ].freeze
 
     # kind => option => [function (without memphis_), value type]
@@ -275,7 +285,9 @@ module Memphis
       producer: {
         name: [:producer_opts_set_name, :str],
         max_in_flight: [:producer_opts_set_max_in_flight, :int],
+        max_in_flight_bytes: [:producer_opts_set_max_in_flight_bytes, :int64],
         ack_wait_ms: [:producer_opts_set_ack_wait_ms, :int64],
+        idempotent: [:producer_opts_set_idempotent, :bool],
       }.freeze,
       consumer: {
         station_name: [:consumer_opts_set_station_name, :str],
@@ -319,6 +331,8 @@ module Memphis
         name: [:producer_opts_get_name, :str],
         max_in_flight: [:producer_opts_get_max_in_flight, :int],
         ack_wait_ms: [:producer_opts_get_ack_wait_ms, :int64],
+        max_in_flight_bytes: [:producer_opts_get_max_in_flight_bytes, :int64],
+        idempotent: [:producer_opts_get_idempotent, :bool],
       }.freeze,
       consumer: {
         station_name: [:consumer_opts_get_station_name, :str],

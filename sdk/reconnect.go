@@ -1,0 +1,156 @@
+package sdk
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// link follows the connection through losses and reconnects.
+//
+// Three facts drive what the client does across an outage:
+//   - Conn.gen changes before every reconnect attempt, inside nats.go's
+//     reconnect loop and under its connection lock, so no publish can
+//     reach a new socket before the change is visible (see replyMux).
+//   - While the connection is down, nats.go refuses publishes at once
+//     (no reconnect buffer): produces stay with the client and are resent
+//     in order after the reconnect; acks fail fast instead of waiting.
+//   - While the broker is away, its port is probed every probeEvery and a
+//     reconnect is attempted as soon as it accepts connections, instead of
+//     only every ReconnectInterval, so work resumes within moments of the
+//     broker being reachable again.
+type link struct {
+	mu       sync.Mutex
+	change   chan struct{} // closed by the next disconnect, reconnect or close, then replaced
+	changed  time.Time     // last disconnect or reconnect
+	probeWon bool          // the last reconnect wait ended early on a probe
+}
+
+// probeEvery is how often a lost broker's port is tried while reconnecting.
+const probeEvery = 100 * time.Millisecond
+
+// outageSettle is how long after a disconnect or reconnect a "no
+// responders" answer is taken for the broker still starting up.
+const outageSettle = 10 * time.Second
+
+// linkOptions installs the reconnect behaviour on a (non-probe) connection.
+func (c *Conn) linkOptions(o *nats.Options) {
+	c.link.change = make(chan struct{})
+	o.ReconnectBufSize = -1
+	o.ReconnectToServerCB = func([]nats.Server, nats.ServerInfo) (*nats.Server, time.Duration) {
+		// Called under nats.go's connection lock before every attempt;
+		// nil, 0 keeps nats.go's own choice of server and timing.
+		c.gen.Add(1)
+		return nil, 0
+	}
+	o.CustomReconnectDelayCB = c.reconnectDelay
+	o.DisconnectedErrCB = func(*nats.Conn, error) {
+		c.disconnects.Add(1)
+		c.noteLinkChange()
+		<-c.ready
+		if c.replies != nil {
+			c.replies.failWaiters(errAckLinkLost)
+		}
+	}
+	o.ReconnectedCB = func(*nats.Conn) {
+		c.noteLinkChange()
+		<-c.ready
+		if c.replies != nil {
+			c.replies.wakeResender()
+		}
+	}
+	o.ClosedCB = func(*nats.Conn) {
+		c.noteLinkChange()
+		<-c.ready
+		if c.replies != nil {
+			// After Close this is a no-op; otherwise the reconnect
+			// attempts ran out and nothing pending can complete.
+			c.replies.close(errLinkClosed)
+		}
+	}
+}
+
+var (
+	errAckLinkLost = &Error{Code: CodeNotConnected, Op: opAck,
+		Msg: "connection to the broker was lost before the ack was confirmed; the message may be redelivered"}
+	errLinkClosed = &Error{Code: CodeClosed,
+		Msg: "connection to the broker closed after the reconnect attempts ran out; connect again"}
+)
+
+// noteLinkChange records a disconnect, reconnect or close.
+func (c *Conn) noteLinkChange() {
+	c.link.mu.Lock()
+	defer c.link.mu.Unlock()
+	c.link.changed = time.Now()
+	close(c.link.change)
+	c.link.change = make(chan struct{})
+}
+
+// linkChanged is closed by the next disconnect, reconnect or close: fetches
+// and consume loops waiting on it react at once instead of timing out.
+func (c *Conn) linkChanged() <-chan struct{} {
+	c.link.mu.Lock()
+	defer c.link.mu.Unlock()
+	return c.link.change
+}
+
+// unsettled reports whether the link went down or came back recently, or
+// is down now: a "no responders" answer then means an outage.
+func (c *Conn) unsettled() bool {
+	if !c.nc.IsConnected() {
+		return true
+	}
+	c.link.mu.Lock()
+	defer c.link.mu.Unlock()
+	return !c.link.changed.IsZero() && time.Since(c.link.changed) < outageSettle
+}
+
+// reconnectDelay is nats.go's wait before a reconnect attempt. It probes
+// the broker's port meanwhile and ends the wait once it accepts
+// connections. After such an early attempt failed (the port is open but
+// the broker is not ready), the next wait is the full interval, so a
+// half-started broker is not hammered.
+func (c *Conn) reconnectDelay(int) time.Duration {
+	interval := c.opts.ReconnectInterval
+	if interval <= 0 {
+		interval = nats.DefaultReconnectWait
+	}
+	c.link.mu.Lock()
+	early := !c.link.probeWon
+	c.link.mu.Unlock()
+	if !early {
+		c.link.mu.Lock()
+		c.link.probeWon = false
+		c.link.mu.Unlock()
+		return interval
+	}
+	won := c.waitReachable(interval)
+	c.link.mu.Lock()
+	c.link.probeWon = won
+	c.link.mu.Unlock()
+	return 0 // waitReachable used up the interval, or the port is open
+}
+
+// waitReachable probes the broker's port until it accepts a TCP connection
+// (true) or d passes or the connection is closed (false).
+func (c *Conn) waitReachable(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		conn, err := net.DialTimeout("tcp", c.url(), min(probeEvery, left))
+		if err == nil {
+			_ = conn.Close()
+			return true
+		}
+		select {
+		case <-c.closing:
+			return false
+		case <-time.After(min(probeEvery, time.Until(deadline))):
+		}
+	}
+}
