@@ -8,7 +8,6 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -237,5 +236,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // seconds formats a duration for the printed figures.
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) }
-
-var errStop = errors.New("stop")
