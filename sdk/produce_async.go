@@ -19,12 +19,11 @@ type pubEntry struct {
 	sp        *stationProducer
 	data      []byte      // private copy of the payload
 	headers   nats.Header // user headers (nil: none)
-	msgID     string
-	reply     string // set at registration
+	msgID     string      // "" = none: the broker cannot de-duplicate a resend
+	reply     string      // set at registration
 	partition int
 	size      int64 // bytes counted in the window
 	deadline  int64 // unix nanoseconds: the call's time plus the ack wait
-	hasID     bool  // carries a msg id: the broker de-duplicates resends
 	windowed  bool  // holds room in the producer's window
 	pooled    bool  // from entryPool: recycled once its result is final, if safe
 	viaReply  bool  // the final result is the broker's reply to a send
@@ -143,7 +142,7 @@ func (e *pubEntry) deadlineErr() error {
 func (e *pubEntry) complete(d Delivery) {
 	if e.sends > 1 {
 		d.Retries = e.sends - 1
-		d.PossibleDuplicate = !e.hasID
+		d.PossibleDuplicate = e.msgID == ""
 	}
 	// The callback runs before the room is given back so that Flush
 	// returns only after every callback has run.

@@ -188,6 +188,9 @@ func TestProduceAsyncAcrossRestart(t *testing.T) {
 		t.Fatalf("flush: %v", err)
 	}
 	res.check(t)
+	if f := res.flagged.Load(); f != 0 {
+		t.Fatalf("%d deliveries of an idempotent producer flagged possible duplicates", f)
+	}
 	checkStoredOnce(t, storedMessages(t, c, "ride"), n, false)
 	t.Logf("%d messages, %d resent after the restart", n, res.retried.Load())
 }
@@ -264,6 +267,9 @@ func TestResendWithoutIDIsFlagged(t *testing.T) {
 		t.Fatalf("flush: %v", err)
 	}
 	res.check(t)
+	if res.flagged.Load() != res.retried.Load() {
+		t.Fatalf("%d resent without a msg id but %d flagged possible duplicates", res.retried.Load(), res.flagged.Load())
+	}
 	dups := checkStoredOnce(t, storedMessages(t, c, "ride-noid"), n, true)
 	if int64(dups) > res.flagged.Load() {
 		t.Fatalf("%d duplicates stored but only %d deliveries flagged PossibleDuplicate", dups, res.flagged.Load())

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,7 +63,28 @@ func run(m *testing.M) int {
 			return 2
 		}
 	}
-	return m.Run()
+	code := m.Run()
+	// Printed by TestMain, outside any test, so that the figures show in
+	// the suite's log even when every test passed.
+	figures.mu.Lock()
+	defer figures.mu.Unlock()
+	for _, line := range figures.lines {
+		fmt.Println(line)
+	}
+	return code
+}
+
+// figures collects each test's printed figures (see figure).
+var figures struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// figure records one line of figures: "faults: <what>: ...".
+func figure(format string, args ...any) {
+	figures.mu.Lock()
+	defer figures.mu.Unlock()
+	figures.lines = append(figures.lines, fmt.Sprintf(format, args...))
 }
 
 // rng is the test's random source, derived from the suite's seed and the

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -198,8 +197,8 @@ func TestCrashDuringConsume(t *testing.T) {
 	allAcked := time.Since(restart)
 	redelivered := tr.check(t, kill, ackFlushSlack, unconfirmed, recent)
 	total, stale, _ := tr.counts()
-	fmt.Printf("faults: consume across SIGKILL: %d consumed, %d deliveries, %d redelivered (bound %d unacked + %d acked <1s before the kill), "+
-		"%d stale acks; restart->next message %ss, restart->all acked %ss\n",
+	figure("faults: consume across SIGKILL: %d consumed, %d deliveries, %d redelivered (bound %d unacked + %d acked <1s before the kill), "+
+		"%d stale acks; restart->next message %ss, restart->all acked %ss",
 		n, total, redelivered, unconfirmed, recent, stale, seconds(resume), seconds(allAcked))
 	if resume > consumeResumeBound {
 		t.Fatalf("consume loop resumed %v after the restart", resume)
@@ -229,8 +228,8 @@ func TestPauseDuringConsume(t *testing.T) {
 	waitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
 	redelivered := tr.check(t, pause, 0, unconfirmed, 0)
 	total, stale, failed := tr.counts()
-	fmt.Printf("faults: consume across SIGSTOP 10s: %d consumed, %d deliveries, %d redelivered (bound %d unacked at the pause), "+
-		"%d stale acks, %d failed acks; SIGCONT->next message %ss\n",
+	figure("faults: consume across SIGSTOP 10s: %d consumed, %d deliveries, %d redelivered (bound %d unacked at the pause), "+
+		"%d stale acks, %d failed acks; SIGCONT->next message %ss",
 		n, total, redelivered, unconfirmed, stale, failed, seconds(resume))
 	if resume > consumeResumeBound {
 		t.Fatalf("consume loop resumed %v after SIGCONT", resume)

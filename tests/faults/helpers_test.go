@@ -59,6 +59,7 @@ type results struct {
 	acked   atomic.Int64
 	failed  atomic.Int64
 	retried atomic.Int64
+	flagged atomic.Int64
 	mu      sync.Mutex
 	first   error
 }
@@ -71,6 +72,9 @@ func (r *results) record(i int, d sdk.Delivery) {
 	r.calls[i].Add(1)
 	if d.Retries > 0 {
 		r.retried.Add(1)
+	}
+	if d.PossibleDuplicate {
+		r.flagged.Add(1)
 	}
 	if d.Err != nil {
 		r.failed.Add(1)
@@ -97,6 +101,11 @@ func (r *results) check(t testing.TB) {
 	}
 	if f := r.failed.Load(); f > 0 {
 		t.Fatalf("%d of %d produces failed; first: %v", f, len(r.calls), r.first)
+	}
+	// Every scenario gives each message a msg id (its own or the
+	// idempotent producer's): nothing may be flagged a possible duplicate.
+	if f := r.flagged.Load(); f > 0 {
+		t.Fatalf("%d deliveries flagged possible duplicates although every message had a msg id", f)
 	}
 }
 

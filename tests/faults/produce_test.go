@@ -124,8 +124,8 @@ func TestCrashDuringAsyncProduce(t *testing.T) {
 	stored := b.stored(t, station)
 	checkStored(t, stored, n, oneOrder)
 	resume, recovered := res.recovery(restart, int(atKill))
-	fmt.Printf("faults: async produce: %d acked, %d stored, 0 duplicates; killed at %d accepted (%d in flight), %d resent; "+
-		"restart->producer going %ss, restart->first ack %ss, restart->all pre-kill acked %ss, restart->all acked %ss, total %ss\n",
+	figure("faults: async produce: %d acked, %d stored, 0 duplicates; killed at %d accepted (%d in flight), %d resent; "+
+		"restart->producer going %ss, restart->first ack %ss, restart->all pre-kill acked %ss, restart->all acked %ss, total %ss",
 		res.acked.Load(), len(stored), atKill, atKill-ackedAtKill.Load(), res.retried.Load(),
 		seconds(unblocked), seconds(resume), seconds(recovered), seconds(allAcked), seconds(total))
 	if resume > resumeBound {
@@ -177,7 +177,7 @@ func TestCrashDuringSyncProduce(t *testing.T) {
 	stored := b.stored(t, station)
 	checkStored(t, stored, workers*each, func(i int) (int, int) { return i / each, i % each })
 	resume, _ := res.recovery(restart, int(atKill))
-	fmt.Printf("faults: sync produce x%d: %d acked, %d stored, 0 duplicates; killed at %d; restart->first ack %ss, restart->all acked %ss, total %ss\n",
+	figure("faults: sync produce x%d: %d acked, %d stored, 0 duplicates; killed at %d; restart->first ack %ss, restart->all acked %ss, total %ss",
 		workers, res.acked.Load(), len(stored), atKill, seconds(resume), seconds(allAcked), seconds(total))
 	if resume > resumeBound {
 		t.Fatalf("first acknowledgement %v after the restart", resume)
@@ -233,8 +233,8 @@ func TestCrashDuringBatchProduce(t *testing.T) {
 	stored := b.stored(t, station)
 	checkStored(t, stored, n, oneOrder)
 	resume, recovered := res.recovery(restart, int(atKill))
-	fmt.Printf("faults: batch produce: %d acked, %d stored, 0 duplicates; killed at %d, %d resent; "+
-		"restart->first ack %ss, restart->all pre-kill acked %ss, restart->all acked %ss, total %ss\n",
+	figure("faults: batch produce: %d acked, %d stored, 0 duplicates; killed at %d, %d resent; "+
+		"restart->first ack %ss, restart->all pre-kill acked %ss, restart->all acked %ss, total %ss",
 		res.acked.Load(), len(stored), atKill, res.retried.Load(), seconds(resume), seconds(recovered), seconds(allAcked), seconds(total))
 	if resume > resumeBound {
 		t.Fatalf("first acknowledgement %v after the restart", resume)

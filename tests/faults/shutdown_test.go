@@ -2,7 +2,6 @@ package faults
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,5 +85,5 @@ func TestShutdownSaysUnavailable(t *testing.T) {
 		}
 		kinds[sdk.CodeOf(err).String()]++
 	}
-	fmt.Printf("faults: SIGTERM without restart: %d errors by code %v, none says \"does not exist\"\n", len(errs), kinds)
+	figure("faults: SIGTERM without restart: %d errors by code %v, none says \"does not exist\"", len(errs), kinds)
 }
