@@ -30,7 +30,7 @@ class CAPITableTest < Minitest::Test
     assert_equal %i[cert_file key_file ca_file], Memphis::Options.keywords(:conn) & %i[cert_file key_file ca_file]
     assert_includes Memphis::Options.keywords(:consumer), :consumer_group
     refute_includes Memphis::Options.keywords(:consumer), :group
-    assert_equal %i[max_in_flight ack_wait_ms], Memphis::Options.keywords(:producer)
+    assert_equal %i[max_in_flight max_in_flight_bytes ack_wait_ms idempotent], Memphis::Options.keywords(:producer)
     blocking = Memphis::CAPI::FUNCTIONS.select { |_, (_, _, b)| b }.keys
     assert_includes blocking, :queue_poll
     refute_includes blocking, :msg_ack_nowait
