@@ -73,7 +73,7 @@ leaks=""
 for p in "$root" "$HOME" "$(go env GOROOT)" "$(go env GOMODCACHE)" "$(go env GOCACHE)" "${TMPDIR:-/tmp}"; do
   [ -n "$p" ] || continue
   p="${p%/}/" # a directory, not a word inside a file name ("/root" in "x509/root.go")
-  if grep -rlaF "$p" "$check" >/dev/null || gz_text | grep -qaF "$p"; then
+  if grep -rlaF "$p" "$check" >/dev/null || grep -qaF "$p" <(gz_text); then # not a pipe: pipefail + grep -q would hide a match
     leaks+=" $p"
     grep -rlaF "$p" "$check" | sed 's/^/  /' >&2 || true
   fi
