@@ -285,6 +285,22 @@ func memphis_go_msg_ack(h C.uint64_t, em **C.char) (st C.int) {
 	return statusOK
 }
 
+// memphis_msg_ack_nowait only buffers the ack on the connection, so
+// bindings may call it on an event-loop thread.
+//
+//export memphis_go_msg_ack_nowait
+func memphis_go_msg_ack_nowait(h C.uint64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	mo, st := lookupMsg(h, em)
+	if mo == nil {
+		return st
+	}
+	if err := mo.m.AckNoWait(); err != nil {
+		return failErr(em, err)
+	}
+	return statusOK
+}
+
 //export memphis_go_msg_nack
 func memphis_go_msg_nack(h C.uint64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
@@ -361,6 +377,23 @@ func memphis_go_msg_deserialize(h C.uint64_t, out **C.char, em **C.char) (st C.i
 	return statusOK
 }
 
+// memphis_msg_schema_type reads local state only, so bindings may call it
+// on an event-loop thread.
+//
+//export memphis_go_msg_schema_type
+func memphis_go_msg_schema_type(h C.uint64_t, out **C.char, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	if out == nil {
+		return nullArg(em, "type_out")
+	}
+	mo, st := lookupMsg(h, em)
+	if mo == nil {
+		return st
+	}
+	setCPtr(out, C.CString(mo.m.SchemaType()))
+	return statusOK
+}
+
 //export memphis_go_msg_destroy
 func memphis_go_msg_destroy(h C.uint64_t, em **C.char) (st C.int) {
 	defer guard(&st, em)
@@ -403,6 +436,21 @@ func memphis_go_msgs_ack(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
 	if err := sdk.AckAll(ctx, msgs); err != nil {
+		return failErr(em, err)
+	}
+	return statusOK
+}
+
+// memphis_msgs_ack_nowait only buffers the acks, like memphis_msg_ack_nowait.
+//
+//export memphis_go_msgs_ack_nowait
+func memphis_go_msgs_ack_nowait(arr *C.uint64_t, count C.size_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	msgs, st := lookupMsgArray(arr, count, em)
+	if st != statusOK || len(msgs) == 0 {
+		return st
+	}
+	if err := sdk.AckAllNoWait(msgs); err != nil {
 		return failErr(em, err)
 	}
 	return statusOK

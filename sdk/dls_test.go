@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func TestPoisonMessageReachesConsumer(t *testing.T) {
 	if err := json.Unmarshal(recvSide(t, acks, "pm ack").Data, &ack); err != nil {
 		t.Fatal(err)
 	}
-	if itoa(ack.ID) != h["$memphis_pm_id"] || ack.CgName != "worker" {
+	if strconv.Itoa(ack.ID) != h["$memphis_pm_id"] || ack.CgName != "worker" {
 		t.Fatalf("pm ack %+v for headers %v", ack, h)
 	}
 	// The broker also forwarded the poison message to the DLS station.

@@ -3,12 +3,13 @@ package sdk
 import (
 	"context"
 	"sort"
+	"strconv"
 	"testing"
 )
 
 func TestRoundTrip(t *testing.T) {
 	for _, parts := range []int{1, 3} {
-		t.Run("partitions="+itoa(parts), func(t *testing.T) {
+		t.Run("partitions="+strconv.Itoa(parts), func(t *testing.T) {
 			b := startBroker(t)
 			c := connect(t, b)
 			ctx := testCtx(t)
@@ -21,7 +22,7 @@ func TestRoundTrip(t *testing.T) {
 			const n = 30
 			for i := range n {
 				h := Headers{}
-				if err := h.Add("idx", itoa(i)); err != nil {
+				if err := h.Add("idx", strconv.Itoa(i)); err != nil {
 					t.Fatal(err)
 				}
 				if err := p.Produce(ctx, payload(i), ProduceOptions{Headers: h}); err != nil {

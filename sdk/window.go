@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -118,7 +119,7 @@ func (w *window) wait(ctx context.Context, size int64, deadline time.Time, closi
 				return nil
 			}
 			return &Error{Code: CodeQueueFull, Op: opProduce,
-				Msg: "in-flight window (" + itoa(w.maxCount) + " messages, " + itoa(int(w.maxBytes)) + " bytes) stayed full until the message's deadline"}
+				Msg: "in-flight window (" + strconv.Itoa(w.maxCount) + " messages, " + strconv.Itoa(int(w.maxBytes)) + " bytes) stayed full until the message's deadline"}
 		case <-ctx.Done():
 			return &Error{Code: CodeTimeout, Op: opProduce, Msg: "waiting for room in the in-flight window", Err: ctx.Err()}
 		case <-closing:
@@ -196,7 +197,7 @@ func (w *window) takeFailures() error {
 	if n == 1 {
 		return first
 	}
-	return &Error{Code: CodeOf(first), Op: "flush", Msg: itoa(n) + " messages failed; first failure", Err: first}
+	return &Error{Code: CodeOf(first), Op: "flush", Msg: strconv.Itoa(n) + " messages failed; first failure", Err: first}
 }
 
 // inFlight is the number of messages counted in the window.
