@@ -28,7 +28,7 @@ func memphis_go_producer_opts_new(station, name *C.char, out *C.uint64_t, em **C
 	if st != statusOK {
 		return st
 	}
-	return optsNew(out, em, kindProducerOpts, sdk.DefaultProducerOptions(n, s))
+	return optsNew(out, em, kindProducerOpts, sdk.DefaultProducerOptions(s, n))
 }
 
 //export memphis_go_producer_opts_destroy

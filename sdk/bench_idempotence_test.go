@@ -20,13 +20,13 @@ func BenchmarkIdempotence(b *testing.B) {
 	b.Run("throughput", func(b *testing.B) {
 		env := newBenchEnv(b, "idem-on")
 		createStation(b, env.c, "idem-off")
-		on := DefaultProducerOptions("bench-on", "idem-on")
+		on := DefaultProducerOptions("idem-on", "bench-on")
 		on.Idempotent = true
 		pOn, err := env.c.CreateProducer(ctx, on)
 		if err != nil {
 			b.Fatal(err)
 		}
-		pOff := createProducer(b, env.c, "bench-off", "idem-off")
+		pOff := createProducer(b, env.c, "idem-off", "bench-off")
 		produce := func(p *Producer) func(int) {
 			return func(n int) {
 				for range n {
@@ -52,7 +52,7 @@ func BenchmarkIdempotence(b *testing.B) {
 		const window = 10 * time.Second
 		released := func(station string, idempotent bool) float64 {
 			createStation(b, env.c, station, func(o *StationOptions) { o.IdempotencyWindow = window })
-			o := DefaultProducerOptions("bench", station)
+			o := DefaultProducerOptions(station, "bench")
 			o.Idempotent = idempotent
 			p, err := env.c.CreateProducer(ctx, o)
 			if err != nil {

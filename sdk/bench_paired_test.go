@@ -23,7 +23,7 @@ func BenchmarkPaired(b *testing.B) {
 
 	b.Run("sync-produce", func(b *testing.B) {
 		env := newBenchEnv(b, "paired-sync")
-		p := createProducer(b, env.c, "bench", "paired-sync")
+		p := createProducer(b, env.c, "paired-sync", "bench")
 		pairedRounds(b, rounds, func(n int) {
 			for range n {
 				if err := p.Produce(ctx, data, ProduceOptions{}); err != nil {
@@ -41,7 +41,7 @@ func BenchmarkPaired(b *testing.B) {
 
 	b.Run("async-produce", func(b *testing.B) {
 		env := newBenchEnv(b, "paired-async")
-		p := createProducer(b, env.c, "bench", "paired-async")
+		p := createProducer(b, env.c, "paired-async", "bench")
 		js, err := jetstream.New(env.nc, jetstream.WithPublishAsyncMaxPending(DefaultMaxInFlight))
 		if err != nil {
 			b.Fatal(err)
@@ -70,7 +70,7 @@ func BenchmarkPaired(b *testing.B) {
 	// this isolates the SDK's own overhead from the protocol's.
 	b.Run("sync-produce-same-headers", func(b *testing.B) {
 		env := newBenchEnv(b, "paired-sync-h")
-		p := createProducer(b, env.c, "bench", "paired-sync-h")
+		p := createProducer(b, env.c, "paired-sync-h", "bench")
 		hdr := memphisHeaders(env)
 		pairedRounds(b, rounds, func(n int) {
 			for range n {
@@ -90,7 +90,7 @@ func BenchmarkPaired(b *testing.B) {
 
 	b.Run("async-produce-same-headers", func(b *testing.B) {
 		env := newBenchEnv(b, "paired-async-h")
-		p := createProducer(b, env.c, "bench", "paired-async-h")
+		p := createProducer(b, env.c, "paired-async-h", "bench")
 		js, err := jetstream.New(env.nc, jetstream.WithPublishAsyncMaxPending(DefaultMaxInFlight))
 		if err != nil {
 			b.Fatal(err)
@@ -128,7 +128,7 @@ func BenchmarkPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Both groups read every message: fill once for both.
-		p := createProducer(b, env.c, "filler", "paired-consume")
+		p := createProducer(b, env.c, "paired-consume", "filler")
 		for range b.N {
 			if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
 				b.Fatal(err)

@@ -56,7 +56,7 @@ func BenchmarkProduceSync(b *testing.B) {
 	ctx := context.Background()
 	data := benchPayload()
 	b.Run("libmemphis", func(b *testing.B) {
-		p := createProducer(b, env.c, "bench", "bench-sync")
+		p := createProducer(b, env.c, "bench-sync", "bench")
 		b.ResetTimer()
 		start := time.Now()
 		for range b.N {
@@ -83,7 +83,7 @@ func BenchmarkProduceAsync(b *testing.B) {
 	ctx := context.Background()
 	data := benchPayload()
 	b.Run("libmemphis", func(b *testing.B) {
-		p := createProducer(b, env.c, "bench", "bench-async")
+		p := createProducer(b, env.c, "bench-async", "bench")
 		b.ResetTimer()
 		start := time.Now()
 		for range b.N {
@@ -122,7 +122,7 @@ func BenchmarkConsume(b *testing.B) {
 	data := benchPayload()
 	fill := func(b *testing.B) {
 		b.Helper()
-		p := createProducer(b, env.c, "filler", "bench-consume")
+		p := createProducer(b, env.c, "bench-consume", "filler")
 		for range b.N {
 			if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
 				b.Fatal(err)
@@ -199,7 +199,7 @@ func BenchmarkProduceBatch(b *testing.B) {
 	}
 	var failed atomic.Int64
 	run := func(b *testing.B, send func(p *Producer, n int)) {
-		p := createProducer(b, env.c, "bench", "bench-batch")
+		p := createProducer(b, env.c, "bench-batch", "bench")
 		failed.Store(0)
 		b.ResetTimer()
 		start := time.Now()

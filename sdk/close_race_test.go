@@ -62,7 +62,7 @@ func TestProduceAsyncRacingCloseReportsEachMessageOnce(t *testing.T) {
 	b := startBroker(t)
 	for round := range 5 {
 		c := connect(t, b)
-		p := createProducer(t, c, "racer", "close-race")
+		p := createProducer(t, c, "close-race", "racer")
 		var accepted, refused, reported, doubled atomic.Int64
 		var wg sync.WaitGroup
 		start := make(chan struct{})

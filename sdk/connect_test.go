@@ -184,7 +184,7 @@ func TestStations(t *testing.T) {
 		t.Fatalf("re-create: %v", err)
 	}
 	// Retention by message count: only the last 5 per partition remain.
-	p := createProducer(t, c, "prod", "full")
+	p := createProducer(t, c, "full", "prod")
 	for i := range 12 {
 		if err := p.Produce(ctx, payload(i), ProduceOptions{PartitionNumber: 1}); err != nil {
 			t.Fatal(err)

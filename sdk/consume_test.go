@@ -13,7 +13,7 @@ func TestConsumeLoop(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "loop", func(o *StationOptions) { o.PartitionsNumber = 3 })
-	p := createProducer(t, c, "prod", "loop")
+	p := createProducer(t, c, "loop", "prod")
 	cons := createConsumer(t, c, "loop", "worker", func(o *ConsumerOptions) { o.BatchSize = 7 })
 	cons.SetContext("my-ctx")
 	col := newCollector()
@@ -97,7 +97,7 @@ func TestNackAndDelay(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "redeliver")
+	p := createProducer(t, c, "redeliver", "prod")
 	cons := createConsumer(t, c, "redeliver", "worker")
 	if err := p.Produce(ctx, []byte("again"), ProduceOptions{}); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestStartSequenceAndLastMessages(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "positions")
+	p := createProducer(t, c, "positions", "prod")
 	for i := range 10 {
 		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
 			t.Fatal(err)
@@ -186,7 +186,7 @@ func TestConsumerGroup(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "shared")
+	p := createProducer(t, c, "shared", "prod")
 	a := createConsumer(t, c, "shared", "a", func(o *ConsumerOptions) { o.Group = "team" })
 	bb := createConsumer(t, c, "shared", "b", func(o *ConsumerOptions) { o.Group = "team" })
 	ca, cb := newCollector(), newCollector()
@@ -234,7 +234,7 @@ func TestConsumerValidationErrors(t *testing.T) {
 	if _, err := c.CreateStation(ctx, DefaultStationOptions("bad name")); CodeOf(err) != CodeInvalidArgument {
 		t.Fatalf("bad station name: %v", err)
 	}
-	if _, err := c.CreateProducer(ctx, DefaultProducerOptions("", "s")); CodeOf(err) != CodeInvalidArgument {
+	if _, err := c.CreateProducer(ctx, DefaultProducerOptions("s", "")); CodeOf(err) != CodeInvalidArgument {
 		t.Fatalf("empty producer name: %v", err)
 	}
 }
@@ -247,7 +247,7 @@ func TestRoundRobinFetchFindsAnyPartition(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "spread", func(o *StationOptions) { o.PartitionsNumber = 3 })
-	p := createProducer(t, c, "prod", "spread")
+	p := createProducer(t, c, "spread", "prod")
 	cons := createConsumer(t, c, "spread", "reader", func(o *ConsumerOptions) { o.BatchMaxWait = 20 * time.Second })
 	for round := range 3 {
 		if err := p.Produce(ctx, payload(round), ProduceOptions{PartitionNumber: 3}); err != nil {
@@ -328,7 +328,7 @@ func fetchAll(t *testing.T, cons *Consumer, want int) []*Message {
 func TestAckNoWaitNotRedelivered(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
-	p := createProducer(t, c, "prod", "nowait")
+	p := createProducer(t, c, "nowait", "prod")
 	cons := createConsumer(t, c, "nowait", "worker", func(o *ConsumerOptions) {
 		o.MaxAckTime = time.Second
 	})
@@ -352,7 +352,7 @@ func TestAckNoWaitNotRedelivered(t *testing.T) {
 func TestAckNoWaitFlushedOnClose(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
-	p := createProducer(t, c, "prod", "nowait-close")
+	p := createProducer(t, c, "nowait-close", "prod")
 	produceWithControl(t, p)
 	group := func(o *ConsumerOptions) {
 		o.Group = "g"
@@ -388,7 +388,7 @@ func TestAckNoWaitErrors(t *testing.T) {
 
 	b := startBroker(t)
 	c := connect(t, b)
-	p := createProducer(t, c, "prod", "nowait-closed")
+	p := createProducer(t, c, "nowait-closed", "prod")
 	cons := createConsumer(t, c, "nowait-closed", "worker")
 	if err := p.Produce(testCtx(t), []byte("x"), ProduceOptions{}); err != nil {
 		t.Fatal(err)

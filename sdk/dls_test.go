@@ -43,7 +43,7 @@ func TestPoisonMessageReachesConsumer(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "poison", func(o *StationOptions) { o.DlsStation = "poison-dls" })
-	p := createProducer(t, c, "prod", "poison")
+	p := createProducer(t, c, "poison", "prod")
 	cons := createConsumer(t, c, "poison", "worker", func(o *ConsumerOptions) {
 		o.MaxMsgDeliveries = 2
 		o.MaxAckTime = time.Second
@@ -112,7 +112,7 @@ func TestDeadLetter(t *testing.T) {
 		o.DlsStation = "orders-dls"
 		o.PartitionsNumber = 2
 	})
-	p := createProducer(t, c, "prod", "orders.eu")
+	p := createProducer(t, c, "orders.eu", "prod")
 	cons := createConsumer(t, c, "orders.eu", "worker", func(o *ConsumerOptions) {
 		o.Group = "Billing.V2"
 		o.MaxAckTime = time.Second
@@ -160,7 +160,7 @@ func TestDLSResendToConsumeLoop(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "resend")
+	p := createProducer(t, c, "resend", "prod")
 	a := createConsumer(t, c, "resend", "a", func(o *ConsumerOptions) { o.Group = "team" })
 	bb := createConsumer(t, c, "resend", "b", func(o *ConsumerOptions) { o.Group = "team" })
 	acks := watch(t, c, "$memphis_pm_acks")

@@ -85,7 +85,7 @@ func ExampleProducer_Produce() {
 	conn, _ := sdk.Connect(ctx, opts)
 	defer conn.Close()
 
-	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("billing", "orders"))
+	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("orders", "billing"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -110,7 +110,7 @@ func ExampleProducer_ProduceAsync() {
 	conn, _ := sdk.Connect(ctx, opts)
 	defer conn.Close()
 
-	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("fast", "events"))
+	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("events", "fast"))
 	var mu sync.Mutex
 	var acked, failed int
 	for i := range 1000 {
@@ -146,7 +146,7 @@ func ExampleProducer_ProduceBatch() {
 	conn, _ := sdk.Connect(ctx, opts)
 	defer conn.Close()
 
-	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("bulk", "events"))
+	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("events", "bulk"))
 	batch := make([]sdk.BatchMessage, 3)
 	for i := range batch {
 		batch[i] = sdk.BatchMessage{Data: []byte("m" + strconv.Itoa(i)), Options: sdk.ProduceOptions{PartitionKey: "user-1"}}
@@ -244,7 +244,7 @@ func ExampleConsumer_Fetch() {
 	so := sdk.DefaultStationOptions("metrics")
 	so.PartitionsNumber = 2
 	_, _ = conn.CreateStation(ctx, so)
-	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("agent", "metrics"))
+	p, _ := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("metrics", "agent"))
 	_ = p.Produce(ctx, []byte("cpu=0.5"), sdk.ProduceOptions{PartitionNumber: 2})
 
 	co := sdk.DefaultConsumerOptions("metrics", "dashboard")

@@ -66,26 +66,29 @@ func createStation(t testing.TB, c *Conn, name string, mods ...func(*StationOpti
 	return s
 }
 
-func createProducer(t testing.TB, c *Conn, name string, stations ...string) *Producer {
+func createProducer(t testing.TB, c *Conn, station, name string, mods ...func(*ProducerOptions)) *Producer {
 	t.Helper()
-	p, err := c.CreateProducer(testCtx(t), DefaultProducerOptions(name, stations...))
+	o := DefaultProducerOptions(station, name)
+	for _, m := range mods {
+		m(&o)
+	}
+	p, err := c.CreateProducer(testCtx(t), o)
 	if err != nil {
 		t.Fatalf("create producer: %v", err)
 	}
 	return p
 }
 
+// alsoOn makes a multi-station producer: it adds stations after the first.
+func alsoOn(stations ...string) func(*ProducerOptions) {
+	return func(o *ProducerOptions) { o.StationNames = append(o.StationNames, stations...) }
+}
+
 // windowedProducer creates a producer on station whose in-flight window
 // holds `window` messages.
-func windowedProducer(t testing.TB, c *Conn, name, station string, window int) *Producer {
+func windowedProducer(t testing.TB, c *Conn, station, name string, window int) *Producer {
 	t.Helper()
-	opts := DefaultProducerOptions(name, station)
-	opts.MaxInFlight = window
-	p, err := c.CreateProducer(testCtx(t), opts)
-	if err != nil {
-		t.Fatalf("create producer: %v", err)
-	}
-	return p
+	return createProducer(t, c, station, name, func(o *ProducerOptions) { o.MaxInFlight = window })
 }
 
 func createConsumer(t testing.TB, c *Conn, station, name string, mods ...func(*ConsumerOptions)) *Consumer {

@@ -49,7 +49,7 @@ func TestProduceBatchLargerThanWindow(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "batch-window")
-	p := windowedProducer(t, c, "prod", "batch-window", 16)
+	p := windowedProducer(t, c, "batch-window", "prod", 16)
 	const n = 500
 	msgs := make([]BatchMessage, n)
 	for i := range msgs {
@@ -83,7 +83,7 @@ func TestProduceBatchMiddleFailureMultiStation(t *testing.T) {
 	ctx := testCtx(t)
 	createStation(t, c, "batch-a")
 	createStation(t, c, "batch-b")
-	p := createProducer(t, c, "prod", "batch-a", "batch-b")
+	p := createProducer(t, c, "batch-a", "prod", alsoOn("batch-b"))
 	const n = 40
 	msgs := make([]BatchMessage, n)
 	for i := range msgs {
@@ -124,7 +124,7 @@ func TestProduceBatchRacingCloseReportsEachMessageOnce(t *testing.T) {
 	b := startBroker(t)
 	for range 3 {
 		c := connect(t, b)
-		p := windowedProducer(t, c, "racer", "batch-close", 32)
+		p := windowedProducer(t, c, "batch-close", "racer", 32)
 		const n = 2000
 		msgs := make([]BatchMessage, n)
 		for i := range msgs {
@@ -201,7 +201,7 @@ func TestProduceBatchStopOnErrorCutsOffAtInvalidMessage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			station := "cut-" + tc.name
 			createStation(t, c, station)
-			p := createProducer(t, c, "prod", station)
+			p := createProducer(t, c, station, "prod")
 			if tc.schema {
 				if err := c.EnforceSchema(ctx, "cut-schema", station); err != nil {
 					t.Fatalf("enforce: %v", err)
@@ -254,7 +254,7 @@ func TestProduceBatchStopOnErrorMultiStation(t *testing.T) {
 	ctx := testCtx(t)
 	createStation(t, c, "cut-a")
 	createStation(t, c, "cut-b")
-	p := createProducer(t, c, "prod", "cut-a", "cut-b")
+	p := createProducer(t, c, "cut-a", "prod", alsoOn("cut-b"))
 	const n, bad = 30, 11
 	msgs := make([]BatchMessage, n)
 	for i := range msgs {
@@ -285,7 +285,7 @@ func TestProduceBatchStopOnErrorWindowFull(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "cut-window")
-	p := windowedProducer(t, c, "prod", "cut-window", 8)
+	p := windowedProducer(t, c, "cut-window", "prod", 8)
 	const n, free = 20, 3
 	holdWindow(p, p.win.maxCount-free) // slots held by nobody: acks never free them
 	done, cancel := context.WithCancel(context.Background())
@@ -331,7 +331,7 @@ func TestProduceBatchStopOnErrorRacingClose(t *testing.T) {
 	b := startBroker(t)
 	for range 3 {
 		c := connect(t, b)
-		p := windowedProducer(t, c, "racer", "cut-close", 32)
+		p := windowedProducer(t, c, "cut-close", "racer", 32)
 		const n = 2000
 		msgs := make([]BatchMessage, n)
 		for i := range msgs {

@@ -15,7 +15,7 @@ func TestProduceAsyncAndFlush(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "async", func(o *StationOptions) { o.PartitionsNumber = 2 })
-	p := createProducer(t, c, "prod", "async")
+	p := createProducer(t, c, "async", "prod")
 	const n = 500
 	var mu sync.Mutex
 	seqs := map[[2]uint64]bool{}
@@ -57,7 +57,7 @@ func TestProduceAsync100k(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "bulk")
-	p := windowedProducer(t, c, "bulk-prod", "bulk", 2000)
+	p := windowedProducer(t, c, "bulk", "bulk-prod", 2000)
 	const n = 100000
 	var ok, failed, refused atomic.Int64
 	var maxSeq atomic.Uint64
@@ -99,7 +99,7 @@ func TestProduceWindowBackpressure(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "window")
-	opts := DefaultProducerOptions("wp", "window")
+	opts := DefaultProducerOptions("window", "wp")
 	opts.MaxInFlight = 1
 	opts.AckWait = 300 * time.Millisecond
 	p, err := c.CreateProducer(ctx, opts)
@@ -137,7 +137,7 @@ func TestProduceErrorsReachCaller(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "gone")
-	p := createProducer(t, c, "prod", "gone")
+	p := createProducer(t, c, "gone", "prod")
 	st := &Station{conn: c, Name: "gone"}
 	if err := st.Destroy(ctx); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestProduceBatch(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "batch")
-	p := createProducer(t, c, "prod", "batch")
+	p := createProducer(t, c, "batch", "prod")
 	msgs := make([]BatchMessage, 100)
 	for i := range msgs {
 		msgs[i] = BatchMessage{Data: payload(i)}
@@ -210,7 +210,7 @@ func TestIdempotency(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "idem")
-	p := createProducer(t, c, "prod", "idem")
+	p := createProducer(t, c, "idem", "prod")
 	for range 3 {
 		if err := p.Produce(ctx, []byte("once"), ProduceOptions{MsgID: "id-1"}); err != nil {
 			t.Fatal(err)
@@ -242,7 +242,7 @@ func TestPartitionRouting(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "routed", func(o *StationOptions) { o.PartitionsNumber = 3 })
-	p := createProducer(t, c, "prod", "routed")
+	p := createProducer(t, c, "routed", "prod")
 	// Vectors of §6.1, mod 3, over the list [1,2,3]. (An empty key means
 	// "no key", as in the official SDKs, so its vector is only unit-tested.)
 	want := map[string]int{"a": 1, "key": 2, "user-1": 3, "customer-42": 1, "memphis": 1}
@@ -284,7 +284,7 @@ func TestHeaderRules(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "hdrs")
+	p := createProducer(t, c, "hdrs", "prod")
 	err := p.Produce(ctx, []byte("x"), ProduceOptions{Headers: Headers{"$memphis_producedBy": "evil"}})
 	if CodeOf(err) != CodeHeader || !strings.Contains(err.Error(), "$memphis") {
 		t.Fatalf("reserved header: %v", err)
@@ -325,7 +325,7 @@ func TestMultiStationProducer(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "fan", "left", "right")
+	p := createProducer(t, c, "left", "fan", alsoOn("right"))
 	if err := p.Produce(ctx, []byte("both"), ProduceOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestDestroyFlushes(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "drain")
+	p := createProducer(t, c, "drain", "prod")
 	var done atomic.Int64
 	const n = 300
 	for i := range n {
@@ -384,7 +384,7 @@ func TestConcurrentProducers(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "shared-p", func(o *StationOptions) { o.PartitionsNumber = 2 })
-	p := createProducer(t, c, "prod", "shared-p")
+	p := createProducer(t, c, "shared-p", "prod")
 	const workers, each = 8, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -433,7 +433,7 @@ func TestCloseReportsPendingProduces(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "closing")
+	p := createProducer(t, c, "closing", "prod")
 	var reported atomic.Int64
 	const n = 2000
 	for i := range n {
@@ -457,7 +457,7 @@ func TestProduceDoesNotKeepMsg(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "reuse")
-	p := createProducer(t, c, "prod", "reuse")
+	p := createProducer(t, c, "reuse", "prod")
 	buf := make([]byte, 64)
 	scribble := func() {
 		for i := range buf {

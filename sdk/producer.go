@@ -45,11 +45,13 @@ const (
 	DefaultAckWait          = 15 * time.Second
 )
 
-// DefaultProducerOptions returns options with a 4000-message, 32 MiB
-// window and the documented 15 s ack wait.
-func DefaultProducerOptions(name string, stations ...string) ProducerOptions {
+// DefaultProducerOptions returns options for a producer named name on
+// station, with a 4000-message, 32 MiB window and the documented 15 s ack
+// wait. The arguments come in DefaultConsumerOptions' order; for a
+// multi-station producer, append the other stations to StationNames.
+func DefaultProducerOptions(station, name string) ProducerOptions {
 	return ProducerOptions{
-		StationNames:     stations,
+		StationNames:     []string{station},
 		Name:             name,
 		MaxInFlight:      DefaultMaxInFlight,
 		MaxInFlightBytes: DefaultMaxInFlightBytes,

@@ -22,7 +22,7 @@ func (c *Conn) Produce(ctx context.Context, station, producerName string, msg []
 
 func (c *Conn) cachedProducer(ctx context.Context, station, name string) (*Producer, error) {
 	return cached(c, producerCache, internalName(station)+"_"+strings.ToLower(name),
-		func() (*Producer, error) { return c.CreateProducer(ctx, DefaultProducerOptions(name, station)) },
+		func() (*Producer, error) { return c.CreateProducer(ctx, DefaultProducerOptions(station, name)) },
 		func(p *Producer) {
 			p.shutdown(nil)
 			c.untrack(p)

@@ -159,7 +159,7 @@ func TestProduceAsyncAcrossRestart(t *testing.T) {
 	c := connect(t, b, fastReconnect)
 	ctx := testCtx(t)
 	createStation(t, c, "ride")
-	opts := DefaultProducerOptions("prod", "ride")
+	opts := DefaultProducerOptions("ride", "prod")
 	opts.Idempotent = true
 	p, err := c.CreateProducer(ctx, opts)
 	if err != nil {
@@ -202,7 +202,7 @@ func TestSyncProduceAcrossRestart(t *testing.T) {
 	c := connect(t, b, fastReconnect)
 	ctx := testCtx(t)
 	createStation(t, c, "ride-sync")
-	opts := DefaultProducerOptions("prod", "ride-sync")
+	opts := DefaultProducerOptions("ride-sync", "prod")
 	opts.Idempotent = true
 	p, err := c.CreateProducer(ctx, opts)
 	if err != nil {
@@ -243,7 +243,7 @@ func TestResendWithoutIDIsFlagged(t *testing.T) {
 	c := connect(t, b, fastReconnect)
 	ctx := testCtx(t)
 	createStation(t, c, "ride-noid")
-	p := createProducer(t, c, "prod", "ride-noid")
+	p := createProducer(t, c, "ride-noid", "prod")
 	const n = 20000
 	res := newDeliveries(n)
 	var accepted atomic.Int64
@@ -285,7 +285,7 @@ func TestProduceWhileBrokerDown(t *testing.T) {
 	c := connect(t, b, fastReconnect)
 	ctx := testCtx(t)
 	createStation(t, c, "down")
-	p := createProducer(t, c, "prod", "down")
+	p := createProducer(t, c, "down", "prod")
 	o := b.Options()
 	o.Port = b.Port()
 	if err := b.Stop(); err != nil {
@@ -324,7 +324,7 @@ func TestStaleAckFailsFast(t *testing.T) {
 	c := connect(t, b, fastReconnect)
 	ctx := testCtx(t)
 	createStation(t, c, "stale")
-	p := createProducer(t, c, "prod", "stale")
+	p := createProducer(t, c, "stale", "prod")
 	for i := range 20 {
 		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
 			t.Fatal(err)
@@ -387,7 +387,7 @@ func TestFetchMissingDurableIsNotFound(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "nodurable")
-	p := createProducer(t, c, "prod", "nodurable")
+	p := createProducer(t, c, "nodurable", "prod")
 	for i := range 5 {
 		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
 			t.Fatal(err)
@@ -439,7 +439,7 @@ func TestMissingDurableCreatedAtLastMessages(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "lastn")
-	p := createProducer(t, c, "prod", "lastn")
+	p := createProducer(t, c, "lastn", "prod")
 	for i := range 10 {
 		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
 			t.Fatal(err)
@@ -478,7 +478,7 @@ func TestOverloadIsRetried(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "busy")
-	opts := DefaultProducerOptions("prod", "busy")
+	opts := DefaultProducerOptions("busy", "prod")
 	opts.Idempotent = true
 	opts.AckWait = time.Minute
 	opts.MaxInFlight = 100
@@ -515,7 +515,7 @@ func TestIdempotentProducerAssignsIDs(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "ids")
-	opts := DefaultProducerOptions("prod", "ids")
+	opts := DefaultProducerOptions("ids", "prod")
 	opts.Idempotent = true
 	p, err := c.CreateProducer(ctx, opts)
 	if err != nil {
@@ -563,7 +563,7 @@ func TestByteWindow(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "bytes")
-	opts := DefaultProducerOptions("prod", "bytes")
+	opts := DefaultProducerOptions("bytes", "prod")
 	opts.MaxInFlightBytes = 4096
 	p, err := c.CreateProducer(ctx, opts)
 	if err != nil {
@@ -588,7 +588,7 @@ func TestByteWindow(t *testing.T) {
 		func(o *ProducerOptions) { o.MaxInFlightBytes = -1 },
 		func(o *ProducerOptions) { o.AckWait = -time.Second },
 	} {
-		o := DefaultProducerOptions("bad", "bytes")
+		o := DefaultProducerOptions("bytes", "bad")
 		bad(&o)
 		if _, err := c.CreateProducer(ctx, o); CodeOf(err) != CodeInvalidArgument {
 			t.Fatalf("options %+v: %v, want CodeInvalidArgument", o, err)
@@ -617,7 +617,7 @@ func TestCallbackMayProduceAndAck(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "reenter")
-	opts := DefaultProducerOptions("prod", "reenter")
+	opts := DefaultProducerOptions("reenter", "prod")
 	opts.AckWait = time.Minute
 	p, err := c.CreateProducer(ctx, opts)
 	if err != nil {

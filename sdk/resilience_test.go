@@ -24,7 +24,7 @@ func TestConsumerSurvivesBrokerRestart(t *testing.T) {
 	})
 	ctx := testCtx(t)
 	createStation(t, c, "durable")
-	p := createProducer(t, c, "prod", "durable")
+	p := createProducer(t, c, "durable", "prod")
 	cons := createConsumer(t, c, "durable", "worker", func(o *ConsumerOptions) {
 		o.MaxAckTime = 2 * time.Second // quick redelivery of acks lost in the outage
 		o.BatchMaxWait = 500 * time.Millisecond
@@ -90,7 +90,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err = c.CreateProducer(ctx, DefaultProducerOptions("p", "leak"))
+		p, err = c.CreateProducer(ctx, DefaultProducerOptions("leak", "p"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestNoReconnect(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b, func(o *ConnectOptions) { o.Reconnect = false })
 	ctx := testCtx(t)
-	p := createProducer(t, c, "prod", "once")
+	p := createProducer(t, c, "once", "prod")
 	devbrokertest.Restart(t, b)
 	waitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
 	err := p.Produce(ctx, []byte("x"), ProduceOptions{AckWait: time.Second})

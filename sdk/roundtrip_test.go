@@ -14,7 +14,7 @@ func TestRoundTrip(t *testing.T) {
 			c := connect(t, b)
 			ctx := testCtx(t)
 			createStation(t, c, "Orders.EU", func(o *StationOptions) { o.PartitionsNumber = parts })
-			p := createProducer(t, c, "prod", "Orders.EU")
+			p := createProducer(t, c, "Orders.EU", "prod")
 			cons := createConsumer(t, c, "orders.eu", "worker")
 			if got := len(cons.Partitions()); got != parts {
 				t.Fatalf("consumer sees %d partitions, want %d", got, parts)

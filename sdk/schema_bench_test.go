@@ -12,7 +12,7 @@ func BenchmarkProduceWithSchema(b *testing.B) {
 	c := connect(b, br)
 	ctx := testCtx(b)
 	run := func(b *testing.B, station string, msg []byte) {
-		p := createProducer(b, c, "bench", station)
+		p := createProducer(b, c, station, "bench")
 		b.SetBytes(int64(len(msg)))
 		b.ReportAllocs()
 		for b.Loop() {

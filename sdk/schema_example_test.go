@@ -41,7 +41,7 @@ func ExampleConn_CreateSchema() {
 		fmt.Println(err)
 		return
 	}
-	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("billing", "orders"))
+	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("orders", "billing"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -151,7 +151,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 	dlsReports := subscribe(t, c, "$memphis_schemaverse_dls")
 
 	// A producer that exists before the schema is enforced.
-	p := createProducer(t, c, "prod", station)
+	p := createProducer(t, c, station, "prod")
 	if err := p.Produce(ctx, tc.invalid, ProduceOptions{}); err != nil {
 		t.Fatalf("without a schema anything goes: %v", err)
 	}
@@ -194,7 +194,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 	if err := c.CreateSchema(ctx, schema, tc.typ, []byte(tc.content2)); err != nil {
 		t.Fatalf("new version: %v", err)
 	}
-	p2 := createProducer(t, c, "prod2", station)
+	p2 := createProducer(t, c, station, "prod2")
 	if err := p2.Produce(ctx, tc.valid, ProduceOptions{}); err != nil {
 		t.Fatalf("a new schema version changed the active one: %v", err)
 	}
@@ -255,7 +255,7 @@ func TestSchemaverseNotificationsAndDeadLetterStation(t *testing.T) {
 	}
 	createStation(t, c, "orders", func(o *StationOptions) { o.SchemaName = "orders"; o.DlsStation = "orders-dls" })
 	notes := subscribe(t, c, "$memphis_notifications")
-	p := createProducer(t, c, "prod", "orders")
+	p := createProducer(t, c, "orders", "prod")
 	// The broker turns Slack alerts on through a clients update (§2.6).
 	on := true
 	body, _ := json.Marshal(clientsUpdate{Type: "send_notification", Update: &on})
@@ -328,8 +328,8 @@ func TestSchemaverseSubscriptionIsSharedAndReleased(t *testing.T) {
 	}
 	createStation(t, c, "Shop.Orders", func(o *StationOptions) { o.SchemaName = "orders" })
 	const internal = "shop#orders"
-	p1 := createProducer(t, c, "p1", "shop.orders")
-	p2 := createProducer(t, c, "p2", "Shop.Orders")
+	p1 := createProducer(t, c, "shop.orders", "p1")
+	p2 := createProducer(t, c, "Shop.Orders", "p2")
 	cons := createConsumer(t, c, "shop.orders", "reader")
 	s := c.schemas().lookup(internal)
 	if s == nil || s.refs != 3 || s.sub == nil {
@@ -352,7 +352,7 @@ func TestSchemaverseSubscriptionIsSharedAndReleased(t *testing.T) {
 		t.Fatal("update subscription still active after the last release")
 	}
 	// A new producer is seeded from its creation response again.
-	p3 := createProducer(t, c, "p3", "shop.orders")
+	p3 := createProducer(t, c, "shop.orders", "p3")
 	wantSchemaErr(t, p3.Produce(ctx, tc.invalid, ProduceOptions{}))
 	if err := p3.Produce(ctx, tc.valid, ProduceOptions{}); err != nil {
 		t.Fatal(err)
@@ -368,7 +368,7 @@ func TestSchemaverseUncompilableSnapshotFailsClosed(t *testing.T) {
 	c := connect(t, b)
 	ctx := testCtx(t)
 	createStation(t, c, "st")
-	p := createProducer(t, c, "p", "st")
+	p := createProducer(t, c, "st", "p")
 	// A broker snapshot whose descriptor is garbage: producing must fail
 	// rather than publish unchecked messages to a schema-enforced station.
 	var u schemaUpdate
@@ -398,8 +398,8 @@ func TestConcurrentDestroyReleasesSchemaListenerOnce(t *testing.T) {
 	ctx := testCtx(t)
 	tc := schemaCases[0]
 	createStation(t, c, "guarded")
-	p1 := createProducer(t, c, "p1", "guarded")
-	p2 := createProducer(t, c, "p2", "guarded")
+	p1 := createProducer(t, c, "guarded", "p1")
+	p2 := createProducer(t, c, "guarded", "p2")
 	c1 := createConsumer(t, c, "guarded", "c1")
 	c2 := createConsumer(t, c, "guarded", "c2")
 	// Unacknowledged produces keep the first Destroy inside its flush, the
@@ -450,7 +450,7 @@ func TestSchemaChangeAppliesBeforeReturning(t *testing.T) {
 		t.Fatal(err)
 	}
 	createStation(t, c, "flipping")
-	p := createProducer(t, c, "p", "flipping")
+	p := createProducer(t, c, "flipping", "p")
 	for round := range 10 {
 		if err := c.EnforceSchema(ctx, "flip", "flipping"); err != nil {
 			t.Fatal(err)

@@ -166,11 +166,13 @@ func TestDefaults(t *testing.T) {
 	co := DefaultConsumerOptions("s", "c")
 	if co.PullInterval != time.Second || co.BatchSize != 10 || co.BatchMaxWait != 5*time.Second ||
 		co.MaxAckTime != 30*time.Second || co.MaxMsgDeliveries != 10 || co.StartConsumeFromSequence != 1 ||
-		co.LastMessages != -1 {
+		co.LastMessages != -1 || co.StationName != "s" || co.Name != "c" {
 		t.Errorf("consumer defaults %+v", co)
 	}
-	p := DefaultProducerOptions("p", "s")
-	if p.AckWait != 15*time.Second || p.MaxInFlight != DefaultMaxInFlight || len(p.StationNames) != 1 {
+	p := DefaultProducerOptions("s", "p")
+	// Both constructors take (station, name).
+	if p.AckWait != 15*time.Second || p.MaxInFlight != DefaultMaxInFlight ||
+		len(p.StationNames) != 1 || p.StationNames[0] != "s" || p.Name != "p" {
 		t.Errorf("producer defaults %+v", p)
 	}
 }
@@ -371,7 +373,7 @@ func TestNilHandles(t *testing.T) {
 			_, err := conn.FetchMessages(ctx, DefaultConsumerOptions("s", "c"), PartitionSelector{})
 			return err
 		}(),
-		"producer": func() error { _, err := conn.CreateProducer(ctx, DefaultProducerOptions("p", "s")); return err }(),
+		"producer": func() error { _, err := conn.CreateProducer(ctx, DefaultProducerOptions("s", "p")); return err }(),
 		"consumer": func() error { _, err := conn.CreateConsumer(ctx, DefaultConsumerOptions("s", "c")); return err }(),
 	}
 	// Accessors of a nil message give zero values instead of crashing.

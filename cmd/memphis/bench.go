@@ -57,7 +57,7 @@ func runBench(ctx context.Context, s stdio, path string, args []string, role ben
 	format := newChoice("text", "text", "json")
 	c.fs.Var(format, "format", "output `format`: text or json")
 	mode := newChoice("nonblocking", "nonblocking", "sync", "batch")
-	cfg.popts = sdk.DefaultProducerOptions("")
+	cfg.popts = sdk.DefaultProducerOptions("", "")
 	cfg.copts = sdk.DefaultConsumerOptions("", "")
 	if role.produce {
 		c.fs.IntVar(&cfg.size, "size", 128, "message size in bytes")

@@ -80,7 +80,7 @@ func TestOptionFlagDefaultsAreTheSDKs(t *testing.T) {
 		help      map[string]string
 		skip      []string
 	}{
-		{new(sdk.ProducerOptions), sdk.DefaultProducerOptions(""), producerHelp, []string{"StationNames"}},
+		{new(sdk.ProducerOptions), sdk.DefaultProducerOptions("", ""), producerHelp, []string{"StationNames"}},
 		{new(sdk.ConsumerOptions), sdk.DefaultConsumerOptions("", ""), consumerHelp, consumerSkip},
 	} {
 		reflect.ValueOf(tc.opts).Elem().Set(reflect.ValueOf(tc.def))

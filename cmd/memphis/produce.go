@@ -27,7 +27,7 @@ func runProduce(ctx context.Context, s stdio, path string, args []string) error 
 		"Produces DATA as one message, or with - each line of stdin as a message\n"+
 			"(without its line ending). Waits for every acknowledgement, then prints\n"+
 			"how many messages were stored.")
-	popts := sdk.DefaultProducerOptions(cliName)
+	popts := sdk.DefaultProducerOptions("", cliName)
 	bindOptions(c.fs, &popts, producerHelp, "StationNames")
 	var mo sdk.ProduceOptions
 	mo.Headers = sdk.Headers{}

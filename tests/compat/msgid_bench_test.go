@@ -110,10 +110,10 @@ func newDedupBenchEnv(b *testing.B, br *devbroker.Broker) *dedupBenchEnv {
 			b.Fatal(err)
 		}
 	}
-	if env.lib, err = conn.CreateProducer(ctx, sdk.DefaultProducerOptions("lib", "bench-lib")); err != nil {
+	if env.lib, err = conn.CreateProducer(ctx, sdk.DefaultProducerOptions("bench-lib", "lib")); err != nil {
 		b.Fatal(err)
 	}
-	if env.mixed, err = conn.CreateProducer(ctx, sdk.DefaultProducerOptions("lib", "bench-mixed")); err != nil {
+	if env.mixed, err = conn.CreateProducer(ctx, sdk.DefaultProducerOptions("bench-mixed", "lib")); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := official.CreateProducer("bench-mixed", "official"); err != nil {

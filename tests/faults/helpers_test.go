@@ -43,7 +43,7 @@ func createStation(t testing.TB, c *sdk.Conn, name string) {
 
 func createProducer(t testing.TB, c *sdk.Conn, station string, idempotent bool) *sdk.Producer {
 	t.Helper()
-	o := sdk.DefaultProducerOptions("faults", station)
+	o := sdk.DefaultProducerOptions(station, "faults")
 	o.Idempotent = idempotent
 	p, err := c.CreateProducer(testCtx(t), o)
 	if err != nil {

@@ -49,7 +49,7 @@ func (l *sdkLayer) Run(ctx context.Context, cell harness.Cell, station string) (
 	}
 	producers := make([]*sdk.Producer, cell.Producers)
 	for i := range producers {
-		p, err := l.conn.CreateProducer(ctx, sdk.DefaultProducerOptions(fmt.Sprintf("p%d", i), station))
+		p, err := l.conn.CreateProducer(ctx, sdk.DefaultProducerOptions(station, fmt.Sprintf("p%d", i)))
 		if err != nil {
 			return harness.Result{}, err
 		}
@@ -98,7 +98,7 @@ func (l *sdkLayer) Run(ctx context.Context, cell harness.Cell, station string) (
 }
 
 func (l *sdkLayer) fill(ctx context.Context, station string, data []byte, n int) error {
-	p, err := l.conn.CreateProducer(ctx, sdk.DefaultProducerOptions("filler", station))
+	p, err := l.conn.CreateProducer(ctx, sdk.DefaultProducerOptions(station, "filler"))
 	if err != nil {
 		return err
 	}

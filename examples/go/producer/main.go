@@ -41,7 +41,7 @@ func run() error {
 	}
 	fmt.Printf("producer: station %s ready (%d partitions)\n", so.Name, so.PartitionsNumber)
 
-	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("demo-producer", so.Name))
+	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions(so.Name, "demo-producer"))
 	if err != nil {
 		return err
 	}
