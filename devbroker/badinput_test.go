@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -77,7 +78,7 @@ func TestStationDestroyCleansDLSAndTargets(t *testing.T) {
 	if err := c.nc.Publish("$memphis_nacked_dls", body); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "dls row", func() bool { return len(dlsRows(t, b, "src")) == 1 })
+	devbrokertest.WaitFor(t, "dls row", func() bool { return len(dlsRows(t, b, "src")) == 1 })
 	// Destroying the target leaves the source without a DLS station.
 	c.expectText("$memphis_station_destructions", `{"station_name":"target"}`, "")
 	seq = c.publish("src", 1, "y", nil)
@@ -85,7 +86,7 @@ func TestStationDestroyCleansDLSAndTargets(t *testing.T) {
 	if err := c.nc.Publish("$memphis_nacked_dls", body); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "second dls row", func() bool { return len(dlsRows(t, b, "src")) == 2 })
+	devbrokertest.WaitFor(t, "second dls row", func() bool { return len(dlsRows(t, b, "src")) == 2 })
 	if names := streamNames(t, c); len(names) != 1 || names[0] != "src$1" {
 		t.Fatalf("streams %v: the destroyed DLS station came back", names)
 	}

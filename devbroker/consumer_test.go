@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -155,7 +156,7 @@ func TestConsumerDestroyDeletesGroupWithLastActiveMember(t *testing.T) {
 	c3 := connect(t, b)
 	c3.request("$memphis_consumer_creations", c3.consumerReq("m3", "grp", "g"))
 	c3.nc.Close()
-	waitFor(t, "server to see c3 closed", func() bool { return !devbroker.Connected(b, c3.connID) })
+	devbrokertest.WaitFor(t, "server to see c3 closed", func() bool { return !devbroker.Connected(b, c3.connID) })
 	c2.expectText("$memphis_consumer_destructions", destroy(c2, "m2"), "")
 	for _, s := range []string{"grp$1", "grp$2"} {
 		if _, err := c2.durable(s, "g"); !errors.Is(err, jetstream.ErrConsumerNotFound) {

@@ -8,21 +8,10 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// waitFor polls cond until it holds or a generous deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func dlsRows(t testing.TB, b *devbroker.Broker, station string) []devbroker.DLSRow {
 	t.Helper()
@@ -126,7 +115,7 @@ func TestPoisonMessageResentToGroupDLSSubject(t *testing.T) {
 	if err := c.nc.Publish("$memphis_pm_acks", ack); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "row removed after $memphis_pm_acks", func() bool { return len(dlsRows(t, b, "poison.st")) == 0 })
+	devbrokertest.WaitFor(t, "row removed after $memphis_pm_acks", func() bool { return len(dlsRows(t, b, "poison.st")) == 0 })
 }
 
 func TestNackedDLSStoredAndForwardedToDLSStation(t *testing.T) {
@@ -144,7 +133,7 @@ func TestNackedDLSStoredAndForwardedToDLSStation(t *testing.T) {
 	if err := c.nc.Publish("$memphis_nacked_dls", body); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "nacked row", func() bool { return len(dlsRows(t, b, "orders")) == 1 })
+	devbrokertest.WaitFor(t, "nacked row", func() bool { return len(dlsRows(t, b, "orders")) == 1 })
 	row := dlsRows(t, b, "orders")[0]
 	if row.Error != "cannot parse amount" || row.Seq != seq || row.Partition != 2 || row.Groups[0] != "billing" {
 		t.Fatalf("row %+v", row)
@@ -166,7 +155,7 @@ func TestNackedDLSStoredAndForwardedToDLSStation(t *testing.T) {
 	if err := c.nc.Publish("$memphis_schemaverse_dls", sv); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "schema row", func() bool { return len(dlsRows(t, b, "orders")) == 2 })
+	devbrokertest.WaitFor(t, "schema row", func() bool { return len(dlsRows(t, b, "orders")) == 2 })
 	m = fetchOne(t, c, "orders-dls", 1)
 	if string(m.Data()) != `{"amount":"abcd"}` || m.Headers().Get("type") != "failed_schema" {
 		t.Fatalf("forwarded schema failure %q %v", m.Data(), m.Headers())

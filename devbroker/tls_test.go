@@ -1,74 +1,25 @@
 package devbroker_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
 
-// pki is a throw-away CA with a server and a client certificate on disk.
-type pki struct {
-	dir                                      string
-	caFile, srvCert, srvKey, cliCert, cliKey string
-}
-
+// newPKI makes a throw-away CA with a server and a client certificate.
 func newPKI(t *testing.T) pki {
 	t.Helper()
-	dir := t.TempDir()
-	p := pki{dir: dir}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "devbroker test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	p.caFile = writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER)
-	issue := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kb, _ := x509.MarshalECPrivateKey(key)
-		return writePEM(t, dir, name+".pem", "CERTIFICATE", der), writePEM(t, dir, name+"-key.pem", "EC PRIVATE KEY", kb)
-	}
-	p.srvCert, p.srvKey = issue("server", 2, x509.ExtKeyUsageServerAuth)
-	p.cliCert, p.cliKey = issue("client", 3, x509.ExtKeyUsageClientAuth)
+	ca := devbrokertest.NewCA(t, "devbroker-test-ca")
+	p := pki{caFile: ca.File}
+	p.srvCert, p.srvKey = ca.Issue("server")
+	p.cliCert, p.cliKey = ca.Issue("client")
 	return p
 }
 
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+type pki struct{ caFile, srvCert, srvKey, cliCert, cliKey string }
 
 func TestTLSWithClientCertificates(t *testing.T) {
 	p := newPKI(t)

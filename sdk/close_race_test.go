@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -88,14 +89,14 @@ func TestProduceAsyncRacingCloseReportsEachMessageOnce(t *testing.T) {
 			}()
 		}
 		close(start)
-		waitFor(t, "produces in flight", func() bool { return accepted.Load() > 50 })
+		devbrokertest.WaitFor(t, "produces in flight", func() bool { return accepted.Load() > 50 })
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
 		finished := make(chan struct{})
 		go func() { wg.Wait(); close(finished) }()
 		recv(t, finished, "every ProduceAsync call to return after Close")
-		waitFor(t, "callbacks of all accepted produces", func() bool { return reported.Load() >= accepted.Load() })
+		devbrokertest.WaitFor(t, "callbacks of all accepted produces", func() bool { return reported.Load() >= accepted.Load() })
 		if doubled.Load() > 0 || reported.Load() != accepted.Load() {
 			t.Fatalf("round %d: %d accepted, %d callbacks (%d repeated), %d refused",
 				round, accepted.Load(), reported.Load(), doubled.Load(), refused.Load())

@@ -2,21 +2,14 @@ package sdk
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -79,10 +72,10 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestConnectTLS(t *testing.T) {
-	dir := t.TempDir()
-	ca, caKey, caFile := makeCA(t, dir, "ca")
-	srvCert, srvKey := issueCert(t, dir, "server", ca, caKey)
-	cliCert, cliKey := issueCert(t, dir, "client", ca, caKey)
+	ca := devbrokertest.NewCA(t, "ca")
+	caFile := ca.File
+	srvCert, srvKey := ca.Issue("server")
+	cliCert, cliKey := ca.Issue("client")
 	b := startBroker(t, func(o *devbroker.Options) {
 		o.TLSCert, o.TLSKey, o.TLSCA = srvCert, srvKey, caFile
 	})
@@ -93,75 +86,16 @@ func TestConnectTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A client trusting another CA must fail with a TLS error.
-	_, _, otherCA := makeCA(t, dir, "other")
+	otherCA := devbrokertest.NewCA(t, "other").File
 	o := brokerOptions(t, b)
 	o.TLSCertFile, o.TLSKeyFile, o.TLSCAFile = cliCert, cliKey, otherCA
 	if _, err := Connect(testCtx(t), o); CodeOf(err) != CodeTLS {
 		t.Fatalf("untrusted server: %v", err)
 	}
-	o.TLSCAFile = filepath.Join(dir, "missing.pem")
+	o.TLSCAFile = filepath.Join(t.TempDir(), "missing.pem")
 	if _, err := Connect(testCtx(t), o); CodeOf(err) != CodeTLS {
 		t.Fatalf("missing CA file: %v", err)
 	}
-}
-
-func makeCA(t *testing.T, dir, name string) (*x509.Certificate, *ecdsa.PrivateKey, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key, writePEMFile(t, dir, name+".pem", "CERTIFICATE", der)
-}
-
-func issueCert(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) (string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames:     []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writePEMFile(t, dir, name+".pem", "CERTIFICATE", der), writePEMFile(t, dir, name+"-key.pem", "EC PRIVATE KEY", kb)
-}
-
-func writePEMFile(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func TestStations(t *testing.T) {

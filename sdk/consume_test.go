@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 func TestConsumeLoop(t *testing.T) {
@@ -48,8 +50,8 @@ func TestConsumeLoop(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "all messages consumed", func() bool { return col.distinct() == n })
-	waitFor(t, "drained-station signal", drained.Load)
+	devbrokertest.WaitFor(t, "all messages consumed", func() bool { return col.distinct() == n })
+	devbrokertest.WaitFor(t, "drained-station signal", drained.Load)
 	if badCtx.Load() {
 		t.Fatal("handler got a different context value")
 	}
@@ -205,7 +207,7 @@ func TestConsumerGroup(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "group consumed everything", func() bool { return ca.count()+cb.count() >= n })
+	devbrokertest.WaitFor(t, "group consumed everything", func() bool { return ca.count()+cb.count() >= n })
 	ca.mu.Lock()
 	for k := range ca.seen {
 		if cb.seen[k] {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -139,7 +140,7 @@ func TestDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the +TERM to clear the pending message", func() bool {
+	devbrokertest.WaitFor(t, "the +TERM to clear the pending message", func() bool {
 		info, err := durable.Info(ctx)
 		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
 	})

@@ -128,18 +128,6 @@ func fetchUntil(t testing.TB, cons *Consumer, want int, p PartitionSelector) []*
 	return got
 }
 
-// waitFor polls cond until it holds or a generous deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // collector gathers handler calls of a consume loop.
 type collector struct {
 	mu   sync.Mutex

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 // batchTally counts done calls per (message, station) of one ProduceBatch.
@@ -148,13 +150,13 @@ func TestProduceBatchRacingCloseReportsEachMessageOnce(t *testing.T) {
 				}
 			}
 		}()
-		waitFor(t, "batch messages acknowledged", func() bool { return started.Load() > 100 })
+		devbrokertest.WaitFor(t, "batch messages acknowledged", func() bool { return started.Load() > 100 })
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
 		recv(t, finished, "ProduceBatch to return after Close")
 		for tally := range tallies {
-			waitFor(t, "every message of the batch reported", func() bool { return tally.total.Load() >= n })
+			devbrokertest.WaitFor(t, "every message of the batch reported", func() bool { return tally.total.Load() >= n })
 			tally.check(t)
 		}
 	}
@@ -207,7 +209,7 @@ func TestProduceBatchStopOnErrorCutsOffAtInvalidMessage(t *testing.T) {
 					t.Fatalf("enforce: %v", err)
 				}
 				internal := internalName(station)
-				waitFor(t, "schema to reach the producer", func() bool { return c.currentSchema(internal) != nil })
+				devbrokertest.WaitFor(t, "schema to reach the producer", func() bool { return c.currentSchema(internal) != nil })
 			}
 			const n, bad = 40, 17
 			msgs := make([]BatchMessage, n)
@@ -359,13 +361,13 @@ func TestProduceBatchStopOnErrorRacingClose(t *testing.T) {
 				}
 			}
 		}()
-		waitFor(t, "batch messages acknowledged", func() bool { return reported.Load() > 100 })
+		devbrokertest.WaitFor(t, "batch messages acknowledged", func() bool { return reported.Load() > 100 })
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
 		recv(t, finished, "ProduceBatchStopOnError to return after Close")
 		for r := range runs {
-			waitFor(t, "every sent message reported", func() bool { return r.tally.total.Load() >= int64(r.sent) })
+			devbrokertest.WaitFor(t, "every sent message reported", func() bool { return r.tally.total.Load() >= int64(r.sent) })
 			r.tally.checkCutOff(t, r.sent)
 		}
 	}

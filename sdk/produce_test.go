@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 func TestProduceAsyncAndFlush(t *testing.T) {
@@ -444,7 +446,7 @@ func TestCloseReportsPendingProduces(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every produce reported", func() bool { return reported.Load() == n })
+	devbrokertest.WaitFor(t, "every produce reported", func() bool { return reported.Load() == n })
 	_ = p.Flush(ctx) // must return: nothing is pending any more
 }
 

@@ -29,38 +29,12 @@ type storedMsg struct {
 	msgID string
 }
 
-// storedMessages reads a one-partition station's stream with plain
-// nats.go, in stream order.
+// storedMessages reads a one-partition station's stream, in stream order.
 func storedMessages(t testing.TB, c *Conn, station string) []storedMsg {
 	t.Helper()
-	ctx := testCtx(t)
-	js, err := jetstream.New(c.nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream := streamName(internalName(station), 1)
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	total := s.CachedInfo().State.Msgs
-	oc, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]storedMsg, 0, total)
-	for uint64(len(out)) < total {
-		batch, err := oc.Fetch(int(min(total-uint64(len(out)), 5000)), jetstream.FetchMaxWait(10*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			md, _ := m.Metadata()
-			out = append(out, storedMsg{seq: md.Sequence.Stream, data: string(m.Data()), msgID: m.Headers().Get("msg-id")})
-		}
-		if err := batch.Error(); err != nil {
-			t.Fatal(err)
-		}
+	var out []storedMsg
+	for _, m := range devbrokertest.StreamMessages(testCtx(t), t, c.nc, streamName(internalName(station), 1)) {
+		out = append(out, storedMsg{seq: m.Seq, data: string(m.Data), msgID: m.Header.Get("msg-id")})
 	}
 	return out
 }
@@ -179,7 +153,7 @@ func TestProduceAsyncAcrossRestart(t *testing.T) {
 		}
 		produced <- nil
 	}()
-	waitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
+	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
 	devbrokertest.Restart(t, b)
 	if err := recv(t, produced, "the producing goroutine"); err != nil {
 		t.Fatal(err)
@@ -223,7 +197,7 @@ func TestSyncProduceAcrossRestart(t *testing.T) {
 			errs <- nil
 		}()
 	}
-	waitFor(t, "some produced", func() bool { return done.Load() > workers*each/4 })
+	devbrokertest.WaitFor(t, "some produced", func() bool { return done.Load() > workers*each/4 })
 	devbrokertest.Restart(t, b)
 	for range workers {
 		if err := recv(t, errs, "a producing goroutine"); err != nil {
@@ -258,7 +232,7 @@ func TestResendWithoutIDIsFlagged(t *testing.T) {
 		}
 		produced <- nil
 	}()
-	waitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
+	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
 	devbrokertest.Restart(t, b)
 	if err := recv(t, produced, "the producing goroutine"); err != nil {
 		t.Fatal(err)
@@ -291,7 +265,7 @@ func TestProduceWhileBrokerDown(t *testing.T) {
 	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
+	devbrokertest.WaitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
 	start := time.Now()
 	err := p.Produce(ctx, []byte("x"), ProduceOptions{AckWait: 500 * time.Millisecond})
 	if CodeOf(err) != CodeTimeout || strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "connection to the broker was down") {
@@ -339,7 +313,7 @@ func TestStaleAckFailsFast(t *testing.T) {
 		t.Fatalf("fetch: %d, %v", len(msgs), err)
 	}
 	devbrokertest.Restart(t, b)
-	waitFor(t, "reconnect", c.IsConnected)
+	devbrokertest.WaitFor(t, "reconnect", c.IsConnected)
 	start := time.Now()
 	err = msgs[0].Ack(ctx)
 	if CodeOf(err) != CodeNotConnected || !strings.Contains(err.Error(), "stale delivery") {
@@ -359,7 +333,7 @@ func TestStaleAckFailsFast(t *testing.T) {
 		}
 	}
 	seen := map[string]bool{}
-	waitFor(t, "the new messages", func() bool {
+	devbrokertest.WaitFor(t, "the new messages", func() bool {
 		msgs, err := cons.Fetch(ctx, 20, PartitionSelector{})
 		if err != nil {
 			t.Fatalf("fetch after the restart: %v", err)

@@ -39,10 +39,10 @@ func TestConsumerSurvivesBrokerRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "first half consumed", func() bool { return col.distinct() >= half/2 })
+	devbrokertest.WaitFor(t, "first half consumed", func() bool { return col.distinct() >= half/2 })
 
 	b2 := devbrokertest.Restart(t, b)
-	waitFor(t, "reconnect", c.IsConnected)
+	devbrokertest.WaitFor(t, "reconnect", c.IsConnected)
 	for i := half; i < 2*half; i++ {
 		// The first produces after the restart may race the reconnect.
 		var err error
@@ -56,7 +56,7 @@ func TestConsumerSurvivesBrokerRestart(t *testing.T) {
 			t.Fatalf("produce %d after restart: %v", i, err)
 		}
 	}
-	waitFor(t, "every message consumed", func() bool { return col.distinct() == 2*half })
+	devbrokertest.WaitFor(t, "every message consumed", func() bool { return col.distinct() == 2*half })
 	col.mu.Lock()
 	var outage bool
 	for _, e := range col.errs {
@@ -168,7 +168,7 @@ func TestNoReconnect(t *testing.T) {
 	ctx := testCtx(t)
 	p := createProducer(t, c, "once", "prod")
 	devbrokertest.Restart(t, b)
-	waitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
+	devbrokertest.WaitFor(t, "disconnect noticed", func() bool { return !c.IsConnected() })
 	err := p.Produce(ctx, []byte("x"), ProduceOptions{AckWait: time.Second})
 	if code := CodeOf(err); code != CodeClosed && code != CodeNotConnected {
 		t.Fatalf("produce on a dead connection: %v (code %v)", err, code)

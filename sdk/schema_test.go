@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/internal/schemaverse"
 	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -159,7 +160,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 	if err := c.EnforceSchema(ctx, schema, station); err != nil {
 		t.Fatalf("enforce: %v", err)
 	}
-	waitFor(t, "schema update to reach the live producer", func() bool { return c.currentSchema(internal) != nil })
+	devbrokertest.WaitFor(t, "schema update to reach the live producer", func() bool { return c.currentSchema(internal) != nil })
 
 	h := Headers{}
 	_ = h.Add("trace", "t-1")
@@ -226,7 +227,7 @@ func runSchemaCase(t *testing.T, tc schemaCase) {
 	if err := c.DetachSchema(ctx, station); err != nil {
 		t.Fatalf("detach: %v", err)
 	}
-	waitFor(t, "schema drop to reach the live producer", func() bool { return c.currentSchema(internal) == nil })
+	devbrokertest.WaitFor(t, "schema drop to reach the live producer", func() bool { return c.currentSchema(internal) == nil })
 	if err := p.Produce(ctx, tc.invalid, ProduceOptions{}); err != nil {
 		t.Fatalf("after detach: %v", err)
 	}
@@ -262,7 +263,7 @@ func TestSchemaverseNotificationsAndDeadLetterStation(t *testing.T) {
 	if err := c.nc.Publish("$memphis_sdk_clients_updates", body); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "send_notification flag", c.SendNotification)
+	devbrokertest.WaitFor(t, "send_notification flag", c.SendNotification)
 	wantSchemaErr(t, p.Produce(ctx, tc.invalid, ProduceOptions{}))
 	var n notification
 	if err := json.Unmarshal(receive(t, notes, "notification").Data, &n); err != nil {

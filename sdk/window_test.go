@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 // holdWindow takes n slots of p's window for stand-in messages whose
@@ -44,7 +46,7 @@ func TestWindowWaitResumesAtLowWater(t *testing.T) {
 	hold(16)
 	done := make(chan error, 1)
 	go func() { done <- w.acquire(ctx, 1, time.Now().Add(time.Minute), nil) }()
-	waitFor(t, "the waiter to block", w.waiting)
+	devbrokertest.WaitFor(t, "the waiter to block", w.waiting)
 	w.finish(1, nil, true) // 15 left: above low water, the waiter sleeps on
 	if !w.waiting() {
 		t.Fatal("waiter woken with the window still above low water")

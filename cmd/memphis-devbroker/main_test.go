@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -86,33 +86,15 @@ func TestCredentialSources(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe stdout for run.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runBroker starts run with args plus a free port, a fresh data dir and a
 // ready file, and returns the address once the ready file and the
 // "listening" line are there. stop sends SIGTERM and checks the clean exit
 // and the ready file's removal.
-func runBroker(t *testing.T, args ...string) (addr string, out *syncBuffer, stop func()) {
+func runBroker(t *testing.T, args ...string) (addr string, out *devbrokertest.Output, stop func()) {
 	t.Helper()
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready")
-	out = &syncBuffer{}
+	out = &devbrokertest.Output{}
 	done := make(chan error, 1)
 	all := append([]string{"--port", "0", "--data-dir", filepath.Join(dir, "data"), "--ready-file", ready}, args...)
 	go func() { done <- run(all, out, out) }()

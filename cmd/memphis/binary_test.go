@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 var (
@@ -144,7 +145,7 @@ func TestBinaryConsumeStopsOnInterrupt(t *testing.T) {
 	cmd := exec.Command(binary(t), "consume", "sig", "--group", "sig-group", "--batch-max-wait", "200ms")
 	cmd.Env = append(os.Environ(), "MEMPHIS_HOST=127.0.0.1", "MEMPHIS_PORT="+strconv.Itoa(b.Port()),
 		"MEMPHIS_USERNAME=root", "MEMPHIS_PASSWORD=memphis", "MEMPHIS_TOKEN=")
-	var out syncBuffer
+	var out devbrokertest.Output
 	var errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
@@ -169,24 +170,6 @@ func TestBinaryConsumeStopsOnInterrupt(t *testing.T) {
 	if r.code != exitFailed || r.stdout != "" {
 		t.Fatalf("%+v", r)
 	}
-}
-
-// syncBuffer is a stdout a test may read while the process writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The CLI is a program on sdk/: it must not link the C API or the broker.

@@ -1,22 +1,12 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/libmemphis/libmemphis/devbroker"
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 )
 
 func TestConnectionFromEnvironmentAndFlags(t *testing.T) {
@@ -79,10 +69,10 @@ func TestConnectionErrors(t *testing.T) {
 }
 
 func TestConnectionTLS(t *testing.T) {
-	dir := t.TempDir()
-	caFile, sign := testCA(t, dir, "ca")
-	srvCert, srvKey := sign("server")
-	cliCert, cliKey := sign("client")
+	ca := devbrokertest.NewCA(t, "ca")
+	caFile := ca.File
+	srvCert, srvKey := ca.Issue("server")
+	cliCert, cliKey := ca.Issue("client")
 	b := startBroker(t, func(o *devbroker.Options) { o.TLSCert, o.TLSKey, o.TLSCA = srvCert, srvKey, caFile })
 	e := brokerEnv(b)
 	tls := []string{"--tls-cert", cliCert, "--tls-key", cliKey, "--tls-ca", caFile}
@@ -93,64 +83,9 @@ func TestConnectionTLS(t *testing.T) {
 	}
 	// Without a client certificate the broker refuses: a connection error.
 	wantExit(t, cli(t, e, "", "produce", "secure", "x"), exitConnect, "")
-	otherCA, _ := testCA(t, dir, "other")
+	otherCA := devbrokertest.NewCA(t, "other").File
 	bad := []string{"--tls-cert", cliCert, "--tls-key", cliKey, "--tls-ca", otherCA}
 	wantExit(t, cli(t, e, "", append([]string{"produce", "secure", "x"}, bad...)...), exitConnect, "")
-}
-
-// testCA writes a CA certificate to dir and returns its file and a function
-// issuing certificates (for 127.0.0.1) signed by it.
-func testCA(t *testing.T, dir, name string) (string, func(string) (certFile, keyFile string)) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	serial := int64(1)
-	sign := func(leaf string) (string, string) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		serial++
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: leaf},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return writePEM(t, dir, name+"-"+leaf+".pem", "CERTIFICATE", der),
-			writePEM(t, dir, name+"-"+leaf+".key", "EC PRIVATE KEY", keyDER)
-	}
-	return writePEM(t, dir, name+".pem", "CERTIFICATE", caDER), sign
-}
-
-func writePEM(t *testing.T, dir, file, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, file)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func TestHelpAndUsage(t *testing.T) {

@@ -239,7 +239,7 @@ func TestConsumeErrors(t *testing.T) {
 // works on the broker; lines returns what it has printed so far.
 func consumeInBackground(t *testing.T, e env, args ...string) (lines func() []string, wait func() result) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut devbrokertest.Output
 	done := make(chan int, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	go func() {

@@ -75,26 +75,27 @@ func TestExternalBrokerHandle(t *testing.T) {
 	}
 }
 
-// skipRecorder stands in for a test to see whether a helper skips it
-// (without the suite reporting a skipped test).
-type skipRecorder struct {
+// recorder stands in for a test to see whether a helper skips or fails it
+// (without the suite reporting a skipped or failed test).
+type recorder struct {
 	testing.TB
-	skipped string
+	skipped, failed string
 }
 
-func (r *skipRecorder) Helper()                          {}
-func (r *skipRecorder) Skipf(format string, args ...any) { r.skipped = fmt.Sprintf(format, args...) }
+func (r *recorder) Helper()                           {}
+func (r *recorder) Skipf(format string, args ...any)  { r.skipped = fmt.Sprintf(format, args...) }
+func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(format, args...) }
 
 func TestExternalBrokerSkipsWhatItCannotDo(t *testing.T) {
 	outside(t)
-	withOptions := &skipRecorder{TB: t}
+	withOptions := &recorder{TB: t}
 	if b := Start(withOptions, func(o *devbroker.Options) { o.Token = "secret" }); b != nil ||
-		!strings.Contains(withOptions.skipped, "its own options") {
+		!strings.Contains(withOptions.skipped, "its own options") || withOptions.failed != "" {
 		t.Fatalf("a test with options: %v, skip %q", b, withOptions.skipped)
 	}
-	restart := &skipRecorder{TB: t}
+	restart := &recorder{TB: t}
 	b := Start(t)
-	if got := Restart(restart, b); got != b || !strings.Contains(restart.skipped, "restarts the broker") {
+	if got := Restart(restart, b); got != b || !strings.Contains(restart.skipped, "restarts the broker") || restart.failed != "" {
 		t.Fatalf("restart: skip %q", restart.skipped)
 	}
 }

@@ -16,9 +16,6 @@ import (
 	"github.com/memphisdev/memphis.go"
 )
 
-// deadline is generous: the test machine may be heavily shared.
-const deadline = 90 * time.Second
-
 // startBroker starts memphis-devbroker: these tests compare the official
 // SDK's behaviour on it with the real broker's, so an external broker
 // (devbrokertest.EnvBroker) is not what they test.
@@ -91,17 +88,6 @@ func (c *collector) count() int {
 	return len(c.msgs)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestProduceSyncAsyncConsumeGroup(t *testing.T) {
 	b := startBroker(t)
 	conn := connectPassword(t, b)
@@ -139,7 +125,7 @@ func TestProduceSyncAsyncConsumeGroup(t *testing.T) {
 		if err := cons.Consume(col.handler); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, fmt.Sprintf("%d messages on %s", n, name), func() bool { return col.count() == n })
+		devbrokertest.WaitFor(t, fmt.Sprintf("%d messages on %s", n, name), func() bool { return col.count() == n })
 		cons.StopConsume()
 		col.mu.Lock()
 		for i := 0; i < n; i++ {
@@ -174,7 +160,7 @@ func TestFetch(t *testing.T) {
 		}
 	}
 	got := map[string]bool{}
-	waitFor(t, "FetchMessages", func() bool {
+	devbrokertest.WaitFor(t, "FetchMessages", func() bool {
 		msgs, err := conn.FetchMessages("fetch-st", "fetcher", memphis.FetchBatchSize(5))
 		if err != nil {
 			t.Fatalf("fetch: %v", err)
@@ -218,7 +204,7 @@ func TestNackDelayDeadLetter(t *testing.T) {
 	}
 	seen := map[string]int{}
 	var delayedAt time.Time
-	waitFor(t, "nacked and delayed messages to come back", func() bool {
+	devbrokertest.WaitFor(t, "nacked and delayed messages to come back", func() bool {
 		msgs, err := cons.Fetch(10, false)
 		if err != nil {
 			t.Fatal(err)
@@ -260,7 +246,7 @@ func TestNackDelayDeadLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fwd *memphis.Msg
-	waitFor(t, "dead letter in work-dls", func() bool {
+	devbrokertest.WaitFor(t, "dead letter in work-dls", func() bool {
 		msgs, err := dls.Fetch(1, false)
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +301,7 @@ func TestPoisonMessageReachesConsumeHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "poison message resend", func() bool { mu.Lock(); defer mu.Unlock(); return resentOK })
+	devbrokertest.WaitFor(t, "poison message resend", func() bool { mu.Lock(); defer mu.Unlock(); return resentOK })
 	cons.StopConsume()
 	mu.Lock()
 	defer mu.Unlock()

@@ -33,7 +33,7 @@ func TestBrokerRestartKeepsGroupPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	var first []*memphis.Msg
-	waitFor(t, "two messages", func() bool {
+	devbrokertest.WaitFor(t, "two messages", func() bool {
 		msgs, err := cons.Fetch(2-len(first), false)
 		if err != nil {
 			t.Fatal(err)
@@ -47,12 +47,12 @@ func TestBrokerRestartKeepsGroupPosition(t *testing.T) {
 		}
 	}
 	// Ack is fire-and-forget: make sure the broker has it before the restart.
-	waitFor(t, "acks to land", func() bool { return pendingAcks(t, b.Addr()) == 0 })
+	devbrokertest.WaitFor(t, "acks to land", func() bool { return pendingAcks(t, b.Addr()) == 0 })
 
 	devbrokertest.Restart(t, b)
-	waitFor(t, "client reconnect", conn.IsConnected)
+	devbrokertest.WaitFor(t, "client reconnect", conn.IsConnected)
 	var rest []string
-	waitFor(t, "remaining messages after restart", func() bool {
+	devbrokertest.WaitFor(t, "remaining messages after restart", func() bool {
 		msgs, err := cons.Fetch(2, false)
 		if err != nil {
 			return false // reconnecting

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/memphisdev/memphis.go"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -85,7 +86,7 @@ func TestMsgIDDeduplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	waitFor(t, "both distinct messages", func() bool {
+	devbrokertest.WaitFor(t, "both distinct messages", func() bool {
 		msgs, err := cons.Fetch(10, false)
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +143,7 @@ func TestPartitionsKeysAndRoundRobin(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keyed []string
-	waitFor(t, "the keyed partition's messages", func() bool {
+	devbrokertest.WaitFor(t, "the keyed partition's messages", func() bool {
 		msgs, err := cons.Fetch(100, false, memphis.ConsumerPartitionKey("user-1"))
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +240,7 @@ func TestStartSequenceAndLastMessages(t *testing.T) {
 		}
 		read := func(cons *memphis.Consumer, want int) []string {
 			var got []string
-			waitFor(t, fmt.Sprintf("%d messages on %s", want, name), func() bool {
+			devbrokertest.WaitFor(t, fmt.Sprintf("%d messages on %s", want, name), func() bool {
 				msgs, err := cons.Fetch(100, false)
 				if err != nil {
 					t.Fatal(err)
@@ -311,7 +312,7 @@ func TestSchemaFailureReachesDLSStation(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fwd *memphis.Msg
-	waitFor(t, "the schema failure in orders-dls", func() bool {
+	devbrokertest.WaitFor(t, "the schema failure in orders-dls", func() bool {
 		msgs, err := dls.Fetch(1, false)
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/sdk"
 )
 
@@ -184,16 +185,16 @@ func TestCrashDuringConsume(t *testing.T) {
 	tr := newTracker(n)
 	startConsuming(t, c, station, tr)
 	killAt := n/10 + r.IntN(n*6/10)
-	waitFor(t, "messages consumed before the kill", func() bool { d, _ := tr.snapshot(); return d >= killAt })
+	devbrokertest.WaitFor(t, "messages consumed before the kill", func() bool { d, _ := tr.snapshot(); return d >= killAt })
 	b.kill()
 	kill := time.Now()
 	unconfirmed, recent := tr.atFault(kill, ackFlushSlack)
 	time.Sleep(downTime(r))
 	b.restart()
 	restart := time.Now()
-	waitFor(t, "the loop to resume", func() bool { return tr.handledSince(restart) })
+	devbrokertest.WaitFor(t, "the loop to resume", func() bool { return tr.handledSince(restart) })
 	resume := time.Since(restart)
-	waitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
+	devbrokertest.WaitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
 	allAcked := time.Since(restart)
 	redelivered := tr.check(t, kill, ackFlushSlack, unconfirmed, recent)
 	total, stale, _ := tr.counts()
@@ -216,16 +217,16 @@ func TestPauseDuringConsume(t *testing.T) {
 	tr := newTracker(n)
 	startConsuming(t, c, station, tr)
 	pauseAt := n/10 + r.IntN(n*6/10)
-	waitFor(t, "messages consumed before the pause", func() bool { d, _ := tr.snapshot(); return d >= pauseAt })
+	devbrokertest.WaitFor(t, "messages consumed before the pause", func() bool { d, _ := tr.snapshot(); return d >= pauseAt })
 	b.pause()
 	pause := time.Now()
 	unconfirmed, _ := tr.atFault(pause, 0)
 	time.Sleep(10 * time.Second)
 	b.resume()
 	cont := time.Now()
-	waitFor(t, "the loop to resume", func() bool { return tr.handledSince(cont) })
+	devbrokertest.WaitFor(t, "the loop to resume", func() bool { return tr.handledSince(cont) })
 	resume := time.Since(cont)
-	waitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
+	devbrokertest.WaitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
 	redelivered := tr.check(t, pause, 0, unconfirmed, 0)
 	total, stale, failed := tr.counts()
 	figure("faults: consume across SIGSTOP 10s: %d consumed, %d deliveries, %d redelivered (bound %d unacked at the pause), "+

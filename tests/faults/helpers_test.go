@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/sdk"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // msgSize is the payload size of every produced message, as in the
@@ -134,46 +134,21 @@ type storedMsg struct {
 	index int
 }
 
-// stored reads a one-partition station's stream with plain nats.go, in
-// stream order.
+// stored reads a one-partition station's stream, in stream order.
 func (b *broker) stored(t testing.TB, station string) []storedMsg {
 	t.Helper()
-	ctx := testCtx(t)
 	nc, err := nats.Connect("nats://"+b.host+":"+strconv.Itoa(b.port), nats.UserInfo("root", "memphis"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(ctx, station+"$1")
-	if err != nil {
-		t.Fatalf("stream of %s: %v", station, err)
-	}
-	total := s.CachedInfo().State.Msgs
-	oc, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]storedMsg, 0, total)
-	for uint64(len(out)) < total {
-		batch, err := oc.Fetch(int(min(total-uint64(len(out)), 5000)), jetstream.FetchMaxWait(10*time.Second))
+	var out []storedMsg
+	for _, m := range devbrokertest.StreamMessages(testCtx(t), t, nc, station+"$1") {
+		i, err := index(m.Data)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("stream seq %d: %v", m.Seq, err)
 		}
-		for m := range batch.Messages() {
-			md, _ := m.Metadata()
-			i, err := index(m.Data())
-			if err != nil {
-				t.Fatalf("stream seq %d: %v", md.Sequence.Stream, err)
-			}
-			out = append(out, storedMsg{seq: md.Sequence.Stream, index: i})
-		}
-		if err := batch.Error(); err != nil {
-			t.Fatal(err)
-		}
+		out = append(out, storedMsg{seq: m.Seq, index: i})
 	}
 	return out
 }

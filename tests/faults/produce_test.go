@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/libmemphis/libmemphis/sdk"
 )
 
@@ -21,7 +22,7 @@ const resumeBound = 8 * time.Second
 // the restart time and what accepted() was at the kill.
 func crash(t *testing.T, b *broker, killAt int64, accepted func() int64, downFor time.Duration) (restart time.Time, atKill int64) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d messages accepted before the kill", killAt), func() bool { return accepted() >= killAt })
+	devbrokertest.WaitFor(t, fmt.Sprintf("%d messages accepted before the kill", killAt), func() bool { return accepted() >= killAt })
 	b.kill()
 	atKill = accepted()
 	time.Sleep(downFor)
@@ -103,7 +104,7 @@ func TestCrashDuringAsyncProduce(t *testing.T) {
 	restart, atKill := k.await(t, downTime(r))
 	// The producer blocks once the window is full of held messages; it
 	// must go on within moments of the restart.
-	waitFor(t, "the producer to go on after the restart", func() bool {
+	devbrokertest.WaitFor(t, "the producer to go on after the restart", func() bool {
 		select {
 		case err := <-produced:
 			produced <- err
