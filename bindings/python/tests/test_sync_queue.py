@@ -8,6 +8,7 @@ import ctypes
 import gc
 import os
 import threading
+import time
 import weakref
 
 import pytest
@@ -91,10 +92,21 @@ async def test_each_loop_gets_its_own_queue_released_with_the_loop(memphis, brok
     assert seen == {"queue": True, "waiters": 0}
     gc.collect()
     # The finished loop is gone, and with it (weakref.finalize) its queue
-    # and pipe.
+    # and pipe. The finalizer may be running on another thread: a collection
+    # a library thread started clears the weak references first and then
+    # runs the callbacks, which release the GIL in their ctypes calls (and
+    # gc.collect() here returns at once while that collection runs). So
+    # wait, boundedly, for the release instead of expecting it done.
     assert loop_ref() is None
     events = (_capi.Event * 1)()
-    status, exc = _native.call_status(_native.lib().queue_poll, q.queue, events, 1, 0, ctypes.byref(ctypes.c_size_t()))
+    deadline = time.monotonic() + 10
+    while True:
+        status, exc = _native.call_status(
+            _native.lib().queue_poll, q.queue, events, 1, 0, ctypes.byref(ctypes.c_size_t())
+        )
+        if status != _capi.OK or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.01)
     assert status == _capi.ERR_INVALID_HANDLE, exc  # destroyed, and the pipe closed
     assert not _waiters()
 
