@@ -517,13 +517,6 @@ class _ConsumeQueue(_WatchedQueue):
 
 
 def _wrap_messages(arr: int, count: int) -> List[Any]:
-    from .message import Message
+    from .message import wrap_batch
 
-    if not arr:
-        return []
-    ids = (c_void_p * count).from_address(arr)
-    # Wrap every message before anything else: the wrapper's finalizer
-    # releases it, whatever happens to the batch afterwards.
-    messages = [Message(ids[i]) for i in range(count)]
-    _native.lib().free(arr)
-    return messages
+    return wrap_batch(arr, count)

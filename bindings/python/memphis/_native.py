@@ -435,20 +435,15 @@ def consumer_stop(consumer: c_void_p) -> None:
     check(lib().consumer_stop, consumer)
 
 
-def _take_msgs(arr: Any, count: int) -> List[int]:
-    handles = [arr[i] for i in range(count)]
-    if arr:
-        lib().free(arr)
-    return handles
-
-
 def consumer_fetch(
     consumer: c_void_p, batch_size: int, partition_key: Optional[bytes], partition_number: int
-) -> List[int]:
+) -> Tuple[Any, int]:
+    """The fetched array of message ids (POINTER(c_void_p), the caller's
+    to free; message.wrap_batch does) and its length."""
     arr = POINTER(c_void_p)()
     count = c_size_t()
     check(lib().consumer_fetch, consumer, batch_size, partition_key, partition_number, byref(arr), byref(count))
-    return _take_msgs(arr, count.value)
+    return arr, count.value
 
 
 def consumer_destroy(consumer: c_void_p) -> None:

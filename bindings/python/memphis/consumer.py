@@ -11,7 +11,7 @@ from . import _native
 from ._events import ConsumeLoop
 from ._ops import Pending, executor, run_blocking, start_on_loop
 from .exceptions import MemphisError, MemphisInvalidArgumentError
-from .message import Message
+from .message import Message, wrap_batch
 
 if TYPE_CHECKING:
     from .memphis import Memphis
@@ -156,8 +156,8 @@ class Consumer:
             raise MemphisError(f"consumer {self.consumer_name} was destroyed")
         size = 0 if batch_size is None else _native.integer(batch_size, "batch_size", "size")
         key, number = _partition(consumer_partition_key, consumer_partition_number)
-        handles = await run_blocking(_native.consumer_fetch, self._handle, size, key, number)
-        return [Message(h) for h in handles]
+        arr, count = await run_blocking(_native.consumer_fetch, self._handle, size, key, number)
+        return wrap_batch(arr, count)
 
     def destroy(self, timeout_retries: int = 5) -> Pending[None]:
         """Stop consuming and de-register the consumer. Works with or without await."""
