@@ -38,6 +38,7 @@ func produceOpts(p *C.memphis_produce_opts_t, em **C.char) (sdk.ProduceOptions, 
 		return o, st
 	}
 	o.PartitionNumber = int(p.partition_number)
+	o.Awaited = bool(p.awaited)
 	return o, setMillis(em, p.ack_wait_ms, "ack_wait_ms", &o.AckWait)
 }
 
@@ -120,10 +121,11 @@ func asyncErr(ctx context.Context, em **C.char, err error) C.int {
 	return failErr(em, err)
 }
 
-// done builds the delivery function of one message.
+// done builds the delivery function of one message (nil without a
+// callback: the sdk counts a failure for flush either way).
 func (po *producerObj) done(cb, ud C.uintptr_t) func(sdk.Delivery) {
 	if cb == 0 {
-		return po.record
+		return nil
 	}
 	return func(d sdk.Delivery) { po.deliver(cb, ud, d) }
 }
@@ -132,7 +134,7 @@ func (po *producerObj) done(cb, ud C.uintptr_t) func(sdk.Delivery) {
 // all NULL) is the Go copy of the caller's user_data array.
 func (po *producerObj) batchDone(cb C.uintptr_t, uds []uintptr) func(int, sdk.Delivery) {
 	if cb == 0 {
-		return func(_ int, d sdk.Delivery) { po.record(d) }
+		return nil
 	}
 	return func(i int, d sdk.Delivery) { po.deliver(cb, C.uintptr_t(udAt(uds, i)), d) }
 }

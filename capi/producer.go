@@ -7,8 +7,8 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/libmemphis/libmemphis/sdk"
@@ -19,14 +19,6 @@ type producerObj struct {
 	p       *sdk.Producer
 	id      uint64
 	ackWait time.Duration
-
-	// Failures of nonblocking produces made without a callback, reported by
-	// the next flush (those with a callback were reported there already).
-	mu       sync.Mutex
-	failed   uint64
-	firstErr error
-
-	record func(sdk.Delivery) // po.recordFailure, bound once (no per-message allocation)
 }
 
 func lookupProducer(h C.uint64_t, em **C.char) (*producerObj, C.int) {
@@ -41,27 +33,6 @@ func lookupProducer(h C.uint64_t, em **C.char) (*producerObj, C.int) {
 // producer's delivery callbacks (which flush/destroy must not wait for).
 func (po *producerObj) inOwnCallback() bool {
 	return uint64(C.memphis_capi_current_producer()) == po.id
-}
-
-func (po *producerObj) recordFailure(d sdk.Delivery) {
-	if d.Err == nil {
-		return
-	}
-	po.mu.Lock()
-	if po.failed == 0 {
-		po.firstErr = d.Err
-	}
-	po.failed++
-	po.mu.Unlock()
-}
-
-// takeFailures returns and resets the callback-less failure summary.
-func (po *producerObj) takeFailures() (uint64, error) {
-	po.mu.Lock()
-	defer po.mu.Unlock()
-	n, err := po.failed, po.firstErr
-	po.failed, po.firstErr = 0, nil
-	return n, err
 }
 
 //export memphis_go_producer_create
@@ -88,7 +59,6 @@ func memphis_go_producer_create(ch, oh C.uint64_t, out *C.uint64_t, em **C.char)
 		ackWait = sdk.DefaultAckWait
 	}
 	po := &producerObj{p: p, ackWait: ackWait}
-	po.record = po.recordFailure
 	// The id is only read by callbacks, which cannot run before the first
 	// produce, i.e. after this assignment.
 	po.id = newHandle(kindProducer, po)
@@ -97,26 +67,28 @@ func memphis_go_producer_create(ch, oh C.uint64_t, out *C.uint64_t, em **C.char)
 }
 
 // flush waits for every nonblocking produce (bounded by d, <0 = no bound)
-// and returns the callback-less failure summary.
+// and returns the sdk's failure summary since the previous flush: the one
+// record of failed produces. From inside one of this producer's delivery
+// callbacks it neither waits (it would wait for that callback) nor takes
+// the summary, which stays for the next flush.
 func (po *producerObj) flush(d time.Duration) (uint64, C.int, error) {
-	if !po.inOwnCallback() {
-		ctx, cancel := context.Background(), context.CancelFunc(func() {})
-		if d >= 0 {
-			ctx, cancel = context.WithTimeout(ctx, d)
-		}
-		// sdk's own summary counts callback failures too; ours is exact.
-		err := po.p.Flush(ctx)
-		timedOut := ctx.Err() != nil
-		cancel()
-		if err != nil && timedOut {
-			return 0, C.MEMPHIS_ERR_TIMEOUT, err
-		}
+	if po.inOwnCallback() {
+		return 0, statusOK, nil
 	}
-	n, err := po.takeFailures()
-	if n > 0 {
-		return n, statusOf(err), err
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if d >= 0 {
+		ctx, cancel = context.WithTimeout(ctx, d)
 	}
-	return 0, statusOK, nil
+	defer cancel()
+	err := po.p.Flush(ctx)
+	var fe *sdk.FlushError
+	switch {
+	case err == nil:
+		return 0, statusOK, nil
+	case errors.As(err, &fe):
+		return uint64(fe.Failed), statusOf(fe.First), err
+	}
+	return 0, statusOf(err), err // the wait ended first (TIMEOUT)
 }
 
 //export memphis_go_producer_flush

@@ -404,14 +404,20 @@ MEMPHIS_API memphis_status_t memphis_producer_opts_get_idempotent(const memphis_
 
 /* Per-message produce options: a plain caller-owned struct (not a handle).
  * Initialise with memphis_produce_opts_init (all "unset": headers NULL, ids
- * NULL, partition 0, ack wait 0 = producer default). Every field is copied
- * by the produce call. Passing NULL instead of a struct means all unset. */
+ * NULL, partition 0, ack wait 0 = producer default, awaited false). Every
+ * field is copied by the produce call. Passing NULL instead of a struct
+ * means all unset. */
 typedef struct memphis_produce_opts {
     const memphis_headers_t *headers; /* user headers or NULL */
     const char *msg_id;               /* idempotency id ("msg-id" header; no CR/LF) or NULL */
     const char *partition_key;        /* route by key (murmur3) or NULL */
     int partition_number;             /* 1-based partition; 0 = unset */
     int64_t ack_wait_ms;              /* 0 = producer's ack wait */
+    /* Nonblocking produce only: the caller waits for this message's report
+     * itself, as a synchronous produce's caller waits for its return (an
+     * event loop producing synchronously through a queue): a failure is
+     * the caller's and memphis_producer_flush does not count it. */
+    bool awaited;
 } memphis_produce_opts_t;
 
 /* Fills *opts with the "unset" values above. Pure C; works after fork(). */
@@ -493,8 +499,8 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce(memphis_p
 
 /* Nonblocking produce. The message is copied and sent; the result arrives
  * later through `cb(…, user_data)` on a library thread (once per station of
- * the producer). With cb == NULL failures are counted and reported by
- * memphis_producer_flush. The in-flight window holds max_in_flight messages
+ * the producer); cb may be NULL. Failures are also counted for
+ * memphis_producer_flush (unless opts->awaited). The in-flight window holds max_in_flight messages
  * (and max_in_flight_bytes bytes) awaiting their ack; block_timeout_ms says
  * what to do when it is full:
  *   0  -> return MEMPHIS_ERR_QUEUE_FULL at once (for event loops);
@@ -514,7 +520,8 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_async(mem
 /* Nonblocking produce of `count` messages in one call. data[i]/lens[i] is
  * message i; opts is NULL or an array of `count` option structs; user_data is
  * NULL or an array of `count` per-message pointers handed to cb. Each accepted
- * message gets exactly one cb call (or is counted for flush if cb == NULL).
+ * message gets exactly one cb call (cb may be NULL); failures are counted
+ * for memphis_producer_flush as in memphis_producer_produce_async.
  * block_timeout_ms as in memphis_producer_produce_async, applied to the whole
  * batch. If *accepted (may be NULL) is less than count on return, messages
  * accepted..count-1 were not queued and get no callback; the status says why. */
@@ -525,9 +532,13 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_produce_batch(mem
 
 /* Waits until every accepted nonblocking message got its delivery report, up
  * to timeout_ms (<0 = no limit): MEMPHIS_ERR_TIMEOUT if some are still
- * pending. *failed (may be NULL) receives the number of callback-less (cb ==
- * NULL) messages that failed since the previous flush; if any did, the status
- * is the first such failure's. */
+ * pending (their failures are then left for the next flush). *failed (may
+ * be NULL) receives the number of nonblocking messages that failed since the
+ * previous flush, whether their reports went to a callback, to a queue or
+ * nowhere (cb == NULL), except those produced with opts->awaited; if any
+ * did, the status and text are the first failure's. Called from one of the
+ * producer's own delivery callbacks it returns MEMPHIS_OK at once and
+ * leaves the failures for the next flush. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_producer_flush(memphis_producer_t *producer, int64_t timeout_ms, uint64_t *failed, memphis_error_t **err);
 
 /* Flushes (bounded by the producer's ack wait), de-registers the producer on

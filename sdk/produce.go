@@ -18,6 +18,11 @@ type ProduceOptions struct {
 	PartitionKey    string        // murmur3 routing key (§6.1)
 	PartitionNumber int           // explicit partition, 1-based; 0 = not set
 	AckWait         time.Duration // 0 = producer default (15 s)
+	// Awaited marks a nonblocking produce whose caller waits for the
+	// result itself, as the caller of a synchronous produce does (an event
+	// loop that must not block produces this way): the failure is the
+	// caller's, handed to the callback only, and Flush does not count it.
+	Awaited bool
 }
 
 // Delivery is the outcome of one produce to one station. "Delivered"
@@ -93,7 +98,7 @@ func (p *Producer) prepare(ctx context.Context, start time.Time, sp *stationProd
 	if msgID != "" {
 		size += int64(2*len(msgID) + 24)
 	}
-	e.p, e.sp, e.partition, e.headers, e.msgID = p, sp, partition, hdr, msgID
+	e.p, e.sp, e.partition, e.headers, e.msgID, e.awaited = p, sp, partition, hdr, msgID, o.Awaited
 	out, err := p.conn.validateMessage(ctx, p, sp.internal, data, e.allHeaders)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ type pubEntry struct {
 	windowed  bool  // holds room in the producer's window
 	pooled    bool  // from entryPool: recycled once its result is final, if safe
 	viaReply  bool  // the final result is the broker's reply to a send
+	awaited   bool  // ProduceOptions.Awaited: Flush does not count a failure
 	// A sync produce waits for result (no user code runs for it); the
 	// channel and timer stay with a recycled entry for the next one.
 	sync      bool
@@ -157,7 +158,7 @@ func (e *pubEntry) complete(d Delivery) {
 		e.batchDone(e.idx, d)
 	}
 	if e.windowed {
-		e.p.win.finish(e.size, d.Err, true)
+		e.p.win.finish(e.size, d.Err, !e.awaited)
 	}
 }
 
@@ -173,7 +174,8 @@ func (e *pubEntry) discard() {
 // (may be nil) is called exactly once per station with the outcome, on a
 // library goroutine; it must not block for long. A non-nil return means
 // the message was not sent to that station and done will not be called
-// for it. Errors of messages without a callback are reported by Flush.
+// for it. Flush reports failures too, also those handed to done, unless
+// o.Awaited says the caller takes the result as its own.
 //
 // A message is failed only when its deadline (the ack wait, counted from
 // this call) passes or the producer or connection is closed: when the

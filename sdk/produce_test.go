@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -158,8 +159,31 @@ func TestProduceErrorsReachCaller(t *testing.T) {
 	if d.Err == nil {
 		t.Fatal("nonblocking produce to a destroyed station reported success")
 	}
-	if err := p.Flush(ctx); err == nil {
-		t.Fatal("Flush did not report the failure")
+	// Flush is the one record of failures: it counts those handed to a
+	// callback and to none, once, and not those the caller awaited.
+	if _, err := p.ProduceBatchStopOnError(ctx, []BatchMessage{{Data: []byte("b1")}, {Data: []byte("b2")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	awaited := make(chan Delivery, 2)
+	if err := p.ProduceAsync(ctx, []byte("w"), ProduceOptions{Awaited: true}, func(d Delivery) { awaited <- d }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ProduceBatchStopOnError(ctx, []BatchMessage{{Data: []byte("wb"), Options: ProduceOptions{Awaited: true}}},
+		func(_ int, d Delivery) { awaited <- d }); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Flush(ctx)
+	var fe *FlushError
+	if !errors.As(err, &fe) || fe.Failed != 3 {
+		t.Fatalf("Flush: %v, want a FlushError counting 3 failures (1 with a callback, 2 without)", err)
+	}
+	if CodeOf(err) != CodeOf(d.Err) || !strings.Contains(err.Error(), "3 messages failed") {
+		t.Fatalf("Flush: %v (code %v), want the first failure's code %v and the count", err, CodeOf(err), CodeOf(d.Err))
+	}
+	for range 2 {
+		if a := recv(t, awaited, "awaited delivery"); a.Err == nil {
+			t.Fatal("awaited produce to a destroyed station reported success")
+		}
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatalf("second Flush re-reported: %v", err)

@@ -213,9 +213,11 @@ func (c *Conn) registerProducer(ctx context.Context, name, station string) (*sta
 func (p *Producer) Name() string { return p.name }
 
 // Flush waits until every nonblocking produce issued so far is
-// acknowledged or failed. It returns nil when all succeeded, otherwise an
-// error carrying the first failure and the number of failures since the
-// previous Flush.
+// acknowledged or failed. It returns nil when all succeeded since the
+// previous Flush, otherwise a *FlushError: how many failed (failures
+// handed to delivery callbacks included) and the first failure. A ctx
+// that ends first gives a CodeTimeout error and leaves the failures for
+// the next Flush.
 func (p *Producer) Flush(ctx context.Context) error {
 	if p == nil {
 		return newErr(CodeInvalidArgument, "flush", "nil producer")

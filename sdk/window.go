@@ -27,6 +27,8 @@ type window struct {
 	room     chan struct{} // closed at the low-water marks; nil while nobody waits
 	idle     chan struct{} // closed whenever count drops to 0
 
+	// The one record of failed nonblocking produces: Flush returns it
+	// (capi's memphis_producer_flush and the bindings read it there).
 	firstErr error // first failed delivery since the last Flush
 	failed   int
 }
@@ -192,13 +194,30 @@ func (w *window) takeFailures() error {
 	if w.failed == 0 {
 		return nil
 	}
-	first, n := w.firstErr, w.failed
+	err := &FlushError{Failed: w.failed, First: w.firstErr}
 	w.firstErr, w.failed = nil, 0
-	if n == 1 {
-		return first
-	}
-	return &Error{Code: CodeOf(first), Op: "flush", Msg: strconv.Itoa(n) + " messages failed; first failure", Err: first}
+	return err
 }
+
+// FlushError is what Flush returns when nonblocking produces failed since
+// the previous Flush (failures handed to delivery callbacks included,
+// those of ProduceOptions.Awaited produces not): how many, and the first
+// failure, whose Code it carries (CodeOf, errors.As and errors.Is see
+// First).
+type FlushError struct {
+	Failed int
+	First  error
+}
+
+func (e *FlushError) Error() string {
+	if e.Failed == 1 {
+		return e.First.Error()
+	}
+	return "memphis: flush: " + strconv.Itoa(e.Failed) + " messages failed; first failure: " + e.First.Error()
+}
+
+// Unwrap exposes the first failure.
+func (e *FlushError) Unwrap() error { return e.First }
 
 // inFlight is the number of messages counted in the window.
 func (w *window) inFlight() int {

@@ -55,6 +55,7 @@ class ProduceOpts(Structure):
         ("partition_key", c_char_p),
         ("partition_number", c_int),
         ("ack_wait_ms", c_int64),
+        ("awaited", c_bool),
     ]
 
 

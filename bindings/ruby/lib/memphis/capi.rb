@@ -43,7 +43,7 @@ module Memphis
 
     # memphis_produce_opts_t
     class ProduceOpts < FFI::Struct
-      layout :headers, :pointer, :msg_id, :pointer, :partition_key, :pointer, :partition_number, :int, :ack_wait_ms, :int64
+      layout :headers, :pointer, :msg_id, :pointer, :partition_key, :pointer, :partition_number, :int, :ack_wait_ms, :int64, :awaited, :bool
     end
 
     # memphis_event_t
