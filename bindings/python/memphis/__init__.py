@@ -5,6 +5,7 @@ from memphis.types import Retention, Storage
 """
 
 from .consumer import Consumer
+from .delivery import Delivery
 from .exceptions import (
     MemphisConnectError,
     MemphisError,
@@ -20,6 +21,7 @@ from .station import Station
 
 __all__ = [
     "Consumer",
+    "Delivery",
     "Headers",
     "Memphis",
     "MemphisConnectError",

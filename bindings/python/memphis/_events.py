@@ -38,9 +38,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _capi, _native
 from ._capi import OK
 from ._ops import run_blocking, running_loop
+from .delivery import Delivery
 from .exceptions import MemphisError
 
-__all__ = ["Batch", "ConsumeLoop", "Window", "live_count", "loop_queue", "produce_sync"]
+__all__ = ["Batch", "ConsumeLoop", "Window", "live_count", "loop_queue", "produce_batch", "produce_sync"]
 
 log = logging.getLogger("memphis")
 
@@ -51,6 +52,14 @@ _WAKE_BYTE = b"\x01"
 _LAYOUT = struct.Struct("@iiPQPPN")
 assert _LAYOUT.size == ctypes.sizeof(_capi.Event), "memphis_event_t layout mismatch"
 _EVENT_SIZE = _LAYOUT.size
+
+_DELIVERY = _capi.EVENT_DELIVERY
+
+# produce_batch reports carry their batch and message index in the user
+# data: this bit, the batch's id (31 bits) and the index (32 bits). Sync
+# produce tokens count up from 1 and never reach it.
+_BATCH_BIT = 1 << 63
+_INDEX_MASK = (1 << 32) - 1
 
 # What a drained station looks like to a handler, as in memphis-py.
 TIMEOUT_TEXT = "Memphis: TimeoutError"
@@ -132,10 +141,12 @@ class _WatchedQueue:
             pass  # a spurious wake-up
         self.drain()
 
-    def poll(self, max_events: int) -> List[Tuple[int, int, Optional[bytes], int, int, int, int]]:
+    def poll(self, max_events: int) -> List[Tuple[int, int, Optional[bytes], int, int, int, Any]]:
         """Take up to max_events events without waiting: (kind, status,
-        text, sequence, user data, msgs array, count) each. The texts are
-        copied and freed here; msgs arrays are the caller's."""
+        text, sequence, user data, msgs array, count) each; for a delivery
+        report the last item is its (retries, possible duplicate), or None
+        for a message sent once. The texts are copied and freed here; msgs
+        arrays are the caller's."""
         L = _native.lib()
         err = c_void_p()
         status = L.queue_poll(self.queue, self._events, max_events, 0, byref(self._count), byref(err))
@@ -146,12 +157,22 @@ class _WatchedQueue:
         out = []
         free = L.free
         # struct.iter_unpack reads the filled events without a ctypes object per event.
-        for kind, st, text_ptr, seq, token, msgs, count in _LAYOUT.iter_unpack(self._raw[: n * _EVENT_SIZE]):
+        for i, (kind, st, text_ptr, seq, token, msgs, count) in enumerate(
+            _LAYOUT.iter_unpack(self._raw[: n * _EVENT_SIZE])
+        ):
             text = None
             if text_ptr:
                 text = c_char_p(text_ptr).value
                 free(text_ptr)
-            out.append((kind, st, text, seq, token or 0, msgs or 0, count))
+            details: Any = count
+            if kind == _DELIVERY:
+                # count is 0 for a message sent once; otherwise the library
+                # decodes its retry details (rare: only after resends).
+                details = None
+                if count:
+                    ev = byref(self._events[i])
+                    details = (L.event_retries(ev), bool(L.event_possible_duplicate(ev)))
+            out.append((kind, st, text, seq, token or 0, msgs or 0, details))
         return out
 
     def drain(self) -> None:
@@ -172,15 +193,14 @@ class _WatchedQueue:
 
 class Window:
     """The in-flight messages of one producer's ``limit_concurrent_tasks``
-    produces on one loop, and the failures among them (raised by flush).
+    produces on one loop. Their failures are logged here as they happen and
+    counted by the library, whose count ``flush()`` raises.
     Only the loop thread touches it."""
 
     def __init__(self, producer_name: str, stations: int) -> None:
         self.name = producer_name
         self.stations = stations  # a multi-station producer reports once per station
         self.pending = 0
-        self.failed = 0
-        self.first_error: Optional[MemphisError] = None
         self._room: List[Tuple[int, asyncio.Future[None]]] = []
 
     async def wait_below(self, limit: int) -> None:
@@ -192,39 +212,55 @@ class Window:
     async def wait_empty(self) -> None:
         await self.wait_below(0)
 
-    def report(self, status: int, text: Optional[bytes]) -> None:
+    def report(self, status: int, text: Optional[bytes], details: Optional[Tuple[int, bool]]) -> None:
         self.pending -= 1
         if status != OK:
-            self.failed += 1
-            err = _native.error_from(status, text)
-            if self.first_error is None:
-                self.first_error = err
-            log.warning("memphis: nonblocking produce by %s failed: %s", self.name, err)
+            err = _native.error_from(status, text, details)
+            log.warning("memphis: nonblocking produce by %s failed%s: %s", self.name, _retried(err), err)
+        elif details is not None and details[1]:
+            log.warning(
+                "memphis: nonblocking produce by %s: stored after %d resend(s) without a msg_id;"
+                " the station may hold it twice",
+                self.name,
+                details[0],
+            )
         if self._room:
             waiting, self._room = self._room, []
             for _limit, fut in waiting:
                 if not fut.done():
                     fut.set_result(None)  # each waiter re-checks its own limit
 
-    def take_failures(self) -> Tuple[int, Optional[MemphisError]]:
-        n, first = self.failed, self.first_error
-        self.failed, self.first_error = 0, None
-        return n, first
+
+def _retried(err: MemphisError) -> str:
+    if not err.retries:
+        return ""
+    dup = ", possibly stored twice" if err.possible_duplicate else ""
+    return f" after {err.retries} resend(s){dup}"
 
 
 class Batch:
-    """The reports of one produce_batch call."""
+    """The reports of one produce_batch call (or of one synchronous produce
+    to several stations): a Delivery per message, or the first failure."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, expected: int) -> None:
-        self.remaining = expected
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int, stations: int) -> None:
+        self.remaining = count * stations
+        self.results: List[Optional[Delivery]] = [None] * count
         self.first_error: Optional[MemphisError] = None
         self.done: asyncio.Future[None] = loop.create_future()
-        if expected == 0:
+        if self.remaining == 0:
             self.done.set_result(None)
 
-    def report(self, status: int, text: Optional[bytes]) -> None:
-        if status != OK and self.first_error is None:
-            self.first_error = _native.error_from(status, text)
+    def report(self, index: int, status: int, text: Optional[bytes], seq: int, details: Any) -> None:
+        if status != OK:
+            if self.first_error is None:
+                self.first_error = _native.error_from(status, text, details)
+        elif 0 <= index < len(self.results):
+            d = Delivery(seq, *details) if details is not None else Delivery(seq)
+            prev = self.results[index]
+            if prev is None:
+                self.results[index] = d
+            else:
+                prev._merge(d)
         self.remaining -= 1
         if self.remaining <= 0 and not self.done.done():
             self.done.set_result(None)
@@ -235,15 +271,26 @@ class Batch:
         if self.remaining <= 0 and not self.done.done():
             self.done.set_result(None)
 
+    def deliveries(self) -> List[Delivery]:
+        """Every message's Delivery; call once done without a failure."""
+        missing = [i for i, d in enumerate(self.results) if d is None]
+        if missing:
+            # Each message gets exactly one report per station: a gap means
+            # another message got two, which the library never does.
+            raise MemphisError(f"internal: no delivery report for message {missing[0]}", "MEMPHIS_ERR_INTERNAL")
+        return [d for d in self.results if d is not None]
+
 
 class _LoopQueue(_WatchedQueue):
     """The delivery queue of one event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop, 0, _BATCH)
-        self.waiters: Dict[int, asyncio.Future[None]] = {}  # sync produce, one per message
-        self.targets: Dict[int, Any] = {}  # windows and batches: .report(status, text)
+        self.waiters: Dict[int, asyncio.Future[Delivery]] = {}  # sync produce, one per message
+        self.targets: Dict[int, Any] = {}  # windows: .report(status, text, details)
+        self.batches: Dict[int, Batch] = {}  # by batch id, see _BATCH_BIT
         self.ids = itertools.count(1)
+        self.batch_ids = itertools.count(1)
 
     def register(self, target: Any, what: str) -> int:
         token = next(self.ids)
@@ -256,26 +303,41 @@ class _LoopQueue(_WatchedQueue):
         if target is not None:
             _untrack(target)
 
+    def register_batch(self, batch: Batch) -> int:
+        """Register a batch; returns the user data of its message 0 (add
+        the index for the others)."""
+        bid = next(self.batch_ids) & 0x7FFFFFFF  # wraps after 2**31 batches, long gone by then
+        self.batches[bid] = batch
+        _track(batch, "batch")
+        return _BATCH_BIT | (bid << 32)
+
+    def unregister_batch(self, base: int) -> None:
+        batch = self.batches.pop((base >> 32) & 0x7FFFFFFF, None)
+        if batch is not None:
+            _untrack(batch)
+
     def drain(self) -> None:
         """Runs on the loop when the library signalled: settle every report."""
-        waiters, targets = self.waiters, self.targets
+        waiters, targets, batches = self.waiters, self.targets, self.batches
         while True:
             events = self.poll(_BATCH)
-            for _kind, st, text, _seq, token, _msgs, _count in events:
-                # A producer of several stations reports once per station:
-                # the first report settles a sync produce, later ones find
-                # no waiter.
+            for _kind, st, text, seq, token, _msgs, details in events:
                 fut = waiters.pop(token, None)
                 if fut is not None:
                     if not fut.done():
                         if st == OK:
-                            fut.set_result(None)
+                            fut.set_result(Delivery(seq, *details) if details is not None else Delivery(seq))
                         else:
-                            fut.set_exception(_native.error_from(st, text))
+                            fut.set_exception(_native.error_from(st, text, details))
+                    continue
+                if token & _BATCH_BIT:
+                    batch = batches.get((token >> 32) & 0x7FFFFFFF)
+                    if batch is not None:
+                        batch.report(token & _INDEX_MASK, st, text, seq, details)
                     continue
                 target = targets.get(token)
                 if target is not None:
-                    target.report(st, text)
+                    target.report(st, text, details)
             if len(events) < _BATCH:
                 return
 
@@ -286,9 +348,9 @@ class _LoopQueue(_WatchedQueue):
         for fut in pending:
             if not fut.done():
                 fut.set_exception(exc)
-        for target in list(self.targets.values()):
-            if isinstance(target, Batch) and not target.done.done():
-                target.done.set_exception(exc)
+        for batch in list(self.batches.values()):
+            if not batch.done.done():
+                batch.done.set_exception(exc)
 
 
 _queues_lock = threading.Lock()
@@ -327,12 +389,12 @@ def _release_closed_loops() -> None:
 
 
 async def _queue_async(
-    handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts], q: _LoopQueue, token: int
+    handle: c_void_p, data: bytes, optp: Any, q: _LoopQueue, token: int
 ) -> Optional[MemphisError]:
     """Hand one message reporting to q to the library's window: on the loop
     with a 0 block timeout (queueing is fast unless the in-flight window is
     full), else on a worker thread waiting for room. Returns the refusal."""
-    fn, optp, err = _native.lib().producer_produce_async_to_queue, _native.opts_ptr(opts), c_void_p()
+    fn, err = _native.lib().producer_produce_async_to_queue, c_void_p()
     status = fn(handle, data, len(data), optp, q.queue, token, 0, byref(err))
     if status == OK:
         return None
@@ -342,18 +404,32 @@ async def _queue_async(
     return exc if status != OK else None
 
 
-async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts]) -> None:
-    """Queue one message with its report going to the loop's queue; await the ack."""
+def _awaited(opts: Optional[_capi.ProduceOpts]) -> Any:
+    """Options marking a produce whose report the binding awaits: the
+    library leaves its failure to the caller instead of counting it for
+    flush."""
+    if opts is None:
+        return byref(_native.AWAITED)
+    opts.awaited = True
+    return byref(opts)
+
+
+async def produce_sync(handle: c_void_p, data: bytes, opts: Optional[_capi.ProduceOpts], stations: int = 1) -> Delivery:
+    """Queue one message with its report going to the loop's queue; await
+    the ack (of every station) and return its Delivery, or raise."""
+    if stations > 1:
+        deliveries = await produce_batch(handle, [data], opts, stations)
+        return deliveries[0]
     loop = asyncio.get_running_loop()
     q = loop_queue(loop)
-    fut: asyncio.Future[None] = loop.create_future()
+    fut: asyncio.Future[Delivery] = loop.create_future()
     token = next(q.ids)
     q.waiters[token] = fut
     try:
-        exc = await _queue_async(handle, data, opts, q, token)
+        exc = await _queue_async(handle, data, _awaited(opts), q, token)
         if exc is not None:
             raise exc
-        await fut
+        return await fut
     finally:
         q.waiters.pop(token, None)
 
@@ -364,7 +440,9 @@ async def produce_to_window(
     """Nonblocking produce whose report goes to ``window`` (registered under token)."""
     window.pending += window.stations  # before queueing: the report may come first
     try:
-        exc = await _queue_async(handle, data, opts, loop_queue(asyncio.get_running_loop()), token)
+        exc = await _queue_async(
+            handle, data, _native.opts_ptr(opts), loop_queue(asyncio.get_running_loop()), token
+        )
     except BaseException:
         window.pending -= window.stations
         raise
@@ -375,19 +453,24 @@ async def produce_to_window(
 
 async def produce_batch(
     handle: c_void_p, payloads: List[bytes], opts: Optional[_capi.ProduceOpts], stations: int
-) -> Optional[MemphisError]:
+) -> List[Delivery]:
     """Queue a batch in one library call and wait for every report.
-    Returns the first failure (a refusal, else a failed delivery)."""
+    Returns a Delivery per message, or raises the first failure (a
+    refusal, else a failed delivery)."""
     loop = asyncio.get_running_loop()
     q = loop_queue(loop)
     n = len(payloads)
-    batch = Batch(loop, n * stations)
-    token = q.register(batch, "batch")
+    batch = Batch(loop, n, stations)
+    base = q.register_batch(batch)
     try:
         data = (c_char_p * n)(*payloads)
         lens = (c_size_t * n)(*[len(p) for p in payloads])
-        opts_arr = (_capi.ProduceOpts * n)(*([opts] * n)) if opts is not None else None
-        uds = (c_void_p * n)(*([token] * n))
+        one = _native.AWAITED if opts is None else opts
+        one.awaited = True
+        # One option struct per message: copies of one, made in one go
+        # (the strings they point to stay alive with `one`).
+        opts_arr = (_capi.ProduceOpts * n).from_buffer_copy(bytes(one) * n)
+        uds = (c_void_p * n)(*range(base, base + n))
         fn = _native.lib().producer_produce_batch_to_queue
         accepted = c_size_t()
         # Within the window the call returns at once; waiting for room
@@ -398,10 +481,13 @@ async def produce_batch(
         batch.not_coming((n - accepted.value) * stations)
         await batch.done
     finally:
-        q.unregister(token)
+        q.unregister_batch(base)
     if status != OK:
-        return exc
-    return batch.first_error
+        assert exc is not None
+        raise exc
+    if batch.first_error is not None:
+        raise batch.first_error
+    return batch.deliveries()
 
 
 class ConsumeLoop:
@@ -478,7 +564,7 @@ class ConsumeLoop:
         events = self._q.poll(1)
         if not events:
             return  # the poll armed the queue: the pipe signals the next batch
-        _kind, st, text, _seq, _token, msgs, count = events[0]
+        _kind, st, text, _seq, _token, msgs, count = events[0]  # count: the batch's messages
         messages = _wrap_messages(msgs, count)
         error: Optional[MemphisError] = None
         if st == _capi.ERR_NO_MESSAGES:

@@ -88,12 +88,16 @@ def version() -> str:
 # --- errors ---------------------------------------------------------------
 
 
-def error_from(status: int, message: Optional[bytes]) -> MemphisError:
-    """The exception for a status and an optional detail text."""
+def error_from(status: int, message: Optional[bytes], details: Optional[Tuple[int, bool]] = None) -> MemphisError:
+    """The exception for a status and an optional detail text; ``details``
+    are a failed delivery's (retries, possible duplicate)."""
     L = lib()
     cls, name = L.statuses.get(status, (MemphisError, f"status {status}"))
     text = message.decode("utf-8", "replace") if message else L.status_str(status).decode()
-    return cls(text, name)
+    exc = cls(text, name)
+    if details is not None:
+        exc.retries, exc.possible_duplicate = details
+    return exc
 
 
 def take_error(status: int, err: c_void_p) -> MemphisError:
@@ -391,6 +395,11 @@ def producer_create(conn: c_void_p, stations: Sequence[bytes], name: bytes, prep
 # A NULL delivery callback: failures are counted by the library for flush.
 NO_CALLBACK = _capi.DeliveryCb()
 
+# Options of a produce without any: awaited, for a synchronous produce that
+# goes through the event queue (its failure is raised, not left for flush).
+AWAITED = ProduceOpts()
+AWAITED.awaited = True
+
 
 def produce_async_plain(producer: c_void_p, data: bytes) -> Tuple[int, Optional[MemphisError]]:
     """Nonblocking produce without options or callback, 0 block timeout
@@ -412,7 +421,8 @@ def produce_async(
 
 
 def producer_flush(producer: c_void_p, timeout_ms: int) -> Tuple[int, int, Optional[MemphisError]]:
-    """Wait for the delivery reports: (status, failed callback-less messages, error)."""
+    """Wait for the delivery reports: (status, nonblocking messages that
+    failed since the previous flush, the library's summary of them)."""
     failed = c_uint64()
     status, exc = call_status(lib().producer_flush, producer, timeout_ms, byref(failed))
     return status, failed.value, exc

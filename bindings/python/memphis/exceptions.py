@@ -31,7 +31,24 @@ class MemphisError(Exception):
     ``code`` is the library status name (for example
     ``"MEMPHIS_ERR_TIMEOUT"``) when libmemphis reported the error, else
     ``None``.
+
+    For a failed delivery (a synchronous ``produce()``, ``produce_batch()``)
+    ``retries`` says how often the message was sent again after its first
+    send and ``possible_duplicate`` whether it was sent more than once
+    without a ``msg_id`` (see ``memphis.Delivery``); for every other error
+    they are 0 and False. A delivery fails only when its ack wait (counted
+    from the call) passes or the producer or connection is closed; the
+    codes are ``MEMPHIS_ERR_TIMEOUT`` (the text says whether the message was
+    ever sent: if it was, it may have been stored),
+    ``MEMPHIS_ERR_UNREACHABLE`` (the broker was unavailable until the
+    deadline), ``MEMPHIS_ERR_NOT_FOUND`` (the station or partition does not
+    exist), ``MEMPHIS_ERR_CLOSED``, and the refusals that are never retried
+    (``MEMPHIS_ERR_PAYLOAD_TOO_LARGE``, ``MEMPHIS_ERR_SCHEMA_VALIDATION``,
+    ``MEMPHIS_ERR_HEADER``, ``MEMPHIS_ERR_BROKER`` with the broker's text).
     """
+
+    retries: int = 0
+    possible_duplicate: bool = False
 
     def __init__(self, message: str, code: Optional[str] = None) -> None:
         message = _normalise(str(message))

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Union
 from . import _capi, _native
 from ._ops import Pending, executor, run_blocking, start
 from .consumer import Consumer, _partition
+from .delivery import Delivery
 from .exceptions import MemphisConnectError, MemphisError, MemphisInvalidArgumentError
 from .producer import HeadersArg, Producer
 from .station import Station
@@ -308,14 +309,15 @@ class Memphis:
         producer_partition_number: int = -1,
         limit_concurrent_tasks: Optional[int] = None,
         concurrent_task_limit: Optional[int] = None,
-    ) -> None:
-        """Produce without keeping a producer (one is created and cached per station and name)."""
+    ) -> Optional[Delivery]:
+        """Produce without keeping a producer (one is created and cached per
+        station and name); returns what ``Producer.produce`` returns."""
         key = repr((station_name, producer_name.lower() if isinstance(producer_name, str) else producer_name))
         producer = self._producer_cache.get(key)
         if producer is None:
             producer = await self.producer(station_name, producer_name, generate_random_suffix)
             self._producer_cache[key] = producer
-        await producer.produce(
+        return await producer.produce(
             message,
             ack_wait_sec=ack_wait_sec,
             headers=headers,

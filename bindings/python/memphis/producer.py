@@ -11,6 +11,7 @@ from . import _capi, _events, _native
 from ._capi import OK
 from ._convert import message_bytes
 from ._ops import Pending, executor, run_blocking, start_on_loop
+from .delivery import Delivery
 from .exceptions import MemphisError, MemphisInvalidArgumentError
 from .headers import Headers, native_headers
 
@@ -54,7 +55,27 @@ def _forget_windows(windows: Dict[Any, Any]) -> None:
 
 
 class Producer:
-    """A producer created by ``await memphis.producer(...)``."""
+    """A producer created by ``await memphis.producer(...)``.
+
+    Across broker crashes, restarts and overload, every produced message
+    gets exactly one result: *delivered* means the broker acknowledged that
+    it stored the message (and a stored message survives a crash). Messages
+    not yet acknowledged when the connection drops are sent again once the
+    broker is back, in their original order and before any later message of
+    this producer; overload answers are retried with a short backoff. A
+    message fails only when its ack wait (``ack_wait_sec``, counted from the
+    call) passes or the producer or connection is closed. ``Delivery`` and
+    ``MemphisError`` carry the retry count and the possible-duplicate flag.
+
+    Producer options beyond memphis-py's (keywords of
+    ``memphis.producer()``): ``max_in_flight`` and ``max_in_flight_bytes``
+    bound the nonblocking messages awaiting their acknowledgement (default
+    4000 messages and 32 MiB); ``ack_wait_ms``; ``idempotent`` (default
+    False) gives every message without a ``msg_id`` a unique one, so a
+    resent message is stored exactly once; it is off by default because the
+    broker keeps every id for the station's idempotency window (2 minutes by
+    default), which costs it memory at high message rates.
+    """
 
     def __init__(
         self, connection: Memphis, station_name: Union[str, List[str]], producer_name: str, handle: Any
@@ -68,12 +89,6 @@ class Producer:
         self._windows: Dict[_LoopQueue, tuple[int, _events.Window]] = {}
         self._destroyed: Optional[Pending[None]] = None
         self._finalizer = weakref.finalize(self, _release, handle, self._windows)
-
-    @property
-    def failed_count(self) -> int:
-        """Failures of ``limit_concurrent_tasks`` produces not yet raised by
-        ``flush()`` (the others are counted by the library until flush)."""
-        return sum(w.failed for _t, w in self._windows.values())
 
     @property
     def pending_count(self) -> int:
@@ -104,8 +119,15 @@ class Producer:
         producer_partition_number: int = -1,
         limit_concurrent_tasks: Optional[int] = None,
         concurrent_task_limit: Optional[int] = None,
-    ) -> None:
+    ) -> Optional[Delivery]:
         """Produce one message.
+
+        A synchronous produce returns once the broker stored the message
+        (its ``Delivery``: sequence, retries, possible duplicate) or raises
+        the failure (a ``MemphisError`` with the same ``retries`` and
+        ``possible_duplicate``); while the broker is away it waits for the
+        reconnect within its ack wait. A nonblocking produce returns None as
+        soon as the message is queued.
 
         Args:
             message: bytes/bytearray/str/dict, a protobuf message or a GraphQL
@@ -113,8 +135,9 @@ class Producer:
             ack_wait_sec: how long to wait for the broker's ack (default 15).
             headers: a ``Headers`` or a plain dict of strings.
             nonblocking: return once the message is queued; failures are
-                logged, counted and raised by ``flush()``. ``async_produce``
-                is the older spelling.
+                counted by the library and raised by ``flush()`` (those of
+                ``limit_concurrent_tasks`` produces are also logged as they
+                happen). ``async_produce`` is the older spelling.
             msg_id: idempotency id (duplicates within the station's
                 idempotency window are dropped).
             producer_partition_key / producer_partition_number: choose the
@@ -137,18 +160,17 @@ class Producer:
             data = message if type(message) is bytes else message_bytes(message)
             if not (nonblocking or async_produce):
                 # Hot path of sync producing: no options to build.
-                await _events.produce_sync(self._handle, data, None)
-                return
+                return await _events.produce_sync(self._handle, data, None, self._stations)
             # Hot path of bulk producing: no options; the library counts
             # failures for flush.
             status, exc = _native.produce_async_plain(self._handle, data)
             if status == OK:
-                return
+                return None
             if status != _capi.ERR_QUEUE_FULL:
                 assert exc is not None
                 raise exc
             await self._produce_async(data, None)
-            return
+            return None
         self._check_open()
         data = message_bytes(message)
         limit = limit_concurrent_tasks if limit_concurrent_tasks is not None else concurrent_task_limit
@@ -161,8 +183,8 @@ class Producer:
                 hdrs, msg_id, producer_partition_key, producer_partition_number, _ack_wait_ms(ack_wait_sec)
             )
             if not (nonblocking or async_produce):
-                await _events.produce_sync(self._handle, data, opts)
-            elif limit is None:
+                return await _events.produce_sync(self._handle, data, opts, self._stations)
+            if limit is None:
                 await self._produce_async(data, opts)
             else:
                 token, window = self._window()
@@ -171,6 +193,7 @@ class Producer:
         finally:
             if temporary and hdrs is not None:
                 hdrs.close()
+        return None
 
     async def _produce_async(self, data: bytes, opts: Any) -> None:
         """Hand one message to the library's nonblocking window; its failure
@@ -190,56 +213,63 @@ class Producer:
         headers: HeadersArg = None,
         producer_partition_key: Optional[str] = None,
         producer_partition_number: int = -1,
-    ) -> None:
+    ) -> List[Delivery]:
         """Produce many messages in one library call and wait for all acks.
 
-        Raises the first failure (after every message got its report).
-        Headers and partition options apply to every message.
+        Returns a ``Delivery`` per message, in order (sequence, retries,
+        possible duplicate), or raises the first failure (after every
+        message got its report) with that message's ``retries`` and
+        ``possible_duplicate``. Headers and partition options apply to every
+        message. The failures are raised here, not again by ``flush()``.
         """
         self._check_open()
         payloads = [message_bytes(m) for m in messages]
         if not payloads:
-            return
+            return []
         hdrs, temporary = native_headers(headers)
         try:
             opts = _native.produce_opts(
                 hdrs, None, producer_partition_key, producer_partition_number, _ack_wait_ms(ack_wait_sec)
             )
-            exc = await _events.produce_batch(self._handle, payloads, opts, self._stations)
+            return await _events.produce_batch(self._handle, payloads, opts, self._stations)
         finally:
             if temporary and hdrs is not None:
                 hdrs.close()
-        if exc is not None:
-            raise exc
 
     async def flush(self, timeout_ms: Optional[int] = None) -> None:
         """Wait until every nonblocking message was acknowledged or failed.
 
-        Raises ``MemphisError`` describing the failures since the previous
-        flush (they are logged as well).
+        Raises ``MemphisError`` describing the nonblocking produces that
+        failed since the previous flush (logged as well), with the first
+        failure's code; the count comes from the library, the one record of
+        failures. Failures of synchronous produces and ``produce_batch`` are
+        raised by those calls and not counted here. With ``timeout_ms``,
+        raises a ``MEMPHIS_ERR_TIMEOUT`` error when messages are still
+        pending (their failures are left for the next flush).
         """
-        failed, first = 0, None
-        if self._destroyed is None:
-            ms = -1 if timeout_ms is None else _native.integer(timeout_ms, "timeout_ms", "int64")
-            status, failed, first = await run_blocking(_native.producer_flush, self._handle, ms)
-            if status == _capi.ERR_TIMEOUT and first is not None:
-                raise first
-        # The library has queued every report by now; let the loop take them.
+        if self._destroyed is not None:
+            return
+        ms = -1 if timeout_ms is None else _native.integer(timeout_ms, "timeout_ms", "int64")
+        status, failed, first = await run_blocking(_native.producer_flush, self._handle, ms)
+        # The library has queued every report by now; let the loop take
+        # them, so their log lines come before the summary.
         for _token, window in list(self._windows.values()):
             await window.wait_empty()
-            n, err = window.take_failures()
-            failed += n
-            first = first or err
-        if failed:
-            err = _failures(self.producer_name, failed, first or MemphisError("unknown failure"))
-            log.error("memphis: %s", err)
-            raise err
+        if status == OK:
+            return
+        assert first is not None
+        if not failed:
+            raise first  # the wait timed out
+        err = _failures(self.producer_name, first)
+        log.error("memphis: %s", err)
+        raise err
 
     def destroy(self, timeout_retries: int = 5) -> Pending[None]:
         """Flush, then de-register the producer. Works with or without await.
 
         Raises (or, not awaited, logs) the nonblocking failures not yet
-        reported by ``flush()``."""
+        reported by ``flush()``: the library's flush inside destroy returns
+        them."""
         del timeout_retries  # the library retries control requests itself
         if self._destroyed is not None:
             return self._destroyed
@@ -259,15 +289,10 @@ class Producer:
             try:
                 await run_blocking(destroy_handle)
                 # The library queued the last reports: let the loop take them.
-                failed, first = 0, None
                 for _token, window in list(windows.values()):
                     await window.wait_empty()
-                    n, err = window.take_failures()
-                    failed, first = failed + n, first or err
             finally:
                 _forget_windows(windows)
-            if failed and first is not None:
-                raise _failures(name, failed, first)
 
         self._destroyed = start_on_loop(f"destroying producer {name}", work, destroy_handle)
         return self._destroyed
@@ -282,10 +307,10 @@ class Producer:
         return f"<memphis.Producer {self.producer_name} -> {self.station_name}>"
 
 
-def _failures(producer: str, failed: int, first: MemphisError) -> MemphisError:
-    return MemphisError(
-        f"{failed} nonblocking produce call(s) of producer {producer} failed; first: {first.message}", first.code
-    )
+def _failures(producer: str, first: MemphisError) -> MemphisError:
+    # The library's summary names the count when more than one failed.
+    detail = first.message.replace("memphis: ", "")
+    return MemphisError(f"nonblocking produce call(s) of producer {producer} failed: {detail}", first.code)
 
 
 def _ack_wait_ms(ack_wait_sec: Optional[float]) -> int:

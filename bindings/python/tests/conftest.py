@@ -64,12 +64,15 @@ class Broker:
         self.data_dir = data_dir
 
 
-def start_broker(workdir: Path, *extra: str) -> Tuple[subprocess.Popen, Broker]:
-    """Start memphis-devbroker and wait (up to 60 s) for its ready file."""
+def start_broker(workdir: Path, *extra: str, port: int = 0) -> Tuple[subprocess.Popen, Broker]:
+    """Start memphis-devbroker and wait (up to 60 s) for its ready file.
+    port 0 picks a free one; a restart passes the port it had, and reuses
+    workdir's data dir."""
     ready = workdir / "ready"
-    log = open(workdir / "broker.log", "wb")
+    ready.unlink(missing_ok=True)
+    log = open(workdir / "broker.log", "ab")
     proc = subprocess.Popen(
-        [str(BROKER_BIN), "--port", "0", "--data-dir", str(workdir / "data"), "--ready-file", str(ready), *extra],
+        [str(BROKER_BIN), "--port", str(port), "--data-dir", str(workdir / "data"), "--ready-file", str(ready), *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -107,6 +107,17 @@ module MemphisTest
       start(port: port)
     end
 
+    # SIGKILL (a crash: nothing is flushed or said goodbye to), then start
+    # again on the same port and data dir after `down` seconds.
+    def crash_restart(down: 0.5)
+      port = @port
+      Process.kill("KILL", @pid) # also ends a paused (SIGSTOPped) broker
+      Process.wait(@pid)
+      @pid = nil
+      sleep down
+      start(port: port)
+    end
+
     def cleanup
       stop
       FileUtils.rm_rf(@dir)

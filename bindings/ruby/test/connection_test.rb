@@ -126,7 +126,9 @@ class ConnectionTest < Minitest::Test
     assert_equal [1000, 10, 5000, 30_000, 10, 1, -1],
                  consumer.values_at(:pull_interval_ms, :batch_size, :batch_max_time_to_wait_ms, :max_ack_time_ms,
                                     :max_msg_deliveries, :start_consume_from_sequence, :last_messages)
-    assert_equal 15_000, Memphis.default_options(:producer)[:ack_wait_ms]
+    producer = Memphis.default_options(:producer)
+    assert_equal [15_000, 4000, 32 << 20, false],
+                 producer.values_at(:ack_wait_ms, :max_in_flight, :max_in_flight_bytes, :idempotent)
     assert_raises(Memphis::InvalidArgumentError) { Memphis.default_options(:nope) }
   end
 

@@ -114,8 +114,9 @@ class ProducerTest < Minitest::Test
     p.flush
     assert_equal 0, p.pending_deliveries
     assert_equal 10, deliveries.size
-    seqs = Array.new(10) { deliveries.pop }.map { |d| assert d.ok?; d.sequence }
-    assert_equal (1..10).to_a, seqs.sort
+    got = Array.new(10) { deliveries.pop }
+    assert(got.all? { |d| d.ok? && d.retries.zero? && d.possible_duplicate == false }, got.inspect)
+    assert_equal (1..10).to_a, got.map(&:sequence).sort
     refute_equal Thread.current, callers.pop
   end
 
@@ -216,6 +217,43 @@ class ProducerTest < Minitest::Test
     assert_raises(Memphis::InvalidArgumentError) { p.produce("x", ack_wait_sec: -1) }
     assert_raises(Memphis::InvalidArgumentError) { @conn.producer(station_name: [], producer_name: "x") }
     assert_raises(Memphis::InvalidArgumentError) { @conn.producer(station_name: @station, producer_name: "Bad Name!") }
+  end
+
+  # The resilience options: a byte window (a message larger than the whole
+  # window still goes, alone) and the idempotent producer (every message
+  # gets a msg id, so the broker drops a second copy). Bad values are
+  # refused when the producer is created.
+  def test_byte_window_and_idempotent_producer
+    p = producer("bytes", max_in_flight_bytes: 4096, idempotent: true)
+    big = "x" * 10_000
+    5.times { p.produce(big, nonblocking: true) }
+    p.flush
+    assert_equal 5, fetch_n(quick_consumer(@conn, @station), 5).size
+    err = assert_raises(Memphis::InvalidArgumentError) { producer("neg", max_in_flight_bytes: -1) }
+    assert_match(/MaxInFlightBytes/, err.message)
+    assert_raises(Memphis::InvalidArgumentError) { producer("idem", idempotent: "yes") }
+  end
+
+  # Flush raises the failures since the previous flush, also those handed to
+  # delivery blocks (the library keeps that one record), and only once.
+  def test_flush_raises_failures_reported_to_blocks_once
+    p = producer("gone")
+    @conn.station(name: @station).destroy # no stream: every produce fails
+    reports = Queue.new
+    accepted = 0
+    3.times do |i|
+      p.produce("x#{i}", nonblocking: true, ack_wait_sec: 2) { |d| reports << d }
+      accepted += 1
+    rescue Memphis::Error
+      nil # refused at once: no report comes
+    end
+    if accepted.positive? # (a refusal at once is a visible failure too)
+      err = assert_raises(Memphis::Error) { p.flush }
+      assert_equal accepted, reports.size, "flush raised before every delivery block ran"
+      assert(reports.size.times.map { reports.pop }.none?(&:ok?))
+      assert_match(/#{accepted} messages failed/, err.message) if accepted > 1
+    end
+    p.flush # reported once
   end
 
   def test_destroy_then_use_raises_closed

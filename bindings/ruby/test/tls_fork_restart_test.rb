@@ -106,6 +106,38 @@ class TlsForkRestartTest < Minitest::Test
     end
   end
 
+  # Messages in flight when the broker crashes (sent to a paused broker that
+  # is then SIGKILLed and restarted) are sent again after the reconnect and
+  # delivered; their delivery objects say so: retries >= 1, and a possible
+  # duplicate exactly when they carry no msg_id.
+  def test_delivery_blocks_see_resends_across_a_broker_crash
+    own = MemphisTest::Broker.new.start
+    begin
+      conn = Memphis.connect(host: own.host, port: own.port, username: "root", password: "memphis",
+                             reconnect_interval_ms: 200, max_reconnect: -1)
+      station = unique("crash")
+      producer = conn.producer(station_name: station, producer_name: "p", ack_wait_ms: 60_000)
+      producer.produce("warm")
+      own.pause
+      deliveries = Queue.new
+      10.times do |i|
+        producer.produce("plain#{i}", nonblocking: true) { |d| deliveries << [:plain, d] }
+        producer.produce("keyed#{i}", nonblocking: true, msg_id: "id-#{i}") { |d| deliveries << [:keyed, d] }
+      end
+      own.crash_restart
+      producer.flush
+      got = Array.new(deliveries.size) { deliveries.pop }
+      assert_equal 20, got.size
+      bad = got.reject { |kind, d| d.ok? && d.retries >= 1 && d.possible_duplicate == (kind == :plain) }
+      assert_empty bad, bad.first(3).inspect
+      stored = fetch_n(quick_consumer(conn, station, batch_size: 100), 21, timeout: 60).map(&:data)
+      assert_equal 21, stored.uniq.size
+      conn.close
+    ensure
+      own.cleanup
+    end
+  end
+
   # storage_type's effect: a memory station's messages do not survive a
   # broker restart, a disk (file) station's do.
   def test_storage_type_memory_vs_disk_across_restart

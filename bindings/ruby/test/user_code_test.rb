@@ -60,11 +60,17 @@ class UserCodeTest < Minitest::Test
       # The application holds its lock while it produces.
       @app_lock.synchronize { 30.times { |i| producer.produce("m#{i}", nonblocking: true, &block) } }
       producer.flush
-      :done
+      :flushed_without_failures
+    rescue Memphis::Error => e
+      e # flush raises the failures, also those handed to the blocks
     end
-    assert_equal :done, worker.join(120)&.value, "the producer froze"
+    flushed = worker.join(120)&.value
+    refute_nil flushed, "the producer froze"
+    assert_kind_of Memphis::TimeoutError, flushed
+    assert_match(/30 messages failed/, flushed.message)
     assert_equal 30, deliveries.size
-    assert(deliveries.size.times.map { deliveries.pop }.all? { |d| d.error.is_a?(Memphis::TimeoutError) })
+    got = deliveries.size.times.map { deliveries.pop }
+    assert(got.all? { |d| d.error.is_a?(Memphis::TimeoutError) }, got.map { |d| [d.error&.class, d.error&.message] }.uniq.inspect)
     warned = SlowWarnings.seen.size.times.map { SlowWarnings.seen.pop }
     assert(warned.any? { |w| w.include?("delivery block: RuntimeError: application bug") }, warned.first(3).inspect)
     @broker.resume

@@ -5,9 +5,28 @@ require_relative "status"
 
 module Memphis
   # Result of a nonblocking produce, handed to the block given to
-  # Producer#produce / #produce_batch. `error` is a Memphis::Error (not raised)
-  # or nil; `index` is the message's position in a batch (nil otherwise).
-  Delivery = Struct.new(:sequence, :error, :index, keyword_init: true) do
+  # Producer#produce / #produce_batch, once per message (and station).
+  #
+  # * `error`: nil when the message was delivered, i.e. the broker
+  #   acknowledged that it stored it (a stored message survives a broker
+  #   crash or restart); else the final Memphis::Error (not raised). A
+  #   message fails only when its ack wait, counted from the produce call,
+  #   passes (TimeoutError: the text says whether it was ever sent; if it
+  #   was, it may have been stored; UnreachableError: the broker was
+  #   unavailable until then), when its station or partition does not exist
+  #   (NotFoundError), when the producer or connection is closed
+  #   (ClosedError), or when the broker refused it (PayloadTooLargeError,
+  #   SchemaError, HeaderError: at once, never retried; BrokerError).
+  # * `sequence`: the message's sequence number in its station (0 on failure).
+  # * `retries`: how often the message was sent again after its first send.
+  #   When the connection drops, messages not yet acknowledged are sent
+  #   again once the broker is back, in order and before any later message
+  #   of the producer; overload answers are retried too. 0 = sent once.
+  # * `possible_duplicate`: the message was sent more than once without a
+  #   msg_id (and the producer is not `idempotent:`), so the station may hold
+  #   it twice. With a msg_id the broker drops the second copy.
+  # * `index`: the message's position in a batch (nil otherwise).
+  Delivery = Struct.new(:sequence, :error, :index, :retries, :possible_duplicate, keyword_init: true) do
     def ok?
       error.nil?
     end
@@ -34,10 +53,6 @@ module Memphis
       @index = index
     end
 
-    def deliver(status, message, sequence)
-      DeliveryTicket.dispatcher.post(method(:run), status, message, sequence)
-    end
-
     # Many reports in one job: the event poller hands over a whole drained
     # batch at once instead of one queue hand-off per message.
     def self.deliver_all(reports)
@@ -48,8 +63,8 @@ module Memphis
 
     # Runs the block, reporting (not raising) its failure, so one failing
     # block in a batch does not skip the others.
-    def run_safely(status, message, sequence)
-      run(status, message, sequence)
+    def run_safely(status, message, sequence, retries, possible_duplicate)
+      run(status, message, sequence, retries, possible_duplicate)
     rescue StandardError => e
       warn "memphis: delivery block: #{e.class}: #{e.message}"
     end
@@ -61,9 +76,10 @@ module Memphis
 
     protected
 
-    def run(status, message, sequence)
+    def run(status, message, sequence, retries, possible_duplicate)
       error = status.zero? ? nil : Status.error_for(status, message)
-      @block.call(Delivery.new(sequence: sequence, error: error, index: @index))
+      @block.call(Delivery.new(sequence: sequence, error: error, index: @index, retries: retries,
+                               possible_duplicate: possible_duplicate))
     ensure
       @tracker.done
     end

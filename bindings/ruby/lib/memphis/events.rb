@@ -112,7 +112,7 @@ module Memphis
         text = take_text(buffer.get_pointer(off + OFF_MESSAGE))
         if buffer.get_int32(off + OFF_KIND) == DELIVERY
           ticket = Callbacks.unregister(id)
-          reports << [ticket, status, text, buffer.get_uint64(off + OFF_SEQUENCE)] if ticket
+          reports << [ticket, status, text, buffer.get_uint64(off + OFF_SEQUENCE), *retry_details(buffer, off)] if ticket
         else
           msgs = buffer.get_pointer(off + OFF_MSGS)
           addresses = msgs.null? ? [] : msgs.read_array_of_uint64(buffer.get_uint64(off + OFF_COUNT))
@@ -121,6 +121,15 @@ module Memphis
         end
       rescue StandardError => e
         warn "memphis: event dispatch failed: #{e.class}: #{e.message}"
+      end
+
+      # A delivery event's [retries, possible duplicate]. Its count field is
+      # 0 for a message sent once; otherwise the library decodes it.
+      def retry_details(buffer, off)
+        return [0, false] if buffer.get_uint64(off + OFF_COUNT).zero?
+
+        event = buffer + off
+        [Native.event_retries(event), Native.event_possible_duplicate(event)]
       end
 
       def take_text(ptr)

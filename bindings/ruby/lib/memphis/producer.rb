@@ -81,13 +81,23 @@ module Memphis
     end
 
     # Waits until every nonblocking message got its acknowledgement and every
-    # delivery block ran. Raises the first failure of block-less messages.
-    # `timeout_sec` nil waits as long as it takes (each message is bounded by
-    # its ack wait anyway).
+    # delivery block ran. Raises the first failure among the nonblocking
+    # messages that failed since the previous flush, those handed to a
+    # delivery block included (the library keeps that one record; its text
+    # says how many failed). `timeout_sec` nil waits as long as it takes
+    # (each message is bounded by its ack wait anyway); when it runs out,
+    # raises TimeoutError and leaves the failures for the next flush.
     def flush(timeout_sec: nil)
       ms = timeout_sec.nil? ? -1 : Convert.seconds_to_ms(timeout_sec, "timeout_sec")
       failed = FFI::MemoryPointer.new(:uint64)
-      Call.producer_flush(handle!, ms, failed)
+      begin
+        Call.producer_flush(handle!, ms, failed)
+      rescue Error
+        # Failures are raised once every delivery block ran; a flush whose
+        # wait ran out (nothing counted) does not wait for the blocks.
+        @pending.wait unless failed.read(:uint64).zero?
+        raise
+      end
       @pending.wait
       nil
     end
