@@ -276,8 +276,15 @@ class Memphis:
     ) -> Producer:
         """Create a producer for one station (or a list of stations).
 
-        Library producer options (``max_in_flight``, ``ack_wait_ms``, ...)
-        may be given as extra keywords."""
+        Library producer options may be given as extra keywords:
+        ``max_in_flight`` (default 4000) and ``max_in_flight_bytes`` (default
+        32 MiB) bound the nonblocking messages awaiting their
+        acknowledgement; ``ack_wait_ms`` (default 15000) is each message's
+        deadline; ``idempotent`` (default False) gives every message without
+        a ``msg_id`` a unique one so that a message resent after a broker
+        crash is stored once (off by default: the broker keeps each id for
+        the station's idempotency window, see ``Producer``). Bad values are
+        refused here with ``MemphisInvalidArgumentError``."""
         del timeout_retries
         conn = self._conn()
         stations = _names(station_name, "station_name")

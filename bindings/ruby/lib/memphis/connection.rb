@@ -87,7 +87,16 @@ module Memphis
       nil
     end
 
-    # Registers a producer for one station name or an Array of them.
+    # Registers a producer for one station name or an Array of them. Options
+    # (the library's; its defaults apply to those left out):
+    # `max_in_flight:` (4000) and `max_in_flight_bytes:` (32 MiB) bound the
+    # nonblocking messages awaiting their acknowledgement; `ack_wait_ms:`
+    # (15000) is each message's deadline, resends after a broker crash
+    # included; `idempotent:` (false) gives every message without a msg_id a
+    # unique one, so a resent message is stored once. It is off by default
+    # because the broker keeps every id for the station's idempotency window
+    # (README, "Delivery and broker failures"). Bad values raise
+    # InvalidArgumentError here.
     def producer(station_name:, producer_name:, **opts)
       stations = Array(station_name).map { |s| Convert.str(s, "station_name") }
       raise InvalidArgumentError, "station_name must name at least one station" if stations.empty?
