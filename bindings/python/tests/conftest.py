@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,32 @@ def start_broker(workdir: Path, *extra: str, port: int = 0) -> Tuple[subprocess.
         time.sleep(0.05)
     stop_broker(proc)
     raise RuntimeError("memphis-devbroker did not start:\n" + (workdir / "broker.log").read_text())
+
+
+def pause_broker(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGSTOP the broker and wait until every thread of it is stopped.
+
+    The kernel stops a process only once the thread picked to take the
+    signal runs; until then its other threads keep serving. On a loaded
+    machine that takes milliseconds to seconds, so a test that produced
+    right after kill() would find its messages acknowledged by a broker it
+    believes paused."""
+    proc.send_signal(signal.SIGSTOP)
+    tasks = Path(f"/proc/{proc.pid}/task")
+    deadline = time.monotonic() + timeout
+    while True:
+        states = set()
+        for stat in tasks.glob("*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # a thread that just ended
+            states.add(text[text.rindex(")") + 2])
+        if states and states <= {"T", "t"}:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"memphis-devbroker did not stop within {timeout} s (thread states {states})")
+        time.sleep(0.002)
 
 
 def stop_broker(proc: subprocess.Popen) -> None:

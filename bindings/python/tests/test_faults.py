@@ -22,7 +22,7 @@ import pytest
 
 from memphis import Delivery, Memphis
 
-from conftest import PASSWORD, USERNAME, start_broker, stop_broker
+from conftest import PASSWORD, USERNAME, pause_broker, start_broker, stop_broker
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ async def test_crash_mid_produce(workdir, name, capsys):
         for data in stream[:before]:
             await producer.produce(data, nonblocking=True)
 
-        proc.send_signal(signal.SIGSTOP)
+        pause_broker(proc)
         held = [f"x{i:08d}".encode() for i in range(inflight)]
         syncs = [asyncio.ensure_future(producer.produce(data)) for data in held]
         # One turn of the loop runs each task up to its first wait: its

@@ -17,7 +17,7 @@ import pytest
 
 from memphis import Memphis, MemphisError
 
-from conftest import PASSWORD, USERNAME, eventually, start_broker, stop_broker
+from conftest import PASSWORD, USERNAME, eventually, pause_broker, start_broker, stop_broker
 
 
 class SlowLockedHandler(logging.Handler):
@@ -67,7 +67,7 @@ def test_slow_locked_logging_handler_with_a_paused_broker(own_broker, name):
         try:
             producer = await m.producer(station_name=name("st"), producer_name="p")
             await producer.produce(b"before")
-            proc.send_signal(signal.SIGSTOP)  # mid-produce: no ack comes any more
+            pause_broker(proc)  # mid-produce: no ack comes any more
             with app_lock:
                 for i in range(30):
                     await producer.produce(
@@ -121,7 +121,7 @@ async def test_slow_locked_consume_handler_with_a_paused_broker(own_broker, name
 
         consumer.consume(handler)
         await eventually(lambda: len(seen) >= 5, timeout=60)
-        proc.send_signal(signal.SIGSTOP)
+        pause_broker(proc)
         # The loop keeps serving other work while the broker is away.
         await asyncio.wait_for(producer.produce(b"x", nonblocking=True), timeout=30)
         await asyncio.sleep(1)

@@ -92,8 +92,32 @@ module MemphisTest
     end
 
     # SIGSTOP / SIGCONT: the broker stays connected but answers nothing.
-    def pause
-      Process.kill("STOP", @pid) if @pid
+    # pause returns once every thread of the broker is stopped: the kernel
+    # stops a process only when the thread picked to take the signal runs,
+    # and until then its other threads keep serving (on a loaded machine for
+    # milliseconds to seconds), so messages produced right after kill would
+    # still be acknowledged.
+    def pause(timeout: 30)
+      return unless @pid
+
+      Process.kill("STOP", @pid)
+      deadline = now + timeout
+      until stopped?
+        raise "memphis-devbroker did not stop within #{timeout}s" if now > deadline
+
+        sleep 0.002
+      end
+    end
+
+    # Every thread of the process is in the stopped state (T).
+    def stopped?
+      states = Dir.glob("/proc/#{@pid}/task/*/stat").filter_map do |f|
+        text = File.read(f)
+        text[text.rindex(")") + 2]
+      rescue SystemCallError
+        nil # a thread that just ended
+      end
+      !states.empty? && states.all? { |s| %w[T t].include?(s) }
     end
 
     def resume

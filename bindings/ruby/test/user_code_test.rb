@@ -74,7 +74,7 @@ class UserCodeTest < Minitest::Test
     warned = SlowWarnings.seen.size.times.map { SlowWarnings.seen.pop }
     assert(warned.any? { |w| w.include?("delivery block: RuntimeError: application bug") }, warned.first(3).inspect)
     @broker.resume
-    producer.produce("after")
+    producer.produce("after", ack_wait_sec: 30) # generous: the broker catches up first
   end
 
   def test_slow_locked_consume_block_with_a_paused_broker
