@@ -10,6 +10,7 @@ MEMPHIS_FAULT_SEED=<seed> (the C suite's variable).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import shutil
@@ -139,3 +140,40 @@ def _first_difference(got: list, want: list) -> str:
         if g != w:
             return f"stored message {i} is {g!r}, want {w!r} (lost, duplicated or out of order)"
     return f"stored {len(got)} messages, want {len(want)}"
+
+
+async def test_crash_flags_possible_duplicates(workdir, name, capsys, caplog):
+    """Without idempotence, a message resent after a crash may be stored
+    twice: its Delivery says so unless it carries a msg_id (the broker drops
+    the second copy of those). Nonblocking produces with
+    limit_concurrent_tasks log the flag."""
+    rnd = random.Random(fault_seed(capsys))
+    proc, broker = start_broker(workdir)
+    m = Memphis()
+    try:
+        await m.connect(host=broker.host, port=broker.port, username=USERNAME, password=PASSWORD, max_reconnect=-1)
+        producer = await m.producer(station_name=name("dup"), producer_name="p", ack_wait_ms=60000)
+        await producer.produce(b"warm")
+        pause_broker(proc)
+        plain = [asyncio.ensure_future(producer.produce(f"p{i}".encode())) for i in range(10)]
+        keyed = [asyncio.ensure_future(producer.produce(f"k{i}".encode(), msg_id=f"id-{i}")) for i in range(10)]
+        await asyncio.sleep(0)  # each task's library call hands its message over
+        with caplog.at_level(logging.WARNING, logger="memphis"):
+            for i in range(5):
+                await producer.produce(f"w{i}".encode(), nonblocking=True, limit_concurrent_tasks=100)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            await asyncio.sleep(rnd.uniform(0.3, 0.8))
+            proc, _ = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: start_broker(workdir, port=broker.port)
+            )
+            plain_d = await asyncio.gather(*plain)
+            keyed_d = await asyncio.gather(*keyed)
+            await producer.flush()
+        assert all(d.retries >= 1 and d.possible_duplicate for d in plain_d), plain_d
+        assert all(d.retries >= 1 and not d.possible_duplicate for d in keyed_d), keyed_d
+        assert caplog.text.count("the station may hold it twice") == 5, caplog.text
+    finally:
+        await m.close()
+        proc.send_signal(signal.SIGCONT)
+        stop_broker(proc)
