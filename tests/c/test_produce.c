@@ -527,6 +527,53 @@ MEMPHIS_TEST(produce_from_threads, "integration")
     OK(memphis_conn_destroy(c, E));
 }
 
+/* Flush from inside one of the producer's own delivery callbacks returns
+ * at once and leaves the failures for the next flush outside. */
+static memphis_producer_t *inner_p;
+static memphis_status_t inner_st = MEMPHIS_ERR_INTERNAL;
+static uint64_t inner_failed = 99;
+
+static void on_flush_inside(memphis_status_t st, const char *msg, uint64_t seq, void *ud)
+{
+    (void)st;
+    (void)msg;
+    (void)seq;
+    (void)ud;
+    uint64_t failed = 99;
+    memphis_status_t fst = memphis_producer_flush(inner_p, -1, &failed, NULL);
+    pthread_mutex_lock(&g.mu);
+    inner_st = fst;
+    inner_failed = failed;
+    g.calls++;
+    pthread_mutex_unlock(&g.mu);
+}
+
+MEMPHIS_TEST(flush_inside_own_callback, "integration")
+{
+    struct broker *b = test_broker();
+    memphis_conn_t *c = test_connect(b);
+    inner_p = test_producer(c, "c-flushin", "p");
+    memphis_produce_opts_t o;
+    memphis_produce_opts_init(&o);
+    o.ack_wait_ms = 300;
+    broker_pause(b);
+    OK(memphis_producer_produce_async(inner_p, "lost", 4, &o, NULL, NULL, 0, E));
+    OK(memphis_producer_produce_async(inner_p, "cb", 2, &o, on_flush_inside, NULL, 0, E));
+    uint64_t failed = 0;
+    EXPECT_ST(MEMPHIS_ERR_TIMEOUT, memphis_producer_flush(inner_p, 30000, &failed, E));
+    broker_resume(b);
+    pthread_mutex_lock(&g.mu);
+    int n = g.calls;
+    memphis_status_t ist = inner_st;
+    uint64_t ifailed = inner_failed;
+    pthread_mutex_unlock(&g.mu);
+    CHECK(n == 1);
+    CHECK(ist == MEMPHIS_OK && ifailed == 0); /* did not wait for itself, took nothing */
+    CHECK(failed == 2);                        /* both failures, the callback's included */
+    OK(memphis_producer_destroy(inner_p, E));
+    OK(memphis_conn_destroy(c, E));
+}
+
 /* Nonblocking produces that fail (no ack within their ack wait) are counted
  * and reported by the next flush, once: those without a callback, with one
  * and through a queue alike, but not those the caller awaits itself. */
