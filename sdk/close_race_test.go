@@ -29,7 +29,7 @@ func (h *countingHandler) onReply(_ *nats.Msg, err error) {
 func TestReplyMuxCancelAfterCloseIsTooLate(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
-	m, err := newReplyMux(c.nc, &c.gen)
+	m, err := newReplyMux(c.nc, &c.gen, discardLogger)
 	if err != nil {
 		t.Fatal(err)
 	}

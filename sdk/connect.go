@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"regexp"
@@ -42,6 +43,21 @@ type ConnectOptions struct {
 
 	// TLS: all three must be given together (mutual TLS, §2.3).
 	TLSCertFile, TLSKeyFile, TLSCAFile string
+
+	// Logger receives the library's events: connect, disconnect,
+	// reconnect, resends, slow consumers, failed nonblocking produces,
+	// schema updates, retries (see logging.go for levels). Its handler
+	// runs on library goroutines, never under a library lock, and must
+	// not block for long. nil: the library logs nothing, and it never
+	// prints anything itself.
+	Logger *slog.Logger
+
+	// StatsInterval > 0 with StatsHandler set hands StatsHandler a
+	// snapshot of the connection's statistics (Conn.Stats) every
+	// StatsInterval, on a library goroutine, until Close (which waits for
+	// a running call, unless called from it). 0 = never.
+	StatsInterval time.Duration
+	StatsHandler  func(ConnStats)
 }
 
 // DefaultConnectOptions returns the documented defaults (§12): port 6666,
@@ -88,6 +104,11 @@ type Conn struct {
 	// ready is closed once Connect has set up (or given up on) the
 	// connection: nats.go callbacks wait for it before using c.replies.
 	ready chan struct{}
+
+	log         *slog.Logger // never nil (newConnLogger)
+	stats       connCounters
+	statsLoop   *statsLoop
+	overloadLog logLimit // "broker overloaded, retrying" records
 }
 
 // clientFlags holds the values broadcast on $memphis_sdk_clients_updates.
@@ -120,6 +141,9 @@ func (o *ConnectOptions) validate() error {
 	if o.Timeout < 0 || o.ReconnectInterval < 0 {
 		return newErr(CodeInvalidArgument, op, "timeout and reconnect interval must not be negative")
 	}
+	if o.StatsInterval < 0 {
+		return newErr(CodeInvalidArgument, op, "stats interval must not be negative (0 = no periodic statistics)")
+	}
 	if o.AccountID < 0 {
 		return newErr(CodeInvalidArgument, op, "account id must not be negative")
 	}
@@ -150,9 +174,11 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultConnectOptions().Timeout
 	}
+	connID := uuid.NewString()
 	c := &Conn{
 		opts:      opts,
-		connID:    uuid.NewString(),
+		connID:    connID,
+		log:       newConnLogger(opts.Logger, connID),
 		username:  opts.Username,
 		producers: map[string]*Producer{},
 		consumers: map[string]*Consumer{},
@@ -184,7 +210,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		return nil, wrapErr("connect", err)
 	}
 	c.js = js
-	c.replies, err = newReplyMux(nc, &c.gen)
+	c.replies, err = newReplyMux(nc, &c.gen, c.log)
 	if err != nil {
 		nc.Close()
 		return nil, wrapErr("connect", err)
@@ -194,6 +220,10 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		nc.Close()
 		return nil, wrapErr("connect", err)
 	}
+	c.stats.connectedAt = time.Now()
+	logAttrs(c.log, slog.LevelInfo, "connected", slog.String("server", nc.ConnectedAddr()),
+		slog.String("username", opts.Username))
+	c.startStatsLoop()
 	return c, nil
 }
 
@@ -253,9 +283,9 @@ func (c *Conn) dial(ctx context.Context, user string, tlsCfg *tls.Config, probe 
 		o.Secure = true
 		o.TLSConfig = tlsCfg
 	}
-	// Errors of the async kind (slow consumer etc.) are surfaced through
-	// operation results; the default handler would print to stderr.
-	o.AsyncErrorCB = func(*nats.Conn, *nats.Subscription, error) {}
+	// The default handler of asynchronous errors (slow consumer etc.)
+	// would print to stderr: they are counted and logged instead.
+	o.AsyncErrorCB = c.onAsyncError
 	if !probe {
 		c.linkOptions(&o)
 	}
@@ -333,6 +363,7 @@ func (c *Conn) Close() error {
 	c.producers = map[string]*Producer{}
 	c.consumers = map[string]*Consumer{}
 	c.mu.Unlock()
+	c.statsLoop.end()
 	for _, r := range live {
 		switch v := r.(type) {
 		case *Consumer:
@@ -347,7 +378,26 @@ func (c *Conn) Close() error {
 	c.closeSchemas()
 	c.replies.close(nil)
 	c.nc.Close()
+	c.stats.linkBack()
+	logAttrs(c.log, slog.LevelInfo, "connection closed")
 	return nil
+}
+
+// onAsyncError counts and logs nats.go's asynchronous errors.
+func (c *Conn) onAsyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	subject := ""
+	if sub != nil {
+		subject = sub.Subject
+	}
+	if errors.Is(err, nats.ErrSlowConsumer) {
+		// nats.go reports a subscription once per episode of falling
+		// behind, not per dropped message.
+		c.stats.slowConsumers.inc()
+		logAttrs(c.log, slog.LevelWarn, "slow consumer: a subscription fell behind and messages were dropped",
+			slog.String("subject", subject))
+		return
+	}
+	logAttrs(c.log, slog.LevelWarn, "asynchronous connection error", slog.String("subject", subject), slog.Any("error", err))
 }
 
 func (c *Conn) isClosed() bool {

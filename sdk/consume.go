@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -112,9 +113,20 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 		switch {
 		case len(msgs) > 0:
 			retryWait = 0
-			h(msgs, nil, c.context())
+			c.stats.delivered.add(uint64(len(msgs)))
+			if statsOn {
+				start := time.Now()
+				h(msgs, nil, c.context())
+				c.stats.handler.record(time.Since(start))
+			} else {
+				h(msgs, nil, c.context())
+			}
 			c.pause(ctx, c.opts.PullInterval, nil)
 		case err != nil:
+			if logOn(c.conn.log, slog.LevelDebug) {
+				logAttrs(c.conn.log, slog.LevelDebug, "consume: fetch failed; retrying", slog.String("consumer", c.name),
+					slog.String("station", c.opts.StationName), slog.Any("error", err))
+			}
 			h(nil, err, c.context())
 			// Back off while the broker is away, but keep trying forever,
 			// and try again as soon as the connection is back.

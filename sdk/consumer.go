@@ -103,6 +103,9 @@ type Consumer struct {
 	userCtx   any
 	loop      *consumeLoop
 	destroyed bool
+
+	stats  consumerCounters
+	dlsLog logLimit // "poison-message buffer full" records
 }
 
 // createConsumerReq is the §7.1 request. It is not shared with the broker

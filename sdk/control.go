@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -17,8 +18,18 @@ const (
 	timeoutRetries = 5
 )
 
-// request sends one control-plane request and returns the raw reply.
+// request sends one control-plane request and returns the raw reply; it
+// counts the request, and its failure, in the connection's statistics.
 func (c *Conn) request(ctx context.Context, op, subject string, body any) ([]byte, error) {
+	c.stats.controlRequests.inc()
+	data, err := c.requestRaw(ctx, op, subject, body)
+	if err != nil {
+		c.stats.controlFailures.inc()
+	}
+	return data, err
+}
+
+func (c *Conn) requestRaw(ctx context.Context, op, subject string, body any) ([]byte, error) {
 	if err := c.checkOpen(op); err != nil {
 		return nil, err
 	}
@@ -39,6 +50,10 @@ func (c *Conn) request(ctx context.Context, op, subject string, body any) ([]byt
 		// caller's own context still allows it.
 		if ctx.Err() != nil || !(errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) {
 			break
+		}
+		if attempt < timeoutRetries {
+			logAttrs(c.log, slog.LevelWarn, "control request timed out; retrying", slog.String("op", op),
+				slog.String("subject", subject), slog.Int("attempt", attempt+1))
 		}
 	}
 	if errors.Is(lastErr, nats.ErrNoResponders) {
@@ -85,6 +100,7 @@ func (c *Conn) requestEmptyOK(ctx context.Context, op, subject string, body any)
 		return err
 	}
 	if len(data) > 0 {
+		c.stats.controlFailures.inc()
 		return brokerErr(op, string(data))
 	}
 	return nil
@@ -101,9 +117,11 @@ func (c *Conn) requestJSON(ctx context.Context, op, subject string, body any, ou
 		return nil
 	}
 	if jerr := json.Unmarshal(data, out); jerr != nil {
+		c.stats.controlFailures.inc()
 		return brokerErr(op, string(data))
 	}
 	if e := out.errText(); e != "" {
+		c.stats.controlFailures.inc()
 		return brokerErr(op, e)
 	}
 	return nil

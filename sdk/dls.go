@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -22,14 +23,17 @@ type dlsBuffer struct {
 
 func (b *dlsBuffer) init() { b.notify = make(chan struct{}, 1) }
 
-func (b *dlsBuffer) push(m *nats.Msg) {
+// push buffers m and reports whether the oldest message was dropped to
+// make room.
+func (b *dlsBuffer) push(m *nats.Msg) (dropped bool) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	if len(b.msgs) >= maxDLSBuffered {
 		b.msgs = b.msgs[1:]
+		dropped = true
 	}
 	b.msgs = append(b.msgs, m)
 	b.mu.Unlock()
@@ -37,6 +41,7 @@ func (b *dlsBuffer) push(m *nats.Msg) {
 	case b.notify <- struct{}{}:
 	default:
 	}
+	return dropped
 }
 
 // take removes up to n buffered messages.
@@ -62,7 +67,20 @@ func (b *dlsBuffer) close() {
 }
 
 // onDLS receives a resend from $memphis_dls_<station>.<group>.
-func (c *Consumer) onDLS(m *nats.Msg) { c.dls.push(m) }
+func (c *Consumer) onDLS(m *nats.Msg) {
+	c.stats.dlsMessages.inc()
+	if !c.dls.push(m) {
+		return
+	}
+	c.stats.dlsDropped.inc()
+	if logOn(c.conn.log, slog.LevelWarn) {
+		if ok, suppressed := c.dlsLog.allow(); ok {
+			logAttrs(c.conn.log, slog.LevelWarn, "poison-message resends arrive faster than they are consumed: the oldest buffered one was dropped (it stays in the dead-letter station)",
+				slog.String("consumer", c.name), slog.String("station", c.opts.StationName), slog.Int("buffered", maxDLSBuffered),
+				slog.Uint64("more_dropped", suppressed))
+		}
+	}
+}
 
 // takeDLS wraps up to n buffered resends as Messages.
 func (c *Consumer) takeDLS(n int) []*Message {

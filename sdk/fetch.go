@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,10 +36,13 @@ func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector
 	if c.isDestroyed() {
 		return nil, &Error{Code: CodeClosed, Op: opFetch, Err: errConsumerDestroyed}
 	}
-	if msgs := c.takeDLS(batchSize); len(msgs) > 0 {
-		return msgs, nil
+	msgs := c.takeDLS(batchSize)
+	var err error
+	if len(msgs) == 0 {
+		msgs, err = c.fetchBatch(ctx, opFetch, batchSize, p)
 	}
-	return c.fetchBatch(ctx, opFetch, batchSize, p)
+	c.stats.delivered.add(uint64(len(msgs)))
+	return msgs, err
 }
 
 // minPartitionSlice bounds how briefly one partition is long-polled when a
@@ -86,7 +90,7 @@ func (c *Consumer) fetchBatch(ctx context.Context, op string, batch int, p Parti
 // of up to wait, or with noWait only what is available now. It uses a
 // short-lived synchronous subscription, so no goroutine is involved and
 // cancelling ctx ends it at once.
-func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Duration, noWait bool) ([]*Message, error) {
+func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Duration, noWait bool) (msgs []*Message, err error) {
 	conn := c.conn
 	if err := conn.checkOpen(opFetch); err != nil {
 		return nil, err
@@ -135,9 +139,11 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 	if err := conn.nc.PublishRequest(subject, inbox, req); err != nil {
 		return nil, wrapErr(opFetch, err)
 	}
+	sentAt := time.Now()
+	defer func() { c.stats.pullEnded(len(msgs), err) }()
 	timer := time.NewTimer(wait + pullGrace)
 	defer timer.Stop()
-	msgs := make([]*Message, 0, batch)
+	msgs = make([]*Message, 0, batch)
 	for len(msgs) < batch {
 		var m *nats.Msg
 		select {
@@ -183,9 +189,60 @@ func (c *Consumer) pull(ctx context.Context, partition, batch int, wait time.Dur
 			}
 			continue
 		}
+		if statsOn && len(msgs) == 0 {
+			c.stats.pullLatency.record(time.Since(sentAt))
+		}
+		c.stats.received(m)
 		msgs = append(msgs, &Message{cons: c, msg: m, partition: partition, gen: gen})
 	}
 	return msgs, nil
+}
+
+// pullEnded counts one pull request's outcome.
+func (s *consumerCounters) pullEnded(n int, err error) {
+	s.pulls.inc()
+	switch {
+	case err != nil:
+		s.pullFailures.inc()
+	case n == 0:
+		s.emptyPulls.inc()
+	}
+}
+
+// received counts one station message a pull brought.
+func (s *consumerCounters) received(m *nats.Msg) {
+	if !statsOn {
+		return
+	}
+	s.fetched.inc()
+	s.fetchedBytes.add(uint64(len(m.Data)))
+	if redelivery(m.Reply) {
+		s.redelivered.inc()
+	}
+}
+
+// redelivery reports whether a JetStream message's ack subject says it was
+// delivered before: its delivery count token is not "1". The subject is
+// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer
+// seq>.<time>.<pending> (9 tokens), or with a domain and an account hash
+// after $JS.ACK (12 tokens); reading the one token beats parsing the
+// metadata of every message.
+func redelivery(reply string) bool {
+	pos := 6
+	if strings.Count(reply, ".") == 8 {
+		pos = 4
+	}
+	for i := 0; i < pos; i++ {
+		dot := strings.IndexByte(reply, '.')
+		if dot < 0 {
+			return false
+		}
+		reply = reply[dot+1:]
+	}
+	if dot := strings.IndexByte(reply, '.'); dot >= 0 {
+		reply = reply[:dot]
+	}
+	return reply != "1" && reply != ""
 }
 
 // pullStatusSlack is room for status messages beyond the batch itself.

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -129,12 +130,15 @@ type pmAck struct {
 func (m *Message) publishPMAck() error {
 	id, err := strconv.Atoi(m.msg.Header.Get("$memphis_pm_id"))
 	if err != nil {
+		m.cons.stats.ackFailures.inc()
 		return newErr(CodeInvalidArgument, opAck, "DLS message carries no valid $memphis_pm_id")
 	}
 	body, _ := json.Marshal(pmAck{ID: id, CgName: m.msg.Header.Get("$memphis_pm_cg_name")})
 	if err := m.cons.conn.nc.Publish(wire.SubjPMAcks, body); err != nil {
+		m.cons.stats.ackFailures.inc()
 		return wrapErr(opAck, err)
 	}
+	m.cons.stats.acked.inc()
 	return nil
 }
 
@@ -146,10 +150,8 @@ type ackWaiter struct {
 	err       error
 }
 
-func (w *ackWaiter) onReply(m *nats.Msg, err error) {
-	if err == nil && m != nil && len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		err = newErr(CodeNotFound, opAck, "consumer no longer exists on the broker")
-	}
+// settle records one expected confirmation (err: it failed).
+func (w *ackWaiter) settle(err error) {
 	if err != nil {
 		w.mu.Lock()
 		if w.err == nil {
@@ -160,6 +162,28 @@ func (w *ackWaiter) onReply(m *nats.Msg, err error) {
 	if w.remaining.Add(-1) == 0 {
 		close(w.done)
 	}
+}
+
+// ackConfirm is one confirmation AckAll asks for: it covers the acks of n
+// messages of one JetStream consumer (the server handles one connection's
+// acks of a consumer in order), which it counts as acknowledged or failed
+// once the broker answered.
+type ackConfirm struct {
+	w    *ackWaiter
+	cons *Consumer
+	n    uint64
+}
+
+func (a *ackConfirm) onReply(m *nats.Msg, err error) {
+	if err == nil && m != nil && len(m.Data) == 0 && m.Header.Get("Status") == "503" {
+		err = newErr(CodeNotFound, opAck, "consumer no longer exists on the broker")
+	}
+	if err != nil {
+		a.cons.stats.ackFailures.add(a.n)
+	} else {
+		a.cons.stats.acked.add(a.n)
+	}
+	a.w.settle(err)
 }
 
 // errStale is the error AckAll reports for stale deliveries.
@@ -175,30 +199,30 @@ type ackStream struct {
 	partition int
 }
 
-// lastPerStream maps each JetStream consumer in msgs to the index of its
-// last message. Batches usually span one or a few partitions, so a slice
-// beats a map here.
-func lastPerStream(msgs []*Message) ([]ackStream, []int) {
+// ackPlan maps the messages of an AckAll call onto their JetStream
+// consumers (group and partition): stream[i] is message i's index in last
+// (-1: not a station message), last[k] the index of that consumer's last
+// message. Batches usually span one or a few partitions, so a slice beats
+// a map here.
+func ackPlan(msgs []*Message) (stream, last []int) {
 	var keys []ackStream
-	var last []int
+	stream = make([]int, len(msgs))
 	for i, m := range msgs {
+		stream[i] = -1
 		if m == nil || m.cons == nil || m.dls {
 			continue
 		}
 		k := ackStream{m.cons, m.partition}
-		found := false
-		for j := range keys {
-			if keys[j] == k {
-				last[j], found = i, true
-				break
-			}
-		}
-		if !found {
+		j := slices.Index(keys, k)
+		if j < 0 {
+			j = len(keys)
 			keys = append(keys, k)
 			last = append(last, i)
 		}
+		last[j] = i
+		stream[i] = j
 	}
-	return keys, last
+	return stream, last
 }
 
 // AckAll acknowledges many messages in one call and waits until the broker
@@ -207,15 +231,9 @@ func lastPerStream(msgs []*Message) ([]ackStream, []int) {
 // asks for a confirmation: the server processes one connection's acks of
 // one consumer in order, so that confirmation covers the earlier ones.
 func AckAll(ctx context.Context, msgs []*Message) error {
-	_, lastIdx := lastPerStream(msgs)
-	confirm := func(i int) bool {
-		for _, l := range lastIdx {
-			if l == i {
-				return true
-			}
-		}
-		return false
-	}
+	stream, lastIdx := ackPlan(msgs)
+	// covered[k]: acks of consumer k sent so far, awaiting its confirmation.
+	covered := make([]uint64, len(lastIdx))
 	var firstErr error
 	note := func(err error) {
 		if firstErr == nil && err != nil {
@@ -236,6 +254,7 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 		}
 		conn := m.cons.conn
 		if err := conn.checkOpen(opAck); err != nil {
+			m.cons.stats.ackFailures.inc()
 			note(err)
 			continue
 		}
@@ -244,31 +263,45 @@ func AckAll(ctx context.Context, msgs []*Message) error {
 			flushConns = appendConn(flushConns, conn)
 			continue
 		}
+		k := stream[i]
+		last := lastIdx[k] == i
 		if m.gen != conn.gen.Load() {
 			// Best effort: after a reconnect to the same broker process
 			// the ack still counts; after a restart nobody answers.
 			_ = conn.nc.Publish(m.msg.Reply, ackPayload)
+			m.cons.stats.ackFailures.inc()
 			note(errStale)
+			if last {
+				// The earlier acks of this consumer get no confirmation:
+				// they were sent, as AckNoWait sends them.
+				m.cons.stats.acked.add(covered[k])
+			}
 			continue
 		}
-		if !confirm(i) {
-			note(wrapErr(opAck, conn.nc.Publish(m.msg.Reply, ackPayload)))
+		if !last {
+			if err := conn.nc.Publish(m.msg.Reply, ackPayload); err != nil {
+				m.cons.stats.ackFailures.inc()
+				note(wrapErr(opAck, err))
+			} else {
+				covered[k]++
+			}
 			continue
 		}
 		w.remaining.Add(1)
-		id, reply, err := conn.replies.register(w, deadline)
+		confirm := &ackConfirm{w: w, cons: m.cons, n: covered[k] + 1}
+		id, reply, err := conn.replies.register(confirm, deadline)
 		if err != nil {
-			w.onReply(nil, err)
+			confirm.onReply(nil, err)
 			continue
 		}
 		if err := conn.nc.PublishRequest(m.msg.Reply, reply, ackPayload); err != nil {
 			if conn.replies.cancel(id) { // else Close already failed it
-				w.onReply(nil, wrapErr(opAck, err))
+				confirm.onReply(nil, wrapErr(opAck, err))
 			}
 			continue
 		}
 	}
-	w.onReply(nil, nil) // drop the guard
+	w.settle(nil) // drop the guard
 	for _, c := range flushConns {
 		// pm acks are fire-and-forget core messages; a flush at least
 		// proves they reached the broker.
@@ -337,7 +370,12 @@ func (m *Message) AckNoWait() error {
 	if m.msg.Reply == "" {
 		return newErr(CodeInvalidArgument, opAck, "message has no reply subject")
 	}
-	return wrapErr(opAck, conn.nc.Publish(m.msg.Reply, ackPayload))
+	if err := conn.nc.Publish(m.msg.Reply, ackPayload); err != nil {
+		m.cons.stats.ackFailures.inc()
+		return wrapErr(opAck, err)
+	}
+	m.cons.stats.acked.inc()
+	return nil
 }
 
 // AckAllNoWait sends every ack of msgs without waiting for confirmations.
@@ -361,7 +399,11 @@ func (m *Message) Nack() error {
 	if m.dls {
 		return nil
 	}
-	return m.reply("nack", nakPayload)
+	if err := m.reply("nack", nakPayload); err != nil {
+		return err
+	}
+	m.cons.stats.nacked.inc()
+	return nil
 }
 
 // Delay asks for redelivery after d. Not possible for DLS resends.
@@ -377,7 +419,11 @@ func (m *Message) Delay(d time.Duration) error {
 		return newErr(CodeInvalidArgument, op, "delay must not be negative")
 	}
 	body := []byte(`-NAK {"delay":` + strconv.FormatInt(int64(d), 10) + `}`)
-	return m.reply(op, body)
+	if err := m.reply(op, body); err != nil {
+		return err
+	}
+	m.cons.stats.delayed.inc()
+	return nil
 }
 
 // nackedDLS is the §8.4 report of a consumer-requested dead letter.
@@ -417,6 +463,7 @@ func (m *Message) DeadLetter(reason string) error {
 	if err := m.cons.conn.nc.Publish(wire.SubjNackedDLS, body); err != nil {
 		return wrapErr(op, err)
 	}
+	m.cons.stats.deadLettered.inc()
 	return nil
 }
 

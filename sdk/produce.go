@@ -106,6 +106,7 @@ func (p *Producer) prepare(ctx context.Context, start time.Time, sp *stationProd
 	// A private copy: the caller may reuse data as soon as the call returns.
 	e.data = append(e.data[:0], out...)
 	e.size = size + int64(len(out))
+	e.start = start
 	e.deadline = start.Add(p.ackWait(o)).UnixNano()
 	return nil
 }
@@ -171,7 +172,20 @@ func (p *Producer) Produce(ctx context.Context, msg []byte, o ProduceOptions) er
 	return errors.Join(errs...)
 }
 
+// produceSync produces one message to one station and waits for its
+// result, which it counts in the producer's statistics.
 func (p *Producer) produceSync(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions) (Delivery, error) {
+	p.stats.produced.inc()
+	p.stats.producedBytes.add(uint64(len(data)))
+	d, err := p.sendSync(ctx, start, sp, data, o)
+	if err != nil && d.Err == nil {
+		d.Err = err
+	}
+	p.stats.result(&d, start)
+	return d, err
+}
+
+func (p *Producer) sendSync(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions) (Delivery, error) {
 	e := newEntry()
 	e.sync = true
 	if e.result == nil {

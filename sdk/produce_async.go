@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -22,12 +23,13 @@ type pubEntry struct {
 	msgID     string      // "" = none: the broker cannot de-duplicate a resend
 	reply     string      // set at registration
 	partition int
-	size      int64 // bytes counted in the window
-	deadline  int64 // unix nanoseconds: the call's time plus the ack wait
-	windowed  bool  // holds room in the producer's window
-	pooled    bool  // from entryPool: recycled once its result is final, if safe
-	viaReply  bool  // the final result is the broker's reply to a send
-	awaited   bool  // ProduceOptions.Awaited: Flush does not count a failure
+	size      int64     // bytes counted in the window
+	start     time.Time // the produce call's time (ack latency)
+	deadline  int64     // unix nanoseconds: the call's time plus the ack wait
+	windowed  bool      // holds room in the producer's window
+	pooled    bool      // from entryPool: recycled once its result is final, if safe
+	viaReply  bool      // the final result is the broker's reply to a send
+	awaited   bool      // ProduceOptions.Awaited: Flush does not count a failure
 	// A sync produce waits for result (no user code runs for it); the
 	// channel and timer stay with a recycled entry for the next one.
 	sync      bool
@@ -118,6 +120,7 @@ func (e *pubEntry) onReply(m *nats.Msg, err error) {
 		// so they do not overrun the broker together again.
 		at := time.Now().Add(e.backoff/2 + rand.N(e.backoff/2)).UnixNano()
 		if at < e.deadline && e.p.conn.replies.retry(e, at) {
+			e.p.conn.logOverload(d.Err)
 			return
 		}
 		d.Err = e.deadlineErr()
@@ -148,8 +151,14 @@ func (e *pubEntry) complete(d Delivery) {
 	// The callback runs before the room is given back so that Flush
 	// returns only after every callback has run.
 	if e.sync {
-		e.result <- d // the waiting caller owns e from here on
+		e.result <- d // the waiting caller owns e from here on (and counts d)
 		return
+	}
+	// Counted before anyone is told, so statistics read after a callback
+	// or a Flush include this result.
+	e.p.stats.result(&d, e.start)
+	if d.Err != nil {
+		e.p.logFailure(e, &d)
 	}
 	switch {
 	case e.done != nil:
@@ -202,15 +211,50 @@ func (p *Producer) ProduceAsync(ctx context.Context, msg []byte, o ProduceOption
 	return nil
 }
 
+// produceAsync produces one message to one station without waiting. A
+// refusal is counted here; an accepted message's result in complete.
 func (p *Producer) produceAsync(ctx context.Context, start time.Time, sp *stationProducer, data []byte, o *ProduceOptions, e *pubEntry) error {
-	if err := p.prepare(ctx, start, sp, data, o, e); err != nil {
+	err := p.prepare(ctx, start, sp, data, o, e)
+	if err == nil {
+		e.windowed = true
+		err = p.win.acquire(ctx, e.size, time.Unix(0, e.deadline), p.closing)
+	}
+	if err != nil {
+		p.stats.refused(len(data), err)
 		return err
 	}
-	e.windowed = true
-	if err := p.win.acquire(ctx, e.size, time.Unix(0, e.deadline), p.closing); err != nil {
+	p.stats.produced.inc()
+	p.stats.producedBytes.add(uint64(len(data)))
+	if err := p.send(e); err != nil {
+		p.stats.fail(err)
 		return err
 	}
-	return p.send(e)
+	return nil
+}
+
+// logFailure logs the failed result of a nonblocking produce: a warning
+// when nobody else is told (no callback), at most one a second per
+// producer; debug otherwise.
+func (p *Producer) logFailure(e *pubEntry, d *Delivery) {
+	l := p.conn.log
+	level := slog.LevelWarn
+	if e.done != nil || e.batchDone != nil {
+		level = slog.LevelDebug
+	}
+	if !logOn(l, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("producer", p.name), slog.String("station", d.Station), slog.Any("error", d.Err)}
+	if level == slog.LevelWarn {
+		ok, suppressed := p.failLog.allow()
+		if !ok {
+			return
+		}
+		if suppressed > 0 {
+			attrs = append(attrs, slog.Uint64("more_failures", suppressed))
+		}
+	}
+	logAttrs(l, level, "nonblocking produce failed", attrs...)
 }
 
 // send registers e and, unless a resend after a reconnect is under way,

@@ -17,10 +17,16 @@ type batchRun struct {
 	items []*pubEntry // reused for every station
 }
 
-// fail reports message i as not sent to station.
-func (b *batchRun) fail(i int, station string, err error) {
+// fail reports message i (of size bytes) as not sent to station and
+// counts it (counted: it already counts as produced).
+func (b *batchRun) fail(p *Producer, i, size int, counted bool, station string, err error) {
 	if b.first == nil {
 		b.first = err
+	}
+	if counted {
+		p.stats.fail(err)
+	} else {
+		p.stats.refused(size, err)
 	}
 	if b.done != nil {
 		b.done(i, Delivery{Station: station, Err: err})
@@ -116,21 +122,31 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 				sent, cut = i, err
 				break
 			}
-			b.fail(i, sp.name, err)
+			b.fail(p, i, n, false, sp.name, err)
 			continue
 		}
 		e.windowed = true
 		items = append(items, e)
 	}
 	b.items = items
+	size := func(e *pubEntry) int { return len(msgs[e.idx].Data) }
 	for len(items) > 0 {
 		n, err := p.win.acquireUpTo(ctx, len(items), func(j int) int64 { return items[j].size },
 			time.Unix(0, items[0].deadline), p.closing)
 		if err == nil {
-			if err = p.sendChunk(sp, items[:n], b); err == nil {
+			// Counted as produced before any can get its result.
+			chunkBytes := 0
+			for _, e := range items[:n] {
+				chunkBytes += size(e)
+			}
+			p.stats.produced.add(uint64(n))
+			p.stats.producedBytes.add(uint64(chunkBytes))
+			if err = p.sendChunk(sp, items[:n], b, size); err == nil {
 				items = items[n:]
 				continue
 			}
+			p.stats.produced.sub(uint64(n)) // none of them went out after all
+			p.stats.producedBytes.sub(uint64(chunkBytes))
 			for _, e := range items[:n] {
 				p.win.release([]int64{e.size})
 			}
@@ -141,13 +157,18 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 		if b.stop {
 			// With b.stop items hold no gaps: items[0] is msgs[sent].
 			sent, cut = items[0].idx, err
+			p.stats.refused(size(items[0]), err)
 		}
 		if !b.stop {
 			for _, e := range items {
-				b.fail(e.idx, sp.name, err)
+				b.fail(p, e.idx, size(e), false, sp.name, err)
 			}
 		}
 		break
+	}
+	if b.stop && cut != nil && len(items) == 0 && sent < len(msgs) {
+		// Cut off by a message that did not validate: it was refused.
+		p.stats.refused(len(msgs[sent].Data), cut)
 	}
 	clear(b.items) // drop references to the entries
 	return sent, cut
@@ -157,7 +178,7 @@ func (p *Producer) batchTo(ctx context.Context, sp *stationProducer, msgs []Batc
 // lock and publishes it. A non-nil return means nothing was registered or
 // sent (the room is the caller's to give back); otherwise every message is
 // accounted for.
-func (p *Producer) sendChunk(sp *stationProducer, chunk []*pubEntry, b *batchRun) error {
+func (p *Producer) sendChunk(sp *stationProducer, chunk []*pubEntry, b *batchRun, size func(*pubEntry) int) error {
 	direct, err := p.conn.replies.registerOut(chunk...)
 	if err != nil {
 		return &Error{Code: CodeOf(err), Op: opProduce, Msg: "connection is closed", Err: err}
@@ -184,7 +205,7 @@ func (p *Producer) sendChunk(sp *stationProducer, chunk []*pubEntry, b *batchRun
 			continue
 		}
 		p.win.release([]int64{e.size})
-		b.fail(e.idx, sp.name, err)
+		b.fail(p, e.idx, size(e), true, sp.name, err)
 	}
 	return nil
 }

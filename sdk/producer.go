@@ -80,6 +80,9 @@ type Producer struct {
 	closeOne   sync.Once
 
 	ids msgIDs // message ids of an idempotent producer
+
+	stats   producerCounters
+	failLog logLimit // "nonblocking produce failed" records
 }
 
 // stationProducer is the per-station registration of a producer.

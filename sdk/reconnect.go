@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -46,17 +47,29 @@ func (c *Conn) linkOptions(o *nats.Options) {
 		return nil, 0
 	}
 	o.CustomReconnectDelayCB = c.reconnectDelay
-	o.DisconnectedErrCB = func(*nats.Conn, error) {
+	o.DisconnectedErrCB = func(_ *nats.Conn, err error) {
 		c.disconnects.Add(1)
 		c.noteLinkChange()
 		<-c.ready
+		if !c.isClosed() { // Close itself is no outage
+			c.stats.linkLost()
+			attrs := []slog.Attr{slog.String("server", c.url())}
+			if err != nil {
+				attrs = append(attrs, slog.Any("error", err))
+			}
+			logAttrs(c.log, slog.LevelWarn, "disconnected from the broker", attrs...)
+		}
 		if c.replies != nil {
 			c.replies.failWaiters(errAckLinkLost)
 		}
 	}
-	o.ReconnectedCB = func(*nats.Conn) {
+	o.ReconnectedCB = func(nc *nats.Conn) {
 		c.noteLinkChange()
 		<-c.ready
+		c.stats.reconnects.inc()
+		outage := c.stats.linkBack()
+		logAttrs(c.log, slog.LevelInfo, "reconnected", slog.String("server", nc.ConnectedAddr()),
+			slog.Duration("outage", outage))
 		if c.replies != nil {
 			c.replies.wakeResender()
 		}
@@ -64,6 +77,15 @@ func (c *Conn) linkOptions(o *nats.Options) {
 	o.ClosedCB = func(*nats.Conn) {
 		c.noteLinkChange()
 		<-c.ready
+		c.stats.linkBack()
+		// Not after Close, nor for a Connect that gave up half-way.
+		if !c.isClosed() && !c.stats.connectedAt.IsZero() {
+			msg := "connection to the broker closed for good: the reconnect attempts ran out; connect again"
+			if !c.opts.Reconnect {
+				msg = "connection to the broker closed for good: reconnecting is off; connect again"
+			}
+			logAttrs(c.log, slog.LevelError, msg, slog.Int("max_reconnect", c.opts.MaxReconnect))
+		}
 		if c.replies != nil {
 			// After Close this is a no-op; otherwise the reconnect
 			// attempts ran out and nothing pending can complete.

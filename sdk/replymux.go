@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -45,6 +46,7 @@ type pendingReply struct {
 // broker de-duplicates resends that carry a msg id.
 type replyMux struct {
 	nc      *nats.Conn
+	log     *slog.Logger
 	gen     *atomic.Uint64 // Conn.gen
 	prefix  string         // replies handed to user callbacks
 	waitPfx string         // replies of callers waiting in the library
@@ -63,19 +65,21 @@ type replyMux struct {
 	// the sweeper looks for them only when there are some.
 	retrying int
 
-	kick chan struct{} // wakes the resender
-	stop chan struct{}
-	done sync.WaitGroup // sweeper and resender
+	kick      chan struct{} // wakes the resender
+	loggedGen uint64        // generation whose resend was logged (resender only)
+	stop      chan struct{}
+	done      sync.WaitGroup // sweeper and resender
 }
 
 // sweepEvery bounds how late a timeout is reported after its deadline and
 // how late an overload retry is sent after its backoff.
 const sweepEvery = 100 * time.Millisecond
 
-func newReplyMux(nc *nats.Conn, gen *atomic.Uint64) (*replyMux, error) {
+func newReplyMux(nc *nats.Conn, gen *atomic.Uint64, log *slog.Logger) (*replyMux, error) {
 	inbox := nc.NewInbox()
 	m := &replyMux{
 		nc:      nc,
+		log:     log,
 		gen:     gen,
 		prefix:  inbox + ".",
 		waitPfx: inbox + "-w.",
@@ -279,7 +283,7 @@ func (m *replyMux) resendLoop() {
 // the direct path. New produces registered meanwhile wait for it (their
 // registerOut sees okGen behind), so nothing overtakes a resent message.
 func (m *replyMux) resend() {
-	for {
+	for round := 0; ; round++ {
 		if !m.nc.IsConnected() {
 			return // the next reconnect wakes the resender again
 		}
@@ -301,6 +305,11 @@ func (m *replyMux) resend() {
 			return
 		}
 		m.mu.Unlock()
+		if round == 0 && m.loggedGen != g {
+			m.loggedGen = g
+			logAttrs(m.log, slog.LevelInfo, "sending the messages held or not acknowledged across the reconnect, in order",
+				slog.Int("messages", len(stale)))
+		}
 		slices.SortFunc(stale, func(a, b *pubEntry) int { return cmpUint64(a.id, b.id) })
 		if !m.sendAll(stale) {
 			return

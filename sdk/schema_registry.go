@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"encoding/json"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,8 @@ type compiledSchema struct {
 }
 
 type stationSchema struct {
+	reg     *schemaRegistry
+	station string // internal name
 	refs    int
 	sub     *nats.Subscription
 	cur     atomic.Pointer[compiledSchema] // nil = no schema attached
@@ -85,6 +88,19 @@ func (s *stationSchema) onUpdate(m *nats.Msg) {
 		u.Init = schemaUpdate{}
 	}
 	s.apply(u.Init)
+	s.reg.updates.inc()
+	if u.Init.SchemaName == "" {
+		logAttrs(s.reg.log, slog.LevelInfo, "schema removed from station", slog.String("station", s.station))
+		return
+	}
+	attrs := []slog.Attr{slog.String("station", s.station), slog.String("schema", u.Init.SchemaName),
+		slog.String("type", u.Init.Type), slog.Int("version", u.Init.ActiveVersion.VersionNumber)}
+	if cur := s.cur.Load(); cur != nil && cur.err != nil {
+		// Producing to the station fails until a usable version comes.
+		logAttrs(s.reg.log, slog.LevelWarn, "station's new schema does not compile; produces to it fail", append(attrs, slog.Any("error", cur.err))...)
+		return
+	}
+	logAttrs(s.reg.log, slog.LevelInfo, "station schema updated", attrs...)
 }
 
 // schemaRegistry is one connection's schema state. Writers (seed, release)
@@ -93,10 +109,15 @@ func (s *stationSchema) onUpdate(m *nats.Msg) {
 type schemaRegistry struct {
 	mu       sync.Mutex
 	stations atomic.Pointer[map[string]*stationSchema] // internal station name; never mutated in place
+
+	// The connection's logger and its count of schema updates (Conn.Stats):
+	// kept here, as the registry must not hold on to the Conn.
+	log     *slog.Logger
+	updates counter
 }
 
-func newSchemaRegistry() *schemaRegistry {
-	r := &schemaRegistry{}
+func newSchemaRegistry(log *slog.Logger) *schemaRegistry {
+	r := &schemaRegistry{log: log}
 	r.stations.Store(&map[string]*stationSchema{})
 	return r
 }
@@ -123,7 +144,7 @@ func (c *Conn) schemas() *schemaRegistry {
 	if r, ok := registries.Load(c.connID); ok {
 		return r.(*schemaRegistry)
 	}
-	r, loaded := registries.LoadOrStore(c.connID, newSchemaRegistry())
+	r, loaded := registries.LoadOrStore(c.connID, newSchemaRegistry(c.log))
 	if !loaded {
 		runtime.AddCleanup(c, func(id string) { registries.Delete(id) }, c.connID)
 	}
@@ -156,7 +177,7 @@ func (c *Conn) seedSchema(internalStation string, u schemaUpdate) {
 	defer r.mu.Unlock()
 	s := r.lookup(internalStation)
 	if s == nil {
-		s = &stationSchema{}
+		s = &stationSchema{reg: r, station: internalStation}
 		sub, err := c.nc.Subscribe(wire.SchemaUpdatesSubject(internalStation), s.onUpdate)
 		if err != nil {
 			// Only a closed connection refuses a subscription; validation
@@ -193,6 +214,15 @@ func (c *Conn) releaseSchema(internalStation string) {
 	r.update(func(m map[string]*stationSchema) { delete(m, internalStation) })
 }
 
+// schemaUpdatesSeen is the number of schema updates the connection's
+// registry handled so far (Conn.Stats adds those of a closed one).
+func (c *Conn) schemaUpdatesSeen() uint64 {
+	if v, ok := registries.Load(c.connID); ok {
+		return v.(*schemaRegistry).updates.load()
+	}
+	return 0
+}
+
 // closeSchemas drops the connection's schema state at once; Conn.Close
 // calls it (the AddCleanup above covers a Conn dropped without Close).
 func (c *Conn) closeSchemas() {
@@ -201,6 +231,7 @@ func (c *Conn) closeSchemas() {
 		return
 	}
 	r := v.(*schemaRegistry)
+	c.stats.schemaUpdates.add(r.updates.load()) // Conn.Stats reads them here from now on
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range *r.stations.Load() {

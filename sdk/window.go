@@ -219,6 +219,13 @@ func (e *FlushError) Error() string {
 // Unwrap exposes the first failure.
 func (e *FlushError) Unwrap() error { return e.First }
 
+// inFlightBytes is the number of bytes counted in the window.
+func (w *window) inFlightBytes() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bytes
+}
+
 // inFlight is the number of messages counted in the window.
 func (w *window) inFlight() int {
 	w.mu.Lock()
