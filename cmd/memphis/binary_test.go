@@ -107,6 +107,11 @@ func TestBinaryEndToEnd(t *testing.T) {
 	}
 	checkSide(t, "producers", rep.Producers, 1, 400, 128, true)
 	checkSide(t, "consumers", rep.Consumers, 1, 400, 128, false)
+	r = exe(t, b, "", "stats", "--compact")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	validStats(t, r.stdout)
 	if r := exe(t, b, "", "station", "destroy", "e2e"); r.code != 0 {
 		t.Fatalf("%+v", r)
 	}

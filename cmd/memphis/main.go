@@ -47,8 +47,7 @@ type command struct {
 	sub     []command
 }
 
-// commands is the command tree. ("stats" joins it once sdk/ has
-// statistics: one more entry here, nothing else changes.)
+// commands is the command tree.
 var commands = []command{
 	{name: "station", summary: "create or destroy a station", sub: []command{
 		{name: "create", summary: "create a station (an existing one is left as it is)", run: runStationCreate},
@@ -61,6 +60,7 @@ var commands = []command{
 		{name: "attach", summary: "enforce a schema on a station", run: runSchemaAttach},
 		{name: "detach", summary: "remove the schema from a station", run: runSchemaDetach},
 	}},
+	{name: "stats", summary: "connect and print the connection's statistics (JSON)", run: runStats},
 	{name: "bench", summary: "measure produce and consume throughput and ack latency", sub: []command{
 		{name: "produce", summary: "producers only", run: runBenchProduce},
 		{name: "consume", summary: "consumers only (reads messages already in the station)", run: runBenchConsume},
