@@ -31,6 +31,7 @@ func memphis_go_connect(oh C.uint64_t, out *C.uint64_t, em **C.char) (st C.int) 
 	if !ok {
 		return badHandle(em, kindConnOpts)
 	}
+	opts.Logger = capiLogger // memphis_set_log_callback decides where records go
 	c, err := sdk.Connect(context.Background(), opts)
 	if err != nil {
 		return failErr(em, err)

@@ -8,9 +8,7 @@ import "C"
 
 import (
 	"fmt"
-	"os"
 	"runtime/debug"
-	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -99,8 +97,6 @@ func badArg(em **C.char, format string, args ...any) C.int {
 	return fail(em, C.MEMPHIS_ERR_INVALID_ARGUMENT, fmt.Sprintf(format, args...))
 }
 
-var panicOnce sync.Once
-
 // guard is deferred by every export: a Go panic must never unwind into C
 // (it would abort the host process), so it becomes MEMPHIS_ERR_INTERNAL.
 func guard(st *C.int, em **C.char) {
@@ -111,12 +107,11 @@ func guard(st *C.int, em **C.char) {
 	}
 }
 
-// reportPanic prints the first panic's stack to stderr so the bug can be
-// reported; later ones only return their status.
+// reportPanic logs a recovered panic with its stack (an error record for
+// the log callback) so the bug can be reported. The library prints
+// nothing itself.
 func reportPanic(r any) {
-	panicOnce.Do(func() {
-		fmt.Fprintf(os.Stderr, "libmemphis: recovered panic: %v\n%s", r, debug.Stack())
-	})
+	hook.emit(C.MEMPHIS_LOG_ERROR, fmt.Sprintf("recovered panic (a libmemphis bug; please report it): %v\n%s", r, debug.Stack()))
 }
 
 // cText copies a required text argument: a name, id, key, header value or

@@ -30,6 +30,12 @@ void memphis_capi_call_delivery(uintptr_t cb, int status, const char *error_mess
 void memphis_capi_call_consume(uintptr_t cb, uint64_t *msgs, size_t count, int status, const char *error_message,
                                uintptr_t user_data, uint64_t consumer);
 
+/* Log and periodic statistics callbacks; memphis_capi_in_log_callback
+ * reports whether the calling thread is inside the log callback. */
+void memphis_capi_call_log(uintptr_t cb, int level, const char *message, uintptr_t user_data);
+int memphis_capi_in_log_callback(void);
+void memphis_capi_call_stats(uintptr_t cb, const char *json, size_t len, uintptr_t user_data);
+
 /* The producer/consumer whose callback runs on the calling thread (0 = none):
  * lets flush/stop/destroy avoid waiting for the very callback they run in. */
 uint64_t memphis_capi_current_producer(void);

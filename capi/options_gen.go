@@ -185,6 +185,22 @@ func memphis_go_conn_opts_get_timeout_ms(h C.uint64_t, out *C.int64_t, em **C.ch
 	})
 }
 
+//export memphis_go_conn_opts_set_stats_interval_ms
+func memphis_go_conn_opts_set_stats_interval_ms(h C.uint64_t, v C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsSet(h, kindConnOpts, em, func(o *sdk.ConnectOptions) C.int {
+		return setMillis(em, v, "stats_interval_ms", &o.StatsInterval)
+	})
+}
+
+//export memphis_go_conn_opts_get_stats_interval_ms
+func memphis_go_conn_opts_get_stats_interval_ms(h C.uint64_t, out *C.int64_t, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsGet(h, kindConnOpts, em, out != nil, func(o *sdk.ConnectOptions) {
+		*out = millis(o.StatsInterval)
+	})
+}
+
 //export memphis_go_station_opts_set_name
 func memphis_go_station_opts_set_name(h C.uint64_t, v *C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)

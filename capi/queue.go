@@ -52,6 +52,7 @@ type qevent struct {
 	ud     uintptr
 	msgs   *C.uint64_t
 	count  int
+	json   *C.char // stats_json
 }
 
 const (
@@ -71,6 +72,9 @@ func lookupQueue(h C.uint64_t, em **C.char) (*queueObj, C.int) {
 func (e *qevent) free() {
 	if e.text != nil {
 		C.free(unsafe.Pointer(e.text))
+	}
+	if e.json != nil {
+		C.free(unsafe.Pointer(e.json))
 	}
 	if e.msgs != nil {
 		for _, id := range unsafe.Slice(e.msgs, e.count) {
@@ -97,6 +101,23 @@ func (q *queueObj) push(e qevent, cancel <-chan struct{}) {
 	case <-q.closed:
 		e.free()
 	case <-cancel:
+		e.free()
+	}
+}
+
+// tryPush queues e if there is room now, else frees it: for events a
+// newer one soon replaces (periodic statistics), never worth waiting for.
+func (q *queueObj) tryPush(e qevent) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.drained || q.isClosed() {
+		e.free()
+		return
+	}
+	select {
+	case q.ch <- e:
+		q.signal()
+	default:
 		e.free()
 	}
 }
@@ -266,6 +287,7 @@ func fill(d *C.memphis_event_t, e qevent) {
 	*(*uintptr)(unsafe.Pointer(&d.user_data)) = e.ud
 	setCAddr((*unsafe.Pointer)(unsafe.Pointer(&d.msgs)), unsafe.Pointer(e.msgs))
 	d.count = C.size_t(e.count)
+	setCPtr(&d.stats_json, e.json)
 }
 
 //export memphis_go_queue_wake

@@ -3,6 +3,15 @@
 #include "_cgo_export.h"
 #include "internal.h"
 
+memphis_status_t memphis_set_log_callback(memphis_log_cb cb, void *user_data, memphis_log_level_t level, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_set_log_callback((uintptr_t)cb, (uintptr_t)user_data, (int)level, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_conn_opts_new(memphis_conn_opts_t **out, memphis_error_t **err)
 {
     if (memphis_capi_forked)
@@ -209,6 +218,42 @@ memphis_status_t memphis_conn_opts_get_timeout_ms(const memphis_conn_opts_t *opt
         return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
     char *msg__ = NULL;
     int st__ = memphis_go_conn_opts_get_timeout_ms((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_opts_set_stats_interval_ms(memphis_conn_opts_t *opts, int64_t ms, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_set_stats_interval_ms((uint64_t)(uintptr_t)opts, ms, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_opts_get_stats_interval_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_get_stats_interval_ms((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_opts_set_stats_cb(memphis_conn_opts_t *opts, memphis_stats_cb cb, void *user_data, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_set_stats_cb((uint64_t)(uintptr_t)opts, (uintptr_t)cb, (uintptr_t)user_data, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_opts_set_stats_queue(memphis_conn_opts_t *opts, memphis_queue_t *queue, void *user_data, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_set_stats_queue((uint64_t)(uintptr_t)opts, (uint64_t)(uintptr_t)queue, (uintptr_t)user_data, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 
@@ -1048,6 +1093,33 @@ memphis_status_t memphis_fetch_messages(memphis_conn_t *conn, const memphis_cons
     uint64_t *msgs__ = NULL;
     int st__ = memphis_go_fetch_messages((uint64_t)(uintptr_t)conn, (uint64_t)(uintptr_t)opts, (char *)partition_key, partition_number, msgs ? &msgs__ : NULL, count, err ? &msg__ : NULL);
     if (msgs) *msgs = (memphis_msg_t **)(void *)msgs__;
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_stats_json(memphis_conn_t *conn, char **json, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_stats_json((uint64_t)(uintptr_t)conn, json, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_producer_stats_json(memphis_producer_t *producer, char **json, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_producer_stats_json((uint64_t)(uintptr_t)producer, json, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_consumer_stats_json(memphis_consumer_t *consumer, char **json, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_consumer_stats_json((uint64_t)(uintptr_t)consumer, json, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 

@@ -49,3 +49,23 @@ void memphis_capi_call_consume(uintptr_t cb, uint64_t *msgs, size_t count, int s
 
 uint64_t memphis_capi_current_producer(void) { return current_producer; }
 uint64_t memphis_capi_current_consumer(void) { return current_consumer; }
+
+/* Set while a log callback runs on this thread: memphis_set_log_callback
+ * called from it must not wait for the call it is part of. */
+static _Thread_local int in_log_callback;
+
+void memphis_capi_call_log(uintptr_t cb, int level, const char *message, uintptr_t user_data)
+{
+    memphis_log_cb fn = (memphis_log_cb)cb;
+    in_log_callback = 1;
+    fn((memphis_log_level_t)level, message, (void *)user_data);
+    in_log_callback = 0;
+}
+
+int memphis_capi_in_log_callback(void) { return in_log_callback; }
+
+void memphis_capi_call_stats(uintptr_t cb, const char *json, size_t len, uintptr_t user_data)
+{
+    memphis_stats_cb fn = (memphis_stats_cb)cb;
+    fn(json, len, (void *)user_data);
+}

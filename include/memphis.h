@@ -3,7 +3,9 @@
  * (wire-compatible with Memphis v1.4.x).
  *
  * Changelog
- *   0.1.0  first public header.
+ *   0.1.0  first public header; statistics (memphis_*_stats_json, periodic
+ *          MEMPHIS_EVENT_STATS with memphis_event_t.stats_json) and log
+ *          events (memphis_set_log_callback).
  *
  * ---------------------------------------------------------------------------
  * General rules (they hold for every function below unless its comment says
@@ -73,8 +75,9 @@
  *
  * Threads and callbacks
  *   Every function may be called from any thread, concurrently.
- *   Callbacks (delivery reports, consume batches) run on library-owned threads,
- *   never on the thread that registered them. Callbacks may call back into the
+ *   Callbacks (delivery reports, consume batches, periodic statistics, log
+ *   records) run on library-owned threads, never on the thread that
+ *   registered them, and never while the library holds one of its locks. Callbacks may call back into the
  *   library (produce, ack, destroy a message, stop a consumer...). Inside a
  *   callback, functions that would wait for callbacks of the same object
  *   (memphis_producer_flush/destroy from a delivery callback,
@@ -202,6 +205,41 @@ MEMPHIS_API void memphis_error_free(memphis_error_t *err);
 MEMPHIS_API void memphis_free(void *ptr);
 
 /* ------------------------------------------------------------------------ */
+/* Log events                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The library never prints anything. Its events (connected, disconnected,
+ * reconnected, resends after a reconnect, slow consumers, nonblocking
+ * produces that failed, schema updates, retries; docs/statistics.md lists
+ * them with their levels) go to the log callback, if one is set.
+ * Levels are syslog's: a smaller value is more severe. */
+typedef enum memphis_log_level {
+    MEMPHIS_LOG_ERROR = 3, /* the connection closed for good */
+    MEMPHIS_LOG_WARN = 4,  /* something failed or was dropped; the library copes */
+    MEMPHIS_LOG_INFO = 6,  /* connect, reconnect, schema updates: a few per connection */
+    MEMPHIS_LOG_DEBUG = 7  /* failures also reported to a callback or handler */
+} memphis_log_level_t;
+
+/* One log record. message: one line, the event's text followed by its
+ * details as key=value (connection_id=... always), borrowed for the call.
+ * Runs on one library thread, one record at a time, in order, never while
+ * the library holds a lock: it may call any library function, including
+ * memphis_set_log_callback. Records are handed over through a bounded
+ * buffer (1024 records): a callback that falls behind loses records, and
+ * the next one delivered says how many. */
+typedef void (*memphis_log_cb)(memphis_log_level_t level, const char *message, void *user_data);
+
+/* Sets the process-wide log callback (every connection's events, from now
+ * on): records at `level` or more severe reach cb(level, message,
+ * user_data). cb == NULL turns logging off (the default; level is then
+ * ignored). Replaces the previous callback and, unless called from inside
+ * the log callback, waits until a running call of it has returned: once
+ * this returns, the old callback is never called again and its user_data
+ * may be freed. Records still buffered go to the new callback. */
+MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_set_log_callback(memphis_log_cb cb, void *user_data, memphis_log_level_t level,
+                                                                       memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
 /* Opaque handle types                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -255,6 +293,29 @@ MEMPHIS_API memphis_status_t memphis_conn_opts_get_reconnect(const memphis_conn_
 MEMPHIS_API memphis_status_t memphis_conn_opts_get_max_reconnect(const memphis_conn_opts_t *opts, int *out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_opts_get_reconnect_interval_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_opts_get_timeout_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err);
+
+/* Periodic statistics, like librdkafka's statistics.interval.ms: every
+ * stats_interval_ms (0 = never, the default) the connection hands its
+ * statistics document (see memphis_conn_stats_json) to the callback or
+ * the queue set below; without either the interval does nothing. Closing
+ * the connection stops it (and waits for a running callback, unless
+ * called from it). */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_stats_interval_ms(memphis_conn_opts_t *opts, int64_t ms, memphis_error_t **err);
+MEMPHIS_API memphis_status_t memphis_conn_opts_get_stats_interval_ms(const memphis_conn_opts_t *opts, int64_t *out, memphis_error_t **err);
+/* Periodic statistics callback: json is the document (len bytes, NUL
+ * terminated), borrowed for the call. Runs on a library thread, one call
+ * at a time per connection; it may call back into the library. */
+typedef void (*memphis_stats_cb)(const char *json, size_t len, void *user_data);
+/* Sends the periodic statistics to cb(json, len, user_data); cb == NULL
+ * removes it. Replaces a queue set with memphis_conn_opts_set_stats_queue. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_stats_cb(memphis_conn_opts_t *opts, memphis_stats_cb cb, void *user_data, memphis_error_t **err);
+/* Sends the periodic statistics to `queue` as MEMPHIS_EVENT_STATS events
+ * carrying user_data (see memphis_event_t); queue == NULL removes it.
+ * A snapshot that finds the queue full (or closed or destroyed) is dropped;
+ * the next comes an interval later. Replaces a callback set with
+ * memphis_conn_opts_set_stats_cb. */
+MEMPHIS_API memphis_status_t memphis_conn_opts_set_stats_queue(memphis_conn_opts_t *opts, memphis_queue_t *queue, void *user_data,
+                                                               memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
 /* Connection                                                                */
@@ -629,6 +690,28 @@ MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_fetch_messages(memphis_con
                                                                      int partition_number, memphis_msg_t ***msgs, size_t *count, memphis_error_t **err);
 
 /* ------------------------------------------------------------------------ */
+/* Statistics                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Always-on counters: messages produced, acknowledged and failed by cause,
+ * retries, in flight, ack latency percentiles per producer; fetched,
+ * delivered, acknowledged, redelivered, pull latency and handler time per
+ * consumer; reconnects, outage time, traffic and control requests per
+ * connection. They cost no lock on the produce, fetch and ack paths.
+ * A snapshot is a JSON document described field by field, with units, in
+ * docs/statistics.md (its JSON Schema: docs/statistics.schema.json); its
+ * "version" field says which version of it (1). *json is malloc'd,
+ * NUL-terminated text: free it with memphis_free. These never block (no
+ * network) and work on a closed connection (its final counters). */
+
+/* The connection's document, with every live producer and consumer. */
+MEMPHIS_API memphis_status_t memphis_conn_stats_json(memphis_conn_t *conn, char **json, memphis_error_t **err);
+/* One producer's part of the document (an element of "producers"). */
+MEMPHIS_API memphis_status_t memphis_producer_stats_json(memphis_producer_t *producer, char **json, memphis_error_t **err);
+/* One consumer's part of the document (an element of "consumers"). */
+MEMPHIS_API memphis_status_t memphis_consumer_stats_json(memphis_consumer_t *consumer, char **json, memphis_error_t **err);
+
+/* ------------------------------------------------------------------------ */
 /* Messages                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -729,15 +812,18 @@ MEMPHIS_API memphis_status_t memphis_msgs_destroy(memphis_msg_t **msgs, size_t c
 
 typedef enum memphis_event_kind {
     MEMPHIS_EVENT_DELIVERY = 1, /* delivery report of one nonblocking message */
-    MEMPHIS_EVENT_CONSUME = 2   /* a consume batch or a consume error */
+    MEMPHIS_EVENT_CONSUME = 2,  /* a consume batch or a consume error */
+    MEMPHIS_EVENT_STATS = 3     /* periodic statistics (memphis_conn_opts_set_stats_queue) */
 } memphis_event_kind_t;
 
 /* One event, filled in by memphis_queue_poll. Fields mean what the
  * arguments of memphis_delivery_cb / memphis_consume_cb mean:
- *   kind          MEMPHIS_EVENT_DELIVERY or MEMPHIS_EVENT_CONSUME.
+ *   kind          MEMPHIS_EVENT_DELIVERY, MEMPHIS_EVENT_CONSUME or
+ *                 MEMPHIS_EVENT_STATS.
  *   status        delivery: the message's result; consume: MEMPHIS_OK with
  *                 count > 0, MEMPHIS_ERR_NO_MESSAGES when the station is
- *                 drained, any other status a real failure.
+ *                 drained, any other status a real failure; stats:
+ *                 MEMPHIS_OK.
  *   error_message NULL when status is MEMPHIS_OK, else malloc'd text owned
  *                 by the caller: free with memphis_free.
  *   sequence      delivery: the stored message's stream sequence (0 on
@@ -749,7 +835,12 @@ typedef enum memphis_event_kind {
  *                 memphis_free the array. Delivery: msgs is NULL and count
  *                 carries the report's retry details, read with
  *                 memphis_event_retries / memphis_event_possible_duplicate
- *                 (count is 0 for a message sent once). */
+ *                 (count is 0 for a message sent once). Stats: NULL, 0.
+ *   stats_json    stats: the connection's statistics document (see
+ *                 memphis_conn_stats_json), malloc'd text owned by the
+ *                 caller: free with memphis_free. NULL for other kinds.
+ *   user_data     stats: the pointer given to
+ *                 memphis_conn_opts_set_stats_queue. */
 typedef struct memphis_event {
     memphis_event_kind_t kind;
     memphis_status_t status;
@@ -758,6 +849,7 @@ typedef struct memphis_event {
     void *user_data;
     memphis_msg_t **msgs;
     size_t count;
+    char *stats_json;
 } memphis_event_t;
 
 /* The retry count of a delivery event (see memphis_delivery_retries); 0 for

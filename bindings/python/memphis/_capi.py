@@ -31,6 +31,12 @@ ERR_INTERNAL = 16
 ERR_INVALID_HANDLE = 100
 ERR_FORKED = 101
 
+# memphis_log_level_t
+LOG_ERROR = 3
+LOG_WARN = 4
+LOG_INFO = 6
+LOG_DEBUG = 7
+
 # memphis_retention_t
 RETENTION_MESSAGE_AGE_SEC = 0
 RETENTION_MESSAGES = 1
@@ -44,6 +50,7 @@ STORAGE_MEMORY = 1
 # memphis_event_kind_t
 EVENT_DELIVERY = 1
 EVENT_CONSUME = 2
+EVENT_STATS = 3
 
 
 class ProduceOpts(Structure):
@@ -70,9 +77,12 @@ class Event(Structure):
         ("user_data", c_void_p),
         ("msgs", POINTER(c_void_p)),
         ("count", c_size_t),
+        ("stats_json", c_void_p),
     ]
 
 
+LogCb = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+StatsCb = CFUNCTYPE(None, c_char_p, c_size_t, c_void_p)
 DeliveryCb = CFUNCTYPE(None, c_int, c_char_p, c_uint64, c_void_p)
 ConsumeCb = CFUNCTYPE(None, POINTER(c_void_p), c_size_t, c_int, c_char_p, c_void_p)
 
@@ -87,6 +97,7 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "memphis_error_message": (c_char_p, [c_void_p]),
     "memphis_error_free": (None, [c_void_p]),
     "memphis_free": (None, [c_void_p]),
+    "memphis_set_log_callback": (c_int, [LogCb, c_void_p, c_int, POINTER(c_void_p)]),
     "memphis_conn_opts_new": (c_int, [POINTER(c_void_p), POINTER(c_void_p)]),
     "memphis_conn_opts_destroy": (c_int, [c_void_p, POINTER(c_void_p)]),
     "memphis_conn_opts_set_host": (c_int, [c_void_p, c_char_p, POINTER(c_void_p)]),
@@ -110,6 +121,10 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "memphis_conn_opts_get_max_reconnect": (c_int, [c_void_p, POINTER(c_int), POINTER(c_void_p)]),
     "memphis_conn_opts_get_reconnect_interval_ms": (c_int, [c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
     "memphis_conn_opts_get_timeout_ms": (c_int, [c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
+    "memphis_conn_opts_set_stats_interval_ms": (c_int, [c_void_p, c_int64, POINTER(c_void_p)]),
+    "memphis_conn_opts_get_stats_interval_ms": (c_int, [c_void_p, POINTER(c_int64), POINTER(c_void_p)]),
+    "memphis_conn_opts_set_stats_cb": (c_int, [c_void_p, StatsCb, c_void_p, POINTER(c_void_p)]),
+    "memphis_conn_opts_set_stats_queue": (c_int, [c_void_p, c_void_p, c_void_p, POINTER(c_void_p)]),
     "memphis_connect": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     "memphis_conn_close": (c_int, [c_void_p, POINTER(c_void_p)]),
     "memphis_conn_destroy": (c_int, [c_void_p, POINTER(c_void_p)]),
@@ -204,6 +219,9 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     "memphis_consumer_fetch": (c_int, [c_void_p, c_size_t, c_char_p, c_int, POINTER(POINTER(c_void_p)), POINTER(c_size_t), POINTER(c_void_p)]),
     "memphis_consumer_destroy": (c_int, [c_void_p, POINTER(c_void_p)]),
     "memphis_fetch_messages": (c_int, [c_void_p, c_void_p, c_char_p, c_int, POINTER(POINTER(c_void_p)), POINTER(c_size_t), POINTER(c_void_p)]),
+    "memphis_conn_stats_json": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
+    "memphis_producer_stats_json": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
+    "memphis_consumer_stats_json": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     "memphis_msg_data": (c_int, [c_void_p, POINTER(c_void_p), POINTER(c_size_t), POINTER(c_void_p)]),
     "memphis_msg_header_count": (c_int, [c_void_p, POINTER(c_size_t), POINTER(c_void_p)]),
     "memphis_msg_header_at": (c_int, [c_void_p, c_size_t, POINTER(c_char_p), POINTER(c_char_p), POINTER(c_void_p)]),
@@ -253,6 +271,7 @@ SETTERS: Dict[str, Dict[str, Tuple[str, str]]] = {
         "tls_cert_file": ("memphis_conn_opts_set_tls_cert_file", "str"),
         "tls_key_file": ("memphis_conn_opts_set_tls_key_file", "str"),
         "tls_ca_file": ("memphis_conn_opts_set_tls_ca_file", "str"),
+        "stats_interval_ms": ("memphis_conn_opts_set_stats_interval_ms", "int64"),
     },
     "station": {
         "name": ("memphis_station_opts_set_name", "str"),
@@ -296,6 +315,7 @@ GETTERS: Dict[str, Dict[str, Tuple[str, str]]] = {
         "max_reconnect": ("memphis_conn_opts_get_max_reconnect", "int"),
         "reconnect_interval_ms": ("memphis_conn_opts_get_reconnect_interval_ms", "int64"),
         "timeout_ms": ("memphis_conn_opts_get_timeout_ms", "int64"),
+        "stats_interval_ms": ("memphis_conn_opts_get_stats_interval_ms", "int64"),
     },
     "station": {
         "name": ("memphis_station_opts_get_name", "str"),

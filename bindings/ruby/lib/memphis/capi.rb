@@ -29,6 +29,11 @@ module Memphis
     ERR_INTERNAL = 16
     ERR_INVALID_HANDLE = 100
     ERR_FORKED = 101
+    # memphis_log_level_t
+    LOG_ERROR = 3
+    LOG_WARN = 4
+    LOG_INFO = 6
+    LOG_DEBUG = 7
     # memphis_retention_t
     RETENTION_MESSAGE_AGE_SEC = 0
     RETENTION_MESSAGES = 1
@@ -40,6 +45,7 @@ module Memphis
     # memphis_event_kind_t
     EVENT_DELIVERY = 1
     EVENT_CONSUME = 2
+    EVENT_STATS = 3
 
     # memphis_produce_opts_t
     class ProduceOpts < FFI::Struct
@@ -48,7 +54,7 @@ module Memphis
 
     # memphis_event_t
     class Event < FFI::Struct
-      layout :kind, :int, :status, :int, :error_message, :pointer, :sequence, :uint64, :user_data, :pointer, :msgs, :pointer, :count, :size_t
+      layout :kind, :int, :status, :int, :error_message, :pointer, :sequence, :uint64, :user_data, :pointer, :msgs, :pointer, :count, :size_t, :stats_json, :pointer
     end
 
     # name (without memphis_) => [argument types, result type, blocking]
@@ -62,6 +68,7 @@ module Memphis
       error_message: [[:pointer], :pointer, false],
       error_free: [[:pointer], :void, false],
       free: [[:pointer], :void, false],
+      set_log_callback: [[:pointer, :pointer, :int, :pointer], :int, true],
       conn_opts_new: [[:pointer, :pointer], :int, false],
       conn_opts_destroy: [[:pointer, :pointer], :int, false],
       conn_opts_set_host: [[:pointer, :string, :pointer], :int, false],
@@ -85,6 +92,10 @@ module Memphis
       conn_opts_get_max_reconnect: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_get_reconnect_interval_ms: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_get_timeout_ms: [[:pointer, :pointer, :pointer], :int, false],
+      conn_opts_set_stats_interval_ms: [[:pointer, :int64, :pointer], :int, false],
+      conn_opts_get_stats_interval_ms: [[:pointer, :pointer, :pointer], :int, false],
+      conn_opts_set_stats_cb: [[:pointer, :pointer, :pointer, :pointer], :int, false],
+      conn_opts_set_stats_queue: [[:pointer, :pointer, :pointer, :pointer], :int, false],
       connect: [[:pointer, :pointer, :pointer], :int, true],
       conn_close: [[:pointer, :pointer], :int, true],
       conn_destroy: [[:pointer, :pointer], :int, true],
@@ -179,6 +190,9 @@ module Memphis
       consumer_fetch: [[:pointer, :size_t, :string, :int, :pointer, :pointer, :pointer], :int, true],
       consumer_destroy: [[:pointer, :pointer], :int, true],
       fetch_messages: [[:pointer, :pointer, :string, :int, :pointer, :pointer, :pointer], :int, true],
+      conn_stats_json: [[:pointer, :pointer, :pointer], :int, false],
+      producer_stats_json: [[:pointer, :pointer, :pointer], :int, false],
+      consumer_stats_json: [[:pointer, :pointer, :pointer], :int, false],
       msg_data: [[:pointer, :pointer, :pointer, :pointer], :int, false],
       msg_header_count: [[:pointer, :pointer, :pointer], :int, false],
       msg_header_at: [[:pointer, :size_t, :pointer, :pointer, :pointer], :int, false],
@@ -214,13 +228,15 @@ module Memphis
 
     # Functions ending in `memphis_error_t **err`: Call wraps them.
     FALLIBLE = %i[
-      conn_opts_new conn_opts_destroy conn_opts_set_host conn_opts_set_port conn_opts_set_username
-      conn_opts_set_password conn_opts_set_connection_token conn_opts_set_account_id conn_opts_set_reconnect
-      conn_opts_set_max_reconnect conn_opts_set_reconnect_interval_ms conn_opts_set_timeout_ms
-      conn_opts_set_tls_cert_file conn_opts_set_tls_key_file conn_opts_set_tls_ca_file conn_opts_get_host
-      conn_opts_get_port conn_opts_get_username conn_opts_get_account_id conn_opts_get_reconnect
-      conn_opts_get_max_reconnect conn_opts_get_reconnect_interval_ms conn_opts_get_timeout_ms connect
-      conn_close conn_destroy conn_is_connected station_opts_new station_opts_destroy station_opts_set_name
+      set_log_callback conn_opts_new conn_opts_destroy conn_opts_set_host conn_opts_set_port
+      conn_opts_set_username conn_opts_set_password conn_opts_set_connection_token conn_opts_set_account_id
+      conn_opts_set_reconnect conn_opts_set_max_reconnect conn_opts_set_reconnect_interval_ms
+      conn_opts_set_timeout_ms conn_opts_set_tls_cert_file conn_opts_set_tls_key_file
+      conn_opts_set_tls_ca_file conn_opts_get_host conn_opts_get_port conn_opts_get_username
+      conn_opts_get_account_id conn_opts_get_reconnect conn_opts_get_max_reconnect
+      conn_opts_get_reconnect_interval_ms conn_opts_get_timeout_ms conn_opts_set_stats_interval_ms
+      conn_opts_get_stats_interval_ms conn_opts_set_stats_cb conn_opts_set_stats_queue connect conn_close
+      conn_destroy conn_is_connected station_opts_new station_opts_destroy station_opts_set_name
       station_opts_set_retention station_opts_set_storage station_opts_set_replicas
       station_opts_set_idempotency_window_ms station_opts_set_schema_name
       station_opts_set_send_poison_msg_to_dls station_opts_set_send_schema_failed_msg_to_dls
@@ -246,11 +262,12 @@ module Memphis
       consumer_opts_get_batch_max_wait_ms consumer_opts_get_max_ack_time_ms
       consumer_opts_get_max_msg_deliveries consumer_opts_get_start_consume_from_sequence
       consumer_opts_get_last_messages consumer_create consumer_consume consumer_stop consumer_fetch
-      consumer_destroy fetch_messages msg_data msg_header_count msg_header_at msg_header_get msg_sequence
-      msg_time_sent msg_partition msg_is_dls msg_ack msg_ack_nowait msg_schema_type msg_nack msg_delay
-      msg_dead_letter msg_deserialize msg_destroy msgs_ack msgs_ack_nowait msgs_data msgs_destroy queue_new
-      queue_poll queue_wake queue_set_wakeup_fd queue_close queue_destroy producer_produce_async_to_queue
-      producer_produce_batch_to_queue consumer_consume_to_queue
+      consumer_destroy fetch_messages conn_stats_json producer_stats_json consumer_stats_json msg_data
+      msg_header_count msg_header_at msg_header_get msg_sequence msg_time_sent msg_partition msg_is_dls
+      msg_ack msg_ack_nowait msg_schema_type msg_nack msg_delay msg_dead_letter msg_deserialize msg_destroy
+      msgs_ack msgs_ack_nowait msgs_data msgs_destroy queue_new queue_poll queue_wake queue_set_wakeup_fd
+      queue_close queue_destroy producer_produce_async_to_queue producer_produce_batch_to_queue
+      consumer_consume_to_queue
     ].freeze
 
     # kind => option => [function (without memphis_), value type]
@@ -269,6 +286,7 @@ module Memphis
         tls_cert_file: [:conn_opts_set_tls_cert_file, :str],
         tls_key_file: [:conn_opts_set_tls_key_file, :str],
         tls_ca_file: [:conn_opts_set_tls_ca_file, :str],
+        stats_interval_ms: [:conn_opts_set_stats_interval_ms, :int64],
       }.freeze,
       station: {
         name: [:station_opts_set_name, :str],
@@ -314,6 +332,7 @@ module Memphis
         max_reconnect: [:conn_opts_get_max_reconnect, :int],
         reconnect_interval_ms: [:conn_opts_get_reconnect_interval_ms, :int64],
         timeout_ms: [:conn_opts_get_timeout_ms, :int64],
+        stats_interval_ms: [:conn_opts_get_stats_interval_ms, :int64],
       }.freeze,
       station: {
         name: [:station_opts_get_name, :str],
