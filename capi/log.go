@@ -160,7 +160,9 @@ type logHandler struct {
 	group  string // key prefix from WithGroup ("g.")
 }
 
-func (l *logHandler) Enabled(_ context.Context, level slog.Level) bool { return l.h.enabled(cLevel(level)) }
+func (l *logHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return l.h.enabled(cLevel(level))
+}
 
 func (l *logHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
