@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -86,6 +88,14 @@ func run(want int) error {
 		return err
 	}
 	fmt.Printf("consumer: done, %d messages consumed and acknowledged\n", got)
+	// The connection's statistics: the same JSON document memphis_conn_stats_json,
+	// Python's memphis.stats() and `memphis stats` give (docs/statistics.md).
+	stats := conn.Stats()
+	var doc bytes.Buffer
+	if err := json.Indent(&doc, stats.JSON(), "consumer: ", "  "); err != nil {
+		return err
+	}
+	fmt.Printf("consumer: statistics %s\n", doc.Bytes())
 	return cons.Destroy(ctx)
 }
 

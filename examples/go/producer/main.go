@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -27,6 +28,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The library's own events (disconnects, retries, failed nonblocking
+	// produces...) go to a *slog.Logger; here warnings and worse, to stderr.
+	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	conn, err := sdk.Connect(ctx, opts)
 	if err != nil {
 		return err
@@ -69,7 +73,14 @@ func run() error {
 			return fmt.Errorf("produce nonblocking %d: %w", i, err)
 		}
 	}
-	// Destroy waits for the nonblocking produces before unregistering.
+	// Flush waits for the nonblocking produces; then the producer's
+	// statistics count all six.
+	if err := p.Flush(ctx); err != nil {
+		return err
+	}
+	st := p.Stats()
+	fmt.Printf("producer: stats: %d produced, %d acknowledged, %d failed; ack latency p50 %d µs, p99 %d µs, max %d µs\n",
+		st.Produced, st.Acked, st.Failed, st.AckLatencyUs.P50, st.AckLatencyUs.P99, st.AckLatencyUs.Max)
 	if err := p.Destroy(ctx); err != nil {
 		return err
 	}
