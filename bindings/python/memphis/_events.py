@@ -49,7 +49,7 @@ _BATCH = 256  # events taken per poll
 _WAKE_BYTE = b"\x01"
 
 # memphis_event_t in native layout and alignment (checked below).
-_LAYOUT = struct.Struct("@iiPQPPN")
+_LAYOUT = struct.Struct("@iiPQPPNP")
 assert _LAYOUT.size == ctypes.sizeof(_capi.Event), "memphis_event_t layout mismatch"
 _EVENT_SIZE = _LAYOUT.size
 
@@ -157,13 +157,15 @@ class _WatchedQueue:
         out = []
         free = L.free
         # struct.iter_unpack reads the filled events without a ctypes object per event.
-        for i, (kind, st, text_ptr, seq, token, msgs, count) in enumerate(
+        for i, (kind, st, text_ptr, seq, token, msgs, count, stats_ptr) in enumerate(
             _LAYOUT.iter_unpack(self._raw[: n * _EVENT_SIZE])
         ):
             text = None
             if text_ptr:
                 text = c_char_p(text_ptr).value
                 free(text_ptr)
+            if stats_ptr:  # statistics events: this binding asks for none
+                free(stats_ptr)
             details: Any = count
             if kind == _DELIVERY:
                 # count is 0 for a message sent once; otherwise the library
