@@ -4,6 +4,8 @@ from memphis import Memphis, Headers
 from memphis.types import Retention, Storage
 """
 
+import logging
+
 from .consumer import Consumer
 from .delivery import Delivery
 from .exceptions import (
@@ -35,3 +37,7 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# The library's events go to the logger "memphis"; as a library should, it
+# prints nothing unless the application configures logging.
+logging.getLogger("memphis").addHandler(logging.NullHandler())

@@ -11,6 +11,7 @@ importing ``memphis`` (or forking before the first connect) stays safe.
 from __future__ import annotations
 
 import ctypes
+import json
 import math
 import threading
 from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_int64, c_size_t, c_uint64, c_void_p
@@ -266,6 +267,19 @@ def take_text(ptr: c_void_p) -> str:
         return ctypes.string_at(ptr).decode("utf-8", "replace")
     finally:
         lib().free(ptr)
+
+
+# --- statistics -------------------------------------------------------------
+
+
+def stats(kind: str, handle: Any) -> Dict[str, Any]:
+    """The statistics document of a connection, producer or consumer
+    (``kind``: "conn", "producer", "consumer"), as the library renders it
+    (docs/statistics.md), parsed."""
+    ptr = c_void_p()
+    check(getattr(lib(), f"{kind}_stats_json"), handle, byref(ptr))
+    doc: Dict[str, Any] = json.loads(take_text(ptr))
+    return doc
 
 
 # --- connection, stations, schemas -----------------------------------------

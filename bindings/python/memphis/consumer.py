@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from . import _native
 from ._events import ConsumeLoop
@@ -158,6 +158,15 @@ class Consumer:
         key, number = _partition(consumer_partition_key, consumer_partition_number)
         arr, count = await run_blocking(_native.consumer_fetch, self._handle, size, key, number)
         return wrap_batch(arr, count)
+
+    def stats(self) -> Dict[str, Any]:
+        """A snapshot of this consumer's statistics (fetched, delivered,
+        acked, nacked, delayed, dead-lettered, redelivered, pull latency,
+        handler time...): its part of the library's statistics document
+        (docs/statistics.md) as a dict."""
+        if self._destroyed is not None:
+            raise MemphisError(f"consumer {self.consumer_name} was destroyed")
+        return _native.stats("consumer", self._handle)
 
     def destroy(self, timeout_retries: int = 5) -> Pending[None]:
         """Stop consuming and de-register the consumer. Works with or without await."""

@@ -7,7 +7,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from . import _capi, _native
+from . import _capi, _logging, _native
 from ._ops import Pending, executor, run_blocking, start
 from .consumer import Consumer, _partition
 from .delivery import Delivery
@@ -29,6 +29,12 @@ _STORAGE = {k[len("STORAGE_") :].lower(): v for k, v in vars(_capi).items() if k
 # Every other library option is accepted under its own name (**options).
 _CONNECT_ALIASES = {"cert_file": "tls_cert_file", "key_file": "tls_key_file", "ca_file": "tls_ca_file"}
 _CONSUMER_ALIASES = {"consumer_group": "group", "batch_max_time_to_wait_ms": "batch_max_wait_ms"}
+
+
+def _connect(prepared: _native.Prepared) -> Any:
+    # On a worker thread: moving the log callback may wait for a running one.
+    _logging.sync()
+    return _native.connect(prepared)
 
 
 def _release_conn(handle: Any) -> None:
@@ -129,7 +135,7 @@ class Memphis:
                 values[key] = value
         prepared = _native.prepare_options("conn", values, _CONNECT_ALIASES)
         try:
-            handle = await run_blocking(_native.connect, prepared)
+            handle = await run_blocking(_connect, prepared)
         except MemphisError as exc:
             raise MemphisConnectError(exc.message, exc.code) from exc
         self._handle = handle
@@ -142,6 +148,12 @@ class Memphis:
         if self._handle is None:
             return False
         return _native.conn_is_connected(self._handle)
+
+    def stats(self) -> Dict[str, Any]:
+        """A snapshot of the connection's statistics, with every live
+        producer and consumer: the library's statistics document
+        (docs/statistics.md) as a dict. Never waits for the broker."""
+        return _native.stats("conn", self._conn())
 
     async def close(self) -> None:
         """Close the connection; running consume loops end, handles are released."""

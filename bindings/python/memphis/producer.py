@@ -95,6 +95,13 @@ class Producer:
         """``limit_concurrent_tasks`` messages still waiting for their acknowledgement."""
         return sum(w.pending // w.stations for _t, w in self._windows.values())
 
+    def stats(self) -> Dict[str, Any]:
+        """A snapshot of this producer's statistics (produced, acked,
+        failed by cause, in flight, ack latency...): its part of the
+        library's statistics document (docs/statistics.md) as a dict."""
+        self._check_open()
+        return _native.stats("producer", self._handle)
+
     def _check_open(self) -> None:
         if self._destroyed is not None:
             raise MemphisError(f"producer {self.producer_name} was destroyed")
