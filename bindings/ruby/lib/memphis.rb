@@ -3,6 +3,7 @@
 require_relative "memphis/version"
 require_relative "memphis/errors"
 require_relative "memphis/native"
+require_relative "memphis/logging"
 require_relative "memphis/status"
 require_relative "memphis/connection"
 require_relative "memphis/defaults"
@@ -23,6 +24,7 @@ module Memphis
     # library's defaults.
     def connect(host:, username:, **opts)
       Native.load!
+      LogBridge.sync
       Reaper.start
       conn = Connection.new(host: host, username: username, **opts)
       return conn unless block_given?

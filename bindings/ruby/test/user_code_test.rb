@@ -3,40 +3,44 @@
 require_relative "test_helper"
 require "monitor"
 
-# User code (delivery blocks, consume blocks, a Warning hook standing in for
-# a logger) never runs under one of the binding's locks: slow user code that
-# takes the application's own lock, with the broker paused mid-produce,
-# slows the producer down but never freezes it.
+# User code (delivery blocks, consume blocks, Memphis.logger) never runs
+# under one of the binding's locks: slow user code that takes the
+# application's own lock, with the broker paused mid-produce, slows the
+# producer down but never freezes it.
 class UserCodeTest < Minitest::Test
   include MemphisTest::Helpers
 
-  # Collects the binding's warnings the way an application logger would:
-  # under the application's lock, slowly.
-  module SlowWarnings
-    class << self
-      attr_accessor :lock, :seen
+  # Records what the binding and the library log the way an application
+  # logger might: under the application's lock, slowly. At debug level, so
+  # the library's own events arrive too.
+  class SlowLogger < ::Logger
+    attr_reader :seen
+
+    def initialize(lock)
+      super(nil, level: :debug)
+      @lock = lock
+      @seen = Queue.new
     end
 
-    def warn(message, *args, **kw)
-      return super unless SlowWarnings.lock && message.to_s.start_with?("memphis:")
-
-      SlowWarnings.lock.synchronize do
+    def add(severity, message = nil, progname = nil)
+      @lock.synchronize do
         sleep 0.02
-        SlowWarnings.seen << message
+        @seen << [severity, progname, message.to_s]
       end
+      true
     end
   end
-  Warning.singleton_class.prepend(SlowWarnings)
 
   def setup
     @broker = MemphisTest::Broker.new.start
     @app_lock = Monitor.new
-    SlowWarnings.lock = @app_lock
-    SlowWarnings.seen = Queue.new
+    @saved_logger = Memphis.logger
+    @logger = SlowLogger.new(@app_lock)
+    Memphis.logger = @logger
   end
 
   def teardown
-    SlowWarnings.lock = nil
+    Memphis.logger = @saved_logger
     @broker.resume
     super
     @broker.cleanup
@@ -71,8 +75,15 @@ class UserCodeTest < Minitest::Test
     assert_equal 30, deliveries.size
     got = deliveries.size.times.map { deliveries.pop }
     assert(got.all? { |d| d.error.is_a?(Memphis::TimeoutError) }, got.map { |d| [d.error&.class, d.error&.message] }.uniq.inspect)
-    warned = SlowWarnings.seen.size.times.map { SlowWarnings.seen.pop }
-    assert(warned.any? { |w| w.include?("delivery block: RuntimeError: application bug") }, warned.first(3).inspect)
+    logged = []
+    # The library's own events reach the slow logger as well (on its thread).
+    wait_until("the library's connected event") do
+      logged.concat(@logger.seen.size.times.map { @logger.seen.pop })
+      logged.any? { |_, _, text| text.start_with?("connected") }
+    end
+    assert(logged.any? do |sev, prog, text|
+      sev == ::Logger::ERROR && prog == "memphis" && text.include?("delivery block: RuntimeError: application bug")
+    end, logged.first(3).inspect)
     @broker.resume
     producer.produce("after", ack_wait_sec: 30) # generous: the broker catches up first
   end

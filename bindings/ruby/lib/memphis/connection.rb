@@ -166,6 +166,13 @@ module Memphis
       Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
     end
 
+    # A snapshot of the connection's statistics with every live producer and
+    # consumer: the library's statistics document (docs/statistics.md) as a
+    # Hash with symbol keys. Never waits for the broker.
+    def stats
+      stats_document(:conn_stats_json)
+    end
+
     # Stops live consumers (their queued batches still run), flushes cached
     # one-shot producers, then closes and releases the connection. Producers,
     # consumers and stations made from it then raise ClosedError. Idempotent.

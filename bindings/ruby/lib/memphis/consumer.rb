@@ -93,6 +93,14 @@ module Memphis
       Message.take_array(msgs_out.read_pointer, count_out.read(:size_t))
     end
 
+    # A snapshot of this consumer's statistics (fetched, delivered, acked,
+    # nacked, delayed, dead-lettered, redelivered, pull latency, handler
+    # time...): its part of the statistics document (docs/statistics.md) as
+    # a Hash with symbol keys.
+    def stats
+      stats_document(:consumer_stats_json)
+    end
+
     # Stops consuming, de-registers the consumer on the broker, releases it.
     def destroy
       stop_consume

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "dispatcher"
+require_relative "logging"
 require_relative "status"
 
 module Memphis
@@ -66,7 +67,7 @@ module Memphis
     def run_safely(status, message, sequence, retries, possible_duplicate)
       run(status, message, sequence, retries, possible_duplicate)
     rescue StandardError => e
-      warn "memphis: delivery block: #{e.class}: #{e.message}"
+      LogBridge.write(::Logger::ERROR, "delivery block: #{e.class}: #{e.message}")
     end
 
     # Called when the library refused the message: no report will come.

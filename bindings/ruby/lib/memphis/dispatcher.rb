@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require_relative "logging"
+
 module Memphis
   # A Ruby thread that runs posted jobs in order. Library callbacks arrive on
   # library threads (ffi hands them to its own dispatcher); they only post
@@ -44,7 +46,7 @@ module Memphis
         begin
           job.call(*args)
         rescue StandardError => e # a failing user block must not end delivery
-          warn "memphis: #{@name}: #{e.class}: #{e.message}\n\t#{Array(e.backtrace).first(5).join("\n\t")}"
+          LogBridge.write(::Logger::ERROR, "#{@name}: #{e.class}: #{e.message}\n\t#{Array(e.backtrace).first(5).join("\n\t")}")
         end
       end
     end

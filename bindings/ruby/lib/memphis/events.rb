@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "ffi"
+require_relative "logging"
 require_relative "native"
 require_relative "status"
 require_relative "delivery"
@@ -120,7 +121,7 @@ module Memphis
           Callbacks.on_consume(id, addresses, status, text)
         end
       rescue StandardError => e
-        warn "memphis: event dispatch failed: #{e.class}: #{e.message}"
+        LogBridge.write(::Logger::ERROR, "event dispatch failed: #{e.class}: #{e.message}")
       end
 
       # A delivery event's [retries, possible duplicate]. Its count field is

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "json"
 require_relative "status"
 require_relative "reaper"
 
@@ -34,6 +35,19 @@ module Memphis
         @handle = nil
         ObjectSpace.undefine_finalizer(self) if ptr
         ptr
+      end
+    end
+
+    # The object's statistics document (docs/statistics.md) from `fn`
+    # (conn_stats_json, ...), as a Hash with symbol keys.
+    def stats_document(fn)
+      out = FFI::MemoryPointer.new(:pointer)
+      Call.public_send(fn, handle!, out)
+      ptr = out.read_pointer
+      begin
+        JSON.parse(ptr.read_string.force_encoding(Encoding::UTF_8), symbolize_names: true)
+      ensure
+        Native.free(ptr)
       end
     end
 

@@ -107,6 +107,13 @@ module Memphis
       @pending.count
     end
 
+    # A snapshot of this producer's statistics (produced, acked, failed by
+    # cause, in flight, ack latency...): its part of the statistics document
+    # (docs/statistics.md) as a Hash with symbol keys.
+    def stats
+      stats_document(:producer_stats_json)
+    end
+
     # Flushes, de-registers the producer on the broker and releases it.
     def destroy
       ptr = take_handle
