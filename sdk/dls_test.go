@@ -96,6 +96,13 @@ func TestPoisonMessageReachesConsumer(t *testing.T) {
 	if strconv.Itoa(ack.ID) != h["$memphis_pm_id"] || ack.CgName != "worker" {
 		t.Fatalf("pm ack %+v for headers %v", ack, h)
 	}
+	// Two deliveries pulled (the second a redelivery), both nacked, then
+	// the poison message resent and acknowledged; the refused delay
+	// counts nowhere.
+	if s := cons.Stats(); s.Fetched != 2 || s.Redelivered != 1 || s.Nacked != 2 || s.DLSMessages != 1 ||
+		s.Delivered != 3 || s.Acked != 1 || s.Delayed != 0 || s.AckFailures != 0 || s.DLSDropped != 0 {
+		t.Fatalf("consumer stats %+v", s)
+	}
 	// The broker also forwarded the poison message to the DLS station.
 	dlsCons := createConsumer(t, c, "poison-dls", "dls-reader")
 	fwd := fetchUntil(t, dlsCons, 1, PartitionSelector{})
@@ -221,5 +228,12 @@ func TestDLSResendToConsumeLoop(t *testing.T) {
 	case m := <-got:
 		t.Fatalf("extra delivery %q (DLS %v)", m.Data(), m.IsDLS())
 	case <-time.After(500 * time.Millisecond):
+	}
+	// Across the group: one resend, two messages handed to handlers (the
+	// resend and the station message, each to one member), both acked.
+	sa, sb := a.Stats(), bb.Stats()
+	if sa.DLSMessages+sb.DLSMessages != 1 || sa.Fetched+sb.Fetched != 1 || sa.Delivered+sb.Delivered != 2 ||
+		sa.Acked+sb.Acked != 2 || sa.HandlerUs.Count+sb.HandlerUs.Count == 0 {
+		t.Fatalf("consumer stats %+v, %+v", sa, sb)
 	}
 }
