@@ -1,16 +1,16 @@
 package sdk
 
 import (
-	"time"
-
 	"fmt"
-	"github.com/nats-io/nats.go"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // BenchmarkStatsCost measures what the always-on statistics cost: it
