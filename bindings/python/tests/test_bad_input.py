@@ -10,7 +10,7 @@ produces and fetches.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, List, Tuple
+from typing import Any, Awaitable, Callable, List, Tuple
 
 import pytest
 
@@ -445,7 +445,36 @@ def _cases(broker: Any) -> List[Case]:
             "messages must be a list of memphis.Message",
             lambda c: Message.ack_many([c.message, 1]),
         ),
+        # statistics of what is gone
+        ("stats never connected", MemphisConnectError, "Connection is dead", lambda c: Memphis().stats()),
+        (
+            "producer stats after destroy",
+            MemphisError,
+            "producer gone-p was destroyed",
+            lambda c: _after(
+                _destroyed(c.memphis.producer(station_name=c.st, producer_name="gone-p")), lambda p: p.stats()
+            ),
+        ),
+        (
+            "consumer stats after destroy",
+            MemphisError,
+            "consumer gone-c was destroyed",
+            lambda c: _after(
+                _destroyed(c.memphis.consumer(station_name=c.st, consumer_name="gone-c")), lambda k: k.stats()
+            ),
+        ),
     ]
+
+
+async def _destroyed(made: Awaitable[Any]) -> Any:
+    """A producer or consumer, made and destroyed."""
+    obj = await made
+    await obj.destroy()
+    return obj
+
+
+async def _after(made: Awaitable[Any], call: Callable[[Any], Any]) -> Any:
+    return call(await made)
 
 
 class _Ctx:

@@ -117,7 +117,7 @@ class ConnectionTest < Minitest::Test
   # back from its option objects, not a copy kept in Ruby.
   def test_default_options_come_from_the_library
     assert_equal({ port: 6666, account_id: 1, reconnect: true, max_reconnect: 10, reconnect_interval_ms: 1500,
-                   timeout_ms: 1500 }, Memphis.default_options(:connect))
+                   timeout_ms: 1500, stats_interval_ms: 0 }, Memphis.default_options(:connect))
     station = Memphis.default_options(:station)
     assert_equal [:message_age_sec, 604_800, :file, 1, 120_000, 1],
                  station.values_at(:retention_type, :retention_value, :storage_type, :replicas,

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative "test_helper"
+require "stringio"
 
 class ConsumerTest < Minitest::Test
   include MemphisTest::Helpers
@@ -84,7 +85,10 @@ class ConsumerTest < Minitest::Test
     produce("1", "2")
     c = quick_consumer(@conn, @station, batch_size: 1)
     seen = Queue.new
-    _out, err = capture_io do
+    log = StringIO.new
+    saved = Memphis.logger
+    Memphis.logger = Logger.new(log, level: :error)
+    begin
       c.consume do |msgs, _e, _c|
         msgs.each do |m|
           seen << m.data
@@ -94,8 +98,10 @@ class ConsumerTest < Minitest::Test
       end
       assert_equal %w[1 2], [pop_within(seen), pop_within(seen)]
       c.stop_consume
+    ensure
+      Memphis.logger = saved
     end
-    assert_match(/user bug/, err)
+    assert_match(/ERROR -- memphis: .*RuntimeError: user bug/, log.string)
   end
 
   def test_consume_argument_errors
