@@ -124,3 +124,18 @@ func envOr(getenv func(string) string, key, fallback string) string {
 	}
 	return fallback
 }
+
+// parseAndConnect parses the command line (minPos..maxPos positional
+// arguments), then connects with its connection flags. The caller closes
+// the connection.
+func (cf *connFlags) parseAndConnect(ctx context.Context, c *cmdLine, args []string, minPos, maxPos int) ([]string, *sdk.Conn, error) {
+	pos, err := c.parse(args, minPos, maxPos)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := cf.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, conn, nil
+}

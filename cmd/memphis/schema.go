@@ -45,11 +45,7 @@ func runSchemaAttach(ctx context.Context, s stdio, path string, args []string) e
 	c := newCmdLine(s, path, "SCHEMA STATION",
 		"Enforces SCHEMA on STATION: producers validate every message against it.")
 	cf := addConnFlags(c, s.getenv)
-	pos, err := c.parse(args, 2, 2)
-	if err != nil {
-		return err
-	}
-	conn, err := cf.connect(ctx)
+	pos, conn, err := cf.parseAndConnect(ctx, c, args, 2, 2)
 	if err != nil {
 		return err
 	}
@@ -64,11 +60,7 @@ func runSchemaAttach(ctx context.Context, s stdio, path string, args []string) e
 func runSchemaDetach(ctx context.Context, s stdio, path string, args []string) error {
 	c := newCmdLine(s, path, "STATION", "Removes the schema enforced on STATION.")
 	cf := addConnFlags(c, s.getenv)
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	conn, err := cf.connect(ctx)
+	pos, conn, err := cf.parseAndConnect(ctx, c, args, 1, 1)
 	if err != nil {
 		return err
 	}

@@ -29,15 +29,11 @@ func runStationCreate(ctx context.Context, s stdio, path string, args []string) 
 	opts := sdk.DefaultStationOptions("")
 	bindOptions(c.fs, &opts, stationHelp, "Name")
 	cf := addConnFlags(c, s.getenv)
-	pos, err := c.parse(args, 1, 1)
+	pos, conn, err := cf.parseAndConnect(ctx, c, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	opts.Name = pos[0]
-	conn, err := cf.connect(ctx)
-	if err != nil {
-		return err
-	}
 	defer conn.Close()
 	if _, err := conn.CreateStation(ctx, opts); err != nil {
 		return err
@@ -51,11 +47,7 @@ func runStationDestroy(ctx context.Context, s stdio, path string, args []string)
 		"Destroys a station and everything in it. A station that does not exist\n"+
 			"is success, as in the SDKs.")
 	cf := addConnFlags(c, s.getenv)
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	conn, err := cf.connect(ctx)
+	pos, conn, err := cf.parseAndConnect(ctx, c, args, 1, 1)
 	if err != nil {
 		return err
 	}

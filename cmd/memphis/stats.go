@@ -17,10 +17,7 @@ func runStats(ctx context.Context, s stdio, path string, args []string) error {
 	c := newCmdLine(s, path, "", statsAbout)
 	compact := c.fs.Bool("compact", false, "print the document on one line")
 	cf := addConnFlags(c, s.getenv)
-	if _, err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	conn, err := cf.connect(ctx)
+	_, conn, err := cf.parseAndConnect(ctx, c, args, 0, 0)
 	if err != nil {
 		return err
 	}
