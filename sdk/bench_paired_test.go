@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -113,6 +115,65 @@ func BenchmarkPaired(b *testing.B) {
 				}
 			}
 			<-js.PublishAsyncComplete()
+		})
+	})
+
+	// Many producers on one connection: the SDK's producers share the
+	// connection's reply routing; raw nats.go gets one JetStream context
+	// (its own ack subscription and pending map) per producer, as
+	// bench/go does.
+	b.Run("async-produce-16", func(b *testing.B) {
+		const producers = 16
+		env := newBenchEnv(b, "paired-async-16")
+		sdkSide := make([]*Producer, producers)
+		rawSide := make([]jetstream.JetStream, producers)
+		hdrs := make([]nats.Header, producers)
+		for i := range producers {
+			name := "bench" + strconv.Itoa(i)
+			sdkSide[i] = createProducer(b, env.c, "paired-async-16", name)
+			js, err := jetstream.New(env.nc, jetstream.WithPublishAsyncMaxPending(DefaultMaxInFlight))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rawSide[i] = js
+			hdrs[i] = nats.Header{"$memphis_producedBy": {name}, "$memphis_connectionId": {env.c.ConnectionID()}}
+		}
+		parallel := func(n int, work func(i, n int)) {
+			var wg sync.WaitGroup
+			for i := range producers {
+				share := n / producers
+				if i < n%producers {
+					share++
+				}
+				wg.Go(func() { work(i, share) })
+			}
+			wg.Wait()
+		}
+		pairedRounds(b, rounds, func(n int) {
+			parallel(n, func(i, n int) {
+				p := sdkSide[i]
+				for range n {
+					if err := p.ProduceAsync(ctx, data, ProduceOptions{}, nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				if err := p.Flush(ctx); err != nil {
+					b.Error(err)
+				}
+			})
+		}, func(n int) {
+			parallel(n, func(i, n int) {
+				js := rawSide[i]
+				for range n {
+					m := &nats.Msg{Subject: "paired-async-16$1.final", Data: data, Header: hdrs[i]}
+					if _, err := js.PublishMsgAsync(m, jetstream.WithStallWait(DefaultAckWait)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				<-js.PublishAsyncComplete()
+			})
 		})
 	})
 

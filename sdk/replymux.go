@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,6 +45,12 @@ type pendingReply struct {
 // registration order, before any newer message goes out directly (okGen
 // opens the direct path again once nothing older is left to resend). The
 // broker de-duplicates resends that carry a msg id.
+//
+// The registrations are split over replyShards shards by id, each with its
+// own lock, so that many producers on one connection and the reply
+// goroutines do not queue on one lock. What must be seen alike by every
+// registration (closed, okGen) is written with every shard locked
+// (lockAll) and read with any one locked.
 type replyMux struct {
 	nc      *nats.Conn
 	log     *slog.Logger
@@ -53,22 +60,60 @@ type replyMux struct {
 	subs    [2]*nats.Subscription
 	next    atomic.Uint64 // last id handed out
 
-	mu       sync.Mutex
-	pending  map[uint64]pendingReply
-	closed   bool
-	closeErr error
+	shards [replyShards]replyShard
+	// Written under every shard's lock (lockAll), read under any one.
+	closed bool
 	// okGen is the generation in which produces may be handed to nats.go
 	// directly: the resender sets it once every older produce was sent
 	// again in the current one.
 	okGen uint64
-	// retrying counts pending produces held for an overload backoff, so
-	// the sweeper looks for them only when there are some.
-	retrying int
 
 	kick      chan struct{} // wakes the resender
 	loggedGen uint64        // generation whose resend was logged (resender only)
 	stop      chan struct{}
 	done      sync.WaitGroup // sweeper and resender
+}
+
+// replyShards is the number of independently locked parts of a replyMux:
+// a registration's shard is its id's low replyShardBits bits.
+const (
+	replyShardBits = 4
+	replyShards    = 1 << replyShardBits
+)
+
+// replyShard holds the registrations whose id falls in it.
+type replyShard struct {
+	mu      sync.Mutex
+	pending replyTable
+	// retrying counts pending produces held for an overload backoff, so
+	// the sweeper looks for them only when there are some.
+	retrying int
+	// soonest is at or before the earliest deadline in pending (unix ns;
+	// math.MaxInt64 when empty): the sweeper skips the shard until then
+	// instead of reading every registration ten times a second.
+	soonest int64
+	_       [48]byte // two cache lines per shard: no false sharing of locks
+}
+
+// add registers p under id; s.mu must be held.
+func (s *replyShard) add(id uint64, p pendingReply) {
+	s.pending.put(id, p)
+	s.soonest = min(s.soonest, p.deadline)
+}
+
+func (m *replyMux) shard(id uint64) *replyShard { return &m.shards[id&(replyShards-1)] }
+
+// lockAll locks every shard, always in the same order.
+func (m *replyMux) lockAll() {
+	for i := range m.shards {
+		m.shards[i].mu.Lock()
+	}
+}
+
+func (m *replyMux) unlockAll() {
+	for i := range m.shards {
+		m.shards[i].mu.Unlock()
+	}
 }
 
 // sweepEvery bounds how late a timeout is reported after its deadline and
@@ -83,10 +128,13 @@ func newReplyMux(nc *nats.Conn, gen *atomic.Uint64, log *slog.Logger) (*replyMux
 		gen:     gen,
 		prefix:  inbox + ".",
 		waitPfx: inbox + "-w.",
-		pending: make(map[uint64]pendingReply, 1024),
 		okGen:   gen.Load(),
 		kick:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+	}
+	for i := range m.shards {
+		m.shards[i].pending = newReplyTable(uint64(i))
+		m.shards[i].soonest = math.MaxInt64
 	}
 	for i, pfx := range []string{m.prefix, m.waitPfx} {
 		sub, err := nc.Subscribe(pfx+"*", func(msg *nats.Msg) { m.dispatch(msg, len(pfx)) })
@@ -111,28 +159,44 @@ func newReplyMux(nc *nats.Conn, gen *atomic.Uint64, log *slog.Logger) (*replyMux
 // reply arrives before deadline.
 func (m *replyMux) register(h replyHandler, deadline time.Time) (uint64, string, error) {
 	id := m.next.Add(1)
-	m.mu.Lock()
+	s := m.shard(id)
+	s.mu.Lock()
 	if m.closed {
-		m.mu.Unlock()
+		s.mu.Unlock()
 		return 0, "", ErrClosed
 	}
-	m.pending[id] = pendingReply{deadline: deadline.UnixNano(), h: h}
-	m.mu.Unlock()
+	s.add(id, pendingReply{deadline: deadline.UnixNano(), h: h})
+	s.mu.Unlock()
 	return id, m.subject(id, true), nil
 }
 
 // registerOut registers the produces es (consecutive ids, their reply
 // subjects set) and says whether the caller may hand them to nats.go now
 // (direct) or the resender will, after the reconnect that is under way.
+// Several produces are registered under every shard's lock, so that the
+// resender sees all or none of them and they share one direct decision.
 func (m *replyMux) registerOut(es ...*pubEntry) (direct bool, err error) {
 	first := m.next.Add(uint64(len(es))) - uint64(len(es)) + 1
 	for j, e := range es {
 		e.id = first + uint64(j)
 		e.reply = m.subject(e.id, e.sync || e.done == nil && e.batchDone == nil)
 	}
-	m.mu.Lock()
+	var s *replyShard
+	if len(es) == 1 {
+		s = m.shard(es[0].id)
+		s.mu.Lock()
+	} else {
+		m.lockAll()
+	}
+	unlock := func() {
+		if s != nil {
+			s.mu.Unlock()
+		} else {
+			m.unlockAll()
+		}
+	}
 	if m.closed {
-		m.mu.Unlock()
+		unlock()
 		return false, ErrClosed
 	}
 	g := m.gen.Load()
@@ -141,9 +205,9 @@ func (m *replyMux) registerOut(es ...*pubEntry) (direct bool, err error) {
 		if direct {
 			e.sentGen, e.sends = g, 1
 		}
-		m.pending[e.id] = pendingReply{deadline: e.deadline, h: e, out: e}
+		m.shard(e.id).add(e.id, pendingReply{deadline: e.deadline, h: e, out: e})
 	}
-	m.mu.Unlock()
+	unlock()
 	if !direct {
 		m.wakeResender()
 	}
@@ -153,14 +217,15 @@ func (m *replyMux) registerOut(es ...*pubEntry) (direct bool, err error) {
 // retry registers e again, to be sent after its backoff (at, unix
 // nanoseconds). It reports false once the mux is closed.
 func (m *replyMux) retry(e *pubEntry, at int64) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	s := m.shard(e.id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if m.closed {
 		return false
 	}
 	e.sentGen, e.retryAt = 0, at
-	m.retrying++
-	m.pending[e.id] = pendingReply{deadline: e.deadline, h: e, out: e}
+	s.retrying++
+	s.add(e.id, pendingReply{deadline: e.deadline, h: e, out: e})
 	return true
 }
 
@@ -180,13 +245,11 @@ func (m *replyMux) subject(id uint64, waiter bool) string {
 // close has then handed its handler a timeout/ErrClosed, and the caller
 // must not report the failure a second time.
 func (m *replyMux) cancel(id uint64) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.pending[id]; !ok {
-		return false
-	}
-	delete(m.pending, id)
-	return true
+	s := m.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.pending.take(id)
+	return ok
 }
 
 func (m *replyMux) dispatch(msg *nats.Msg, pfxLen int) {
@@ -195,12 +258,10 @@ func (m *replyMux) dispatch(msg *nats.Msg, pfxLen int) {
 	if err != nil {
 		return
 	}
-	m.mu.Lock()
-	p, ok := m.pending[id]
-	if ok {
-		delete(m.pending, id)
-	}
-	m.mu.Unlock()
+	s := m.shard(id)
+	s.mu.Lock()
+	p, ok := s.pending.take(id)
+	s.mu.Unlock()
 	if ok {
 		p.h.onReply(msg, nil)
 	}
@@ -219,29 +280,11 @@ func (m *replyMux) sweep() {
 		case now := <-t.C:
 			n := now.UnixNano()
 			expired, due = expired[:0], due[:0]
-			m.mu.Lock()
-			g := m.gen.Load()
-			canSend := g == m.okGen
-			// retrying is a hint (raised by retry, recounted here): only
-			// then does the scan look into the entries themselves.
-			scanRetries, held := m.retrying > 0, 0
-			for id, p := range m.pending {
-				switch {
-				case p.deadline <= n:
-					expired = append(expired, p.h)
-					delete(m.pending, id)
-				case scanRetries && p.out != nil && p.out.retryAt != 0:
-					if canSend && p.out.retryAt <= n {
-						due = append(due, m.claim(p.out, g))
-					} else {
-						held++
-					}
-				}
+			for i := range m.shards {
+				expired, due = m.sweepShard(&m.shards[i], n, expired, due)
 			}
-			if scanRetries {
-				m.retrying = held
-			}
-			m.mu.Unlock()
+			// Retries due in different shards go out in registration order.
+			slices.SortFunc(due, func(a, b *pubEntry) int { return cmpUint64(a.id, b.id) })
 			for _, h := range expired {
 				h.onReply(nil, ErrTimeout)
 			}
@@ -252,7 +295,44 @@ func (m *replyMux) sweep() {
 	}
 }
 
-// claim marks e as sent in generation g; m.mu must be held and e pending.
+// sweepShard takes out of s the registrations whose deadline (unix ns n)
+// passed, appending them to expired, and claims the produces whose
+// overload backoff ended, appending them to due.
+func (m *replyMux) sweepShard(s *replyShard, n int64, expired []replyHandler, due []*pubEntry) ([]replyHandler, []*pubEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := m.gen.Load()
+	canSend := g == m.okGen
+	// retrying is a hint (raised by retry, recounted here): only then
+	// does the scan look into the entries themselves.
+	scanRetries, held := s.retrying > 0, 0
+	if !scanRetries && n < s.soonest {
+		return expired, due
+	}
+	soonest := int64(math.MaxInt64)
+	s.pending.each(func(_ uint64, p pendingReply) bool {
+		switch {
+		case p.deadline <= n:
+			expired = append(expired, p.h)
+			return true
+		case scanRetries && p.out != nil && p.out.retryAt != 0:
+			if canSend && p.out.retryAt <= n {
+				due = append(due, m.claim(p.out, g))
+			} else {
+				held++
+			}
+		}
+		soonest = min(soonest, p.deadline)
+		return false
+	})
+	s.soonest = soonest
+	if scanRetries {
+		s.retrying = held
+	}
+	return expired, due
+}
+
+// claim marks e as sent in generation g; e's shard must be locked and e pending.
 func (m *replyMux) claim(e *pubEntry, g uint64) *pubEntry {
 	e.sentGen, e.retryAt = g, 0
 	e.sends++
@@ -287,24 +367,27 @@ func (m *replyMux) resend() {
 		if !m.nc.IsConnected() {
 			return // the next reconnect wakes the resender again
 		}
-		m.mu.Lock()
+		m.lockAll()
 		if m.closed {
-			m.mu.Unlock()
+			m.unlockAll()
 			return
 		}
 		g := m.gen.Load()
 		var stale []*pubEntry
-		for _, p := range m.pending {
-			if p.out != nil && p.out.sentGen != g {
-				stale = append(stale, m.claim(p.out, g))
-			}
+		for i := range m.shards {
+			m.shards[i].pending.each(func(_ uint64, p pendingReply) bool {
+				if p.out != nil && p.out.sentGen != g {
+					stale = append(stale, m.claim(p.out, g))
+				}
+				return false
+			})
 		}
 		if len(stale) == 0 {
 			m.okGen = g
-			m.mu.Unlock()
+			m.unlockAll()
 			return
 		}
-		m.mu.Unlock()
+		m.unlockAll()
 		if round == 0 && m.loggedGen != g {
 			m.loggedGen = g
 			logAttrs(m.log, slog.LevelInfo, "sending the messages held or not acknowledged across the reconnect, in order",
@@ -353,24 +436,26 @@ func (m *replyMux) sendAll(es []*pubEntry) bool {
 // connection was down: it never left the client, so its resend after the
 // reconnect is its first send (not a retry, not a possible duplicate).
 func (m *replyMux) notSent(e *pubEntry) {
-	m.mu.Lock()
-	if _, ok := m.pending[e.id]; ok && e.sends > 0 {
+	s := m.shard(e.id)
+	s.mu.Lock()
+	if s.pending.has(e.id) && e.sends > 0 {
 		e.sends--
 		e.sentGen = 0
 	}
-	m.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // unclaim undoes claim for entries that were not sent after all.
 func (m *replyMux) unclaim(es []*pubEntry) {
-	m.mu.Lock()
 	for _, e := range es {
-		if _, ok := m.pending[e.id]; ok {
+		s := m.shard(e.id)
+		s.mu.Lock()
+		if s.pending.has(e.id) {
 			e.sends--
 			e.sentGen = 0
 		}
+		s.mu.Unlock()
 	}
-	m.mu.Unlock()
 }
 
 // failWaiters fails every registration that is not a produce (ack
@@ -378,14 +463,18 @@ func (m *replyMux) unclaim(es []*pubEntry) {
 // waiting out their deadlines would stall consumers.
 func (m *replyMux) failWaiters(err error) {
 	var hs []replyHandler
-	m.mu.Lock()
-	for id, p := range m.pending {
-		if p.out == nil {
-			hs = append(hs, p.h)
-			delete(m.pending, id)
-		}
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		s.pending.each(func(_ uint64, p pendingReply) bool {
+			if p.out == nil {
+				hs = append(hs, p.h)
+				return true
+			}
+			return false
+		})
+		s.mu.Unlock()
 	}
-	m.mu.Unlock()
 	for _, h := range hs {
 		h.onReply(nil, err)
 	}
@@ -394,14 +483,18 @@ func (m *replyMux) failWaiters(err error) {
 // failProduces fails the pending produces for which match holds.
 func (m *replyMux) failProduces(match func(*pubEntry) bool, err error) {
 	var es []*pubEntry
-	m.mu.Lock()
-	for id, p := range m.pending {
-		if p.out != nil && match(p.out) {
-			es = append(es, p.out)
-			delete(m.pending, id)
-		}
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		s.pending.each(func(_ uint64, p pendingReply) bool {
+			if p.out != nil && match(p.out) {
+				es = append(es, p.out)
+				return true
+			}
+			return false
+		})
+		s.mu.Unlock()
 	}
-	m.mu.Unlock()
 	for _, e := range es {
 		e.complete(Delivery{Station: e.sp.name, Partition: e.partition, Err: err})
 	}
@@ -414,16 +507,20 @@ func (m *replyMux) close(err error) {
 	if err == nil {
 		err = ErrClosed
 	}
-	m.mu.Lock()
+	m.lockAll()
 	if m.closed {
-		m.mu.Unlock()
+		m.unlockAll()
 		return
 	}
 	m.closed = true
-	m.closeErr = err
-	left := m.pending
-	m.pending = nil
-	m.mu.Unlock()
+	var left []pendingReply
+	for i := range m.shards {
+		m.shards[i].pending.each(func(_ uint64, p pendingReply) bool {
+			left = append(left, p)
+			return true
+		})
+	}
+	m.unlockAll()
 	close(m.stop)
 	m.done.Wait()
 	for _, sub := range m.subs {
