@@ -141,26 +141,7 @@ func TestProduceAsyncAcrossRestart(t *testing.T) {
 	}
 	const n = 20000
 	res := newDeliveries(n)
-	var accepted atomic.Int64
-	produced := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, res.done(i)); err != nil {
-				produced <- fmt.Errorf("produce %d: %w", i, err)
-				return
-			}
-			accepted.Add(1)
-		}
-		produced <- nil
-	}()
-	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
-	devbrokertest.Restart(t, b)
-	if err := recv(t, produced, "the producing goroutine"); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	produceAcrossRestart(t, ctx, b, p, n, res.done)
 	res.check(t)
 	if f := res.flagged.Load(); f != 0 {
 		t.Fatalf("%d deliveries of an idempotent producer flagged possible duplicates", f)
@@ -220,26 +201,7 @@ func TestResendWithoutIDIsFlagged(t *testing.T) {
 	p := createProducer(t, c, "ride-noid", "prod")
 	const n = 20000
 	res := newDeliveries(n)
-	var accepted atomic.Int64
-	produced := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, res.done(i)); err != nil {
-				produced <- err
-				return
-			}
-			accepted.Add(1)
-		}
-		produced <- nil
-	}()
-	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
-	devbrokertest.Restart(t, b)
-	if err := recv(t, produced, "the producing goroutine"); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
+	produceAcrossRestart(t, ctx, b, p, n, res.done)
 	res.check(t)
 	if res.flagged.Load() != res.retried.Load() {
 		t.Fatalf("%d resent without a msg id but %d flagged possible duplicates", res.retried.Load(), res.flagged.Load())
@@ -628,5 +590,33 @@ func TestCallbackMayProduceAndAck(t *testing.T) {
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// produceAcrossRestart produces n messages nonblocking from a goroutine,
+// restarts the broker (clean shutdown, same data dir) once a third were
+// accepted, and returns once all were accepted and flushed. done(i) is
+// message i's result callback.
+func produceAcrossRestart(t *testing.T, ctx context.Context, b *devbroker.Broker, p *Producer, n int, done func(i int) func(Delivery)) {
+	t.Helper()
+	var accepted atomic.Int64
+	produced := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, done(i)); err != nil {
+				produced <- fmt.Errorf("produce %d: %w", i, err)
+				return
+			}
+			accepted.Add(1)
+		}
+		produced <- nil
+	}()
+	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > int64(n/3) })
+	devbrokertest.Restart(t, b)
+	if err := recv(t, produced, "the producing goroutine"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
 	}
 }

@@ -305,32 +305,15 @@ func TestStatsAcrossRestart(t *testing.T) {
 	createStation(t, c, "restart")
 	p := createProducer(t, c, "restart", "prod", func(o *ProducerOptions) { o.Idempotent = true })
 	const n = 20000
-	var accepted atomic.Int64
 	var retries, flagged atomic.Uint64
-	produced := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, func(d Delivery) {
-				retries.Add(uint64(d.Retries))
-				if d.PossibleDuplicate {
-					flagged.Add(1)
-				}
-			}); err != nil {
-				produced <- err
-				return
+	produceAcrossRestart(t, ctx, b, p, n, func(int) func(Delivery) {
+		return func(d Delivery) {
+			retries.Add(uint64(d.Retries))
+			if d.PossibleDuplicate {
+				flagged.Add(1)
 			}
-			accepted.Add(1)
 		}
-		produced <- nil
-	}()
-	devbrokertest.WaitFor(t, "a third produced", func() bool { return accepted.Load() > n/3 })
-	devbrokertest.Restart(t, b)
-	if err := recv(t, produced, "the producing goroutine"); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	})
 	devbrokertest.WaitFor(t, "the reconnect counted", func() bool { return c.Stats().Reconnects == 1 })
 	s := c.Stats()
 	ps := s.Producers[0]
