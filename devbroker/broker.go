@@ -63,15 +63,27 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 	if opts.MaxPayload < 0 || opts.MaxPayload > 64*1024*1024 {
 		return nil, fmt.Errorf("devbroker: max payload %d out of range 1..64 MiB", opts.MaxPayload)
 	}
-	if opts.Port != 0 {
-		// nats-server does not report a failed bind to its caller (it only
-		// logs it), so find out here instead of timing out below.
-		l, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+	if opts.SyncInterval < 0 {
+		return nil, fmt.Errorf("devbroker: sync interval %s is negative", opts.SyncInterval)
+	}
+	if err := opts.checkCluster(); err != nil {
+		return nil, err
+	}
+	// nats-server does not report a failed bind to its caller (it only
+	// logs it), so find out here instead of timing out below.
+	for _, port := range []int{opts.Port, opts.ClusterPort} {
+		if port == 0 {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(port)))
 		if err != nil {
-			return nil, fmt.Errorf("devbroker: listen on %s:%d: %w", opts.Host, opts.Port, err)
+			return nil, fmt.Errorf("devbroker: listen on %s:%d: %w", opts.Host, port, err)
 		}
 		_ = l.Close()
 	}
+	// The name is resolved once, so Options (and a restart from them)
+	// keeps it.
+	opts.ServerName = opts.serverName()
 	b := &Broker{opts: opts}
 	sopts, err := b.serverOptions()
 	if err != nil {
@@ -129,14 +141,15 @@ func (b *Broker) serverOptions() (*server.Options, error) {
 	internalPass := hex.EncodeToString(secret)
 	b.internalPass = internalPass
 	sopts := &server.Options{
-		ServerName: "memphis-devbroker",
-		Host:       o.Host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   storeDir,
-		MaxPayload: int32(o.MaxPayload),
-		NoSigs:     true,
-		NoLog:      true,
+		Host:         o.Host,
+		Port:         port,
+		JetStream:    true,
+		StoreDir:     storeDir,
+		SyncAlways:   o.SyncAlways,
+		SyncInterval: o.SyncInterval,
+		MaxPayload:   int32(o.MaxPayload),
+		NoSigs:       true,
+		NoLog:        true,
 		CustomClientAuthentication: &authenticator{
 			user: o.sdkUser(), password: o.Password, token: o.Token,
 			internalPassword: internalPass,
@@ -160,6 +173,9 @@ func (b *Broker) serverOptions() (*server.Options, error) {
 		sopts.TLSVerify = o.TLSCA != ""
 		sopts.TLSTimeout = 5
 	}
+	if err := o.applyCluster(sopts); err != nil {
+		return nil, err
+	}
 	return sopts, nil
 }
 
@@ -176,9 +192,14 @@ func (b *Broker) startControlPlane(ctx context.Context) error {
 		return fmt.Errorf("devbroker: jetstream context: %w", err)
 	}
 	b.js = js
+	// A node of a cluster waits for a majority of the nodes to be up, for
+	// as long as the caller lets it: they may be started one by one.
+	if err := b.waitForJetStream(ctx, js); err != nil {
+		return err
+	}
 	initCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	if b.meta, err = openMetaStore(initCtx, js, b.opts.Memory); err != nil {
+	if b.meta, err = openMetaStore(initCtx, nc, js, b.opts.Memory, b.metaReplicas()); err != nil {
 		return err
 	}
 	if err := b.startMsgIDIngest(initCtx); err != nil {

@@ -2,8 +2,12 @@ package devbroker
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -40,43 +44,130 @@ type consumerRecord struct {
 }
 
 // connectedIDs returns the Memphis connection ids (the part before "::" in
-// a connection name) of every open client connection. A producer or
-// consumer is active exactly when its connection id is in this set, which
-// gives the activity tracking of §2.5 without a disconnect hook: NATS
-// reconnects keep the name, so records become active again by themselves.
-func (b *Broker) connectedIDs() map[string]bool {
-	ids := map[string]bool{}
+// a connection name) of every open client connection, on every node of a
+// cluster. A producer or consumer is active exactly when its connection id
+// is in this set, which gives the activity tracking of §2.5 without a
+// disconnect hook: NATS reconnects keep the name, so records become active
+// again by themselves, on whichever node the client reconnects to.
+func (b *Broker) connectedIDs(ctx context.Context) map[string]bool {
+	if !b.opts.clustered() {
+		ids := map[string]bool{}
+		for _, id := range b.localConnIDs() {
+			ids[id] = true
+		}
+		return ids
+	}
+	return b.clusterConnIDs(ctx)
+}
+
+// localConnIDs lists the connection ids of this node's clients.
+func (b *Broker) localConnIDs() []string {
 	cz, err := b.srv.Connz(&server.ConnzOptions{Limit: 1 << 20})
 	if err != nil {
 		b.logf("devbroker: list connections: %v", err)
-		return ids
+		return nil
 	}
+	ids := make([]string, 0, len(cz.Conns))
 	for _, c := range cz.Conns {
 		if id, _, ok := strings.Cut(c.Name, "::"); ok {
-			ids[id] = true
+			ids = append(ids, id)
 		}
 	}
 	return ids
 }
 
-// stationConsumers lists the consumer records of a station. Caller holds b.mu.
-func (b *Broker) stationConsumers(ctx context.Context, station string) ([]*consumerRecord, error) {
-	keys, err := b.meta.keys(ctx, bucketConsumers, metaKey(station)+"/")
+// subjConnections is where every node of a cluster answers with its
+// clients' connection ids. SDK users may neither publish nor subscribe
+// there (permissions.go).
+const subjConnections = clusterSubjectPrefix + ".req.connections"
+
+// clusterSubjectPrefix starts the subjects nodes use among themselves.
+const clusterSubjectPrefix = "$memphis_cluster"
+
+// connectionsWait bounds the wait for the nodes' answers; a node that is
+// up but not answering (still starting) is left out after it.
+const connectionsWait = 2 * time.Second
+
+// subscribeConnections answers subjConnections on this node.
+func (b *Broker) subscribeConnections() error {
+	if !b.opts.clustered() {
+		return nil
+	}
+	sub, err := b.nc.Subscribe(subjConnections, func(m *nats.Msg) {
+		data, _ := json.Marshal(b.localConnIDs()) // []string: cannot fail
+		if err := m.Respond(data); err != nil {
+			b.logf("devbroker: answer %s: %v", subjConnections, err)
+		}
+	})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("devbroker: subscribe %s: %w", subjConnections, err)
 	}
-	var out []*consumerRecord
-	for _, k := range keys {
-		var c consumerRecord
-		found, err := b.meta.get(ctx, bucketConsumers, k, &c)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			out = append(out, &c)
+	b.subs = append(b.subs, sub)
+	return nil
+}
+
+// clusterConnIDs gathers every reachable node's answer: this node's and
+// one per node it has a route to.
+func (b *Broker) clusterConnIDs(ctx context.Context) map[string]bool {
+	ids := map[string]bool{}
+	for _, id := range b.localConnIDs() {
+		ids[id] = true
+	}
+	others := b.routedServers()
+	if others == 0 {
+		return ids
+	}
+	inbox := b.nc.NewRespInbox()
+	replies := make(chan *nats.Msg, others)
+	sub, err := b.nc.ChanSubscribe(inbox, replies)
+	if err != nil {
+		b.logf("devbroker: list the cluster's connections: %v", err)
+		return ids
+	}
+	defer sub.Unsubscribe()
+	if err := b.nc.PublishRequest(subjConnections, inbox, nil); err != nil {
+		b.logf("devbroker: list the cluster's connections: %v", err)
+		return ids
+	}
+	timeout := time.NewTimer(connectionsWait)
+	defer timeout.Stop()
+	// Every node answers, this one included: others+1 answers in all.
+	for got := 0; got < others+1; got++ {
+		select {
+		case m := <-replies:
+			var list []string
+			if json.Unmarshal(m.Data, &list) == nil {
+				for _, id := range list {
+					ids[id] = true
+				}
+			}
+		case <-timeout.C:
+			b.logf("devbroker: %d of %d nodes did not list their connections within %s", others+1-got, others+1, connectionsWait)
+			return ids
+		case <-ctx.Done():
+			return ids
 		}
 	}
-	return out, nil
+	return ids
+}
+
+// routedServers counts the other nodes this node has a route to.
+func (b *Broker) routedServers() int {
+	rz, err := b.srv.Routez(&server.RoutezOptions{})
+	if err != nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, r := range rz.Routes {
+		seen[r.RemoteID] = true
+	}
+	return len(seen)
+}
+
+// stationConsumers lists the consumer records of a station. Caller holds the control lock.
+func (b *Broker) stationConsumers(ctx context.Context, station string) ([]*consumerRecord, error) {
+	_, recs, err := listRecords[consumerRecord](ctx, b.meta, bucketConsumers, metaKey(station)+"/")
+	return recs, err
 }
 
 // takeMember loads into rec and deletes the producer/consumer record a

@@ -48,9 +48,11 @@ func (b *Broker) handleConsumerCreate(ctx context.Context, data []byte) []byte {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return []byte(fmt.Sprintf("invalid consumer creation request: %v", err))
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	resp, err := b.createConsumer(ctx, req)
+	var resp *createConsumerResp
+	err := b.withControl(ctx, func(ctx context.Context) (err error) {
+		resp, err = b.createConsumer(ctx, req)
+		return err
+	})
 	if err != nil {
 		// Validation and creation failures are plain text (§7.2).
 		return []byte(err.Error())
@@ -60,7 +62,7 @@ func (b *Broker) handleConsumerCreate(ctx context.Context, data []byte) []byte {
 }
 
 // createConsumer validates the request, registers the consumer and makes
-// sure the group's durable exists on every partition. Caller holds b.mu.
+// sure the group's durable exists on every partition. Caller holds the control lock.
 func (b *Broker) createConsumer(ctx context.Context, req createConsumerReq) (*createConsumerResp, error) {
 	start, last := int64(1), int64(-1)
 	if req.StartConsumeFromSequence != nil {
@@ -129,7 +131,7 @@ func (b *Broker) createConsumer(ctx context.Context, req createConsumerReq) (*cr
 }
 
 // destroyConsumer deletes the consumer record and, when no other active
-// member of its group remains, the group's durables (§7.5). Caller holds b.mu.
+// member of its group remains, the group's durables (§7.5). Caller holds the control lock.
 func (b *Broker) destroyConsumer(ctx context.Context, req destroyConsumerReq) error {
 	name := strings.ToLower(req.Name)
 	station := externalName(req.StationName)
@@ -146,7 +148,7 @@ func (b *Broker) destroyConsumer(ctx context.Context, req destroyConsumerReq) er
 	if err != nil {
 		return err
 	}
-	live := b.connectedIDs()
+	live := b.connectedIDs(ctx)
 	for _, m := range members {
 		if m.Group == rec.Group && live[m.ConnectionID] {
 			return nil // another active member keeps the group's position

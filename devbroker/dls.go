@@ -3,6 +3,7 @@ package devbroker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -65,9 +66,10 @@ func (b *Broker) handleMaxDeliveries(ctx context.Context, data []byte) []byte {
 	if !ok || err != nil || strings.HasPrefix(adv.Stream, "$memphis") {
 		return nil // not a station partition stream
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.recordPoison(ctx, externalName(internal), p, adv.StreamSeq, externalName(adv.Consumer), "", true)
+	b.logIfFailed("record a poison message", b.withControl(ctx, func(ctx context.Context) error {
+		b.recordPoison(ctx, externalName(internal), p, adv.StreamSeq, externalName(adv.Consumer), "", true)
+		return nil
+	}))
 	return nil
 }
 
@@ -85,15 +87,16 @@ func (b *Broker) handleNackedDLS(ctx context.Context, data []byte) []byte {
 	if m.Partition <= 0 {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.recordPoison(ctx, externalName(m.StationName), m.Partition, m.Seq, strings.ToLower(m.CgName), m.Error, false)
+	b.logIfFailed("record a dead-lettered message", b.withControl(ctx, func(ctx context.Context) error {
+		b.recordPoison(ctx, externalName(m.StationName), m.Partition, m.Seq, strings.ToLower(m.CgName), m.Error, false)
+		return nil
+	}))
 	return nil
 }
 
 // recordPoison stores a poison row for (station, partition, seq) and
 // group, forwards a new row to the DLS station and, when resend is set,
-// sends the message to the group's DLS subject. Caller holds b.mu.
+// sends the message to the group's DLS subject. Caller holds the control lock.
 func (b *Broker) recordPoison(ctx context.Context, station string, partition int, seq uint64, group, reason string, resend bool) {
 	st, found, err := b.getStation(ctx, station)
 	if err != nil || !found || !st.DlsConfiguration.Poison {
@@ -131,7 +134,7 @@ func (b *Broker) recordPoison(ctx context.Context, station string, partition int
 }
 
 // groupExists reports whether any consumer record of the station belongs
-// to group. Caller holds b.mu.
+// to group. Caller holds the control lock.
 func (b *Broker) groupExists(ctx context.Context, station, group string) bool {
 	members, err := b.stationConsumers(ctx, station)
 	if err != nil {
@@ -162,11 +165,9 @@ func (b *Broker) handlePMAck(ctx context.Context, data []byte) []byte {
 		b.logf("devbroker: %s: bad id %q", subjPMAcks, a.ID)
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := b.ackPoison(ctx, id, strings.ToLower(a.CgName)); err != nil {
-		b.logf("devbroker: ack poison message %d: %v", id, err)
-	}
+	b.logIfFailed(fmt.Sprintf("ack poison message %d", id), b.withControl(ctx, func(ctx context.Context) error {
+		return b.ackPoison(ctx, id, strings.ToLower(a.CgName))
+	}))
 	return nil
 }
 
@@ -179,9 +180,11 @@ func (b *Broker) handleNotification(ctx context.Context, data []byte) []byte {
 
 // dlsRows lists a station's DLS rows (tests reach it via export_test.go).
 func (b *Broker) dlsRows(ctx context.Context, station string) ([]dlsRow, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	rows, err := b.stationDLSRows(ctx, externalName(station))
+	var rows map[string]*dlsRow
+	err := b.withControl(ctx, func(ctx context.Context) (err error) {
+		rows, err = b.stationDLSRows(ctx, externalName(station))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -190,4 +193,12 @@ func (b *Broker) dlsRows(ctx context.Context, station string) ([]dlsRow, error) 
 		out = append(out, *r)
 	}
 	return out, nil
+}
+
+// logIfFailed logs the error of a side-channel handler, which has nobody
+// to answer.
+func (b *Broker) logIfFailed(what string, err error) {
+	if err != nil {
+		b.logf("devbroker: %s: %v", what, err)
+	}
 }

@@ -33,7 +33,7 @@ func (b *Broker) resendPoison(row *dlsRow, group string) {
 }
 
 // forwardToDLSStation stores a copy of a dead letter in the station's
-// dls_station (§8.7), on a random partition. Caller holds b.mu.
+// dls_station (§8.7), on a random partition. Caller holds the control lock.
 func (b *Broker) forwardToDLSStation(ctx context.Context, st *stationRecord, row *dlsRow, kind string) {
 	if st.DlsStation == "" {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"github.com/libmemphis/libmemphis/internal/wire"
@@ -27,11 +28,18 @@ func (b *Broker) handleSchemaverseDLS(ctx context.Context, data []byte) []byte {
 		b.logf("devbroker: %s: message data is not hex: %v", subjSchemaverseDLS, err)
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.logIfFailed("store a schema failure", b.withControl(ctx, func(ctx context.Context) error {
+		return b.storeSchemaFailure(ctx, &m, payload)
+	}))
+	return nil
+}
+
+// storeSchemaFailure stores the row and forwards it. Caller holds the
+// control lock.
+func (b *Broker) storeSchemaFailure(ctx context.Context, m *schemaverseDLSMsg, payload []byte) error {
 	st, found, err := b.getStation(ctx, m.StationName)
 	if err != nil || !found {
-		return nil
+		return err
 	}
 	h := nats.Header{}
 	for k, v := range m.Message.Headers {
@@ -45,8 +53,7 @@ func (b *Broker) handleSchemaverseDLS(ctx context.Context, data []byte) []byte {
 		err = b.saveDLSRow(ctx, metaKey("st", st.Name, "s", strconv.FormatUint(row.ID, 10)), row)
 	}
 	if err != nil {
-		b.logf("devbroker: store schema failure of %s: %v", st.Name, err)
-		return nil
+		return fmt.Errorf("store schema failure of %s: %w", st.Name, err)
 	}
 	b.forwardToDLSStation(ctx, st, row, "failed_schema")
 	return nil

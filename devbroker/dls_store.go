@@ -50,7 +50,7 @@ func (b *Broker) nextDLSID(ctx context.Context) (uint64, error) {
 	return b.meta.put(ctx, bucketDLS, dlsCounterKey, struct{}{})
 }
 
-// saveDLSRow writes a row under key and its id index. Caller holds b.mu.
+// saveDLSRow writes a row under key and its id index. Caller holds the control lock.
 func (b *Broker) saveDLSRow(ctx context.Context, key string, row *dlsRow) error {
 	if _, err := b.meta.put(ctx, bucketDLS, key, row); err != nil {
 		return err
@@ -59,7 +59,7 @@ func (b *Broker) saveDLSRow(ctx context.Context, key string, row *dlsRow) error 
 	return err
 }
 
-// deleteDLSRow removes a row and its id index. Caller holds b.mu.
+// deleteDLSRow removes a row and its id index. Caller holds the control lock.
 func (b *Broker) deleteDLSRow(ctx context.Context, key string, id uint64) error {
 	if err := b.meta.del(ctx, bucketDLS, dlsIDKey(id)); err != nil {
 		return err
@@ -69,7 +69,7 @@ func (b *Broker) deleteDLSRow(ctx context.Context, key string, id uint64) error 
 
 // addPoisonGroup records that group could not process a message and
 // reports whether the row is new and whether the group was newly added.
-// Caller holds b.mu.
+// Caller holds the control lock.
 func (b *Broker) addPoisonGroup(ctx context.Context, tmpl dlsRow, group string) (row *dlsRow, isNew, added bool, err error) {
 	key := poisonKey(tmpl.Station, tmpl.Partition, tmpl.Seq)
 	var existing dlsRow
@@ -101,7 +101,7 @@ func (b *Broker) addPoisonGroup(ctx context.Context, tmpl dlsRow, group string) 
 }
 
 // ackPoison removes group from the row with the given id and deletes the
-// row once no group is left. Caller holds b.mu.
+// row once no group is left. Caller holds the control lock.
 func (b *Broker) ackPoison(ctx context.Context, id uint64, group string) error {
 	var key string
 	found, err := b.meta.get(ctx, bucketDLS, dlsIDKey(id), &key)
@@ -119,27 +119,20 @@ func (b *Broker) ackPoison(ctx context.Context, id uint64, group string) error {
 	return b.saveDLSRow(ctx, key, &row)
 }
 
-// stationDLSRows lists a station's rows with their keys. Caller holds b.mu.
+// stationDLSRows lists a station's rows with their keys. Caller holds the control lock.
 func (b *Broker) stationDLSRows(ctx context.Context, station string) (map[string]*dlsRow, error) {
-	keys, err := b.meta.keys(ctx, bucketDLS, metaKey("st", station)+"/")
+	keys, recs, err := listRecords[dlsRow](ctx, b.meta, bucketDLS, metaKey("st", station)+"/")
 	if err != nil {
 		return nil, err
 	}
 	rows := make(map[string]*dlsRow, len(keys))
-	for _, k := range keys {
-		var row dlsRow
-		found, err := b.meta.get(ctx, bucketDLS, k, &row)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			rows[k] = &row
-		}
+	for i, k := range keys {
+		rows[k] = recs[i]
 	}
 	return rows, nil
 }
 
-// deleteStationDLS drops a station's DLS rows. Caller holds b.mu.
+// deleteStationDLS drops a station's DLS rows. Caller holds the control lock.
 func (b *Broker) deleteStationDLS(ctx context.Context, station string) error {
 	rows, err := b.stationDLSRows(ctx, station)
 	if err != nil {
@@ -154,7 +147,7 @@ func (b *Broker) deleteStationDLS(ctx context.Context, station string) error {
 }
 
 // removeGroupFromDLS drops a destroyed group from pending poison rows.
-// Caller holds b.mu.
+// Caller holds the control lock.
 func (b *Broker) removeGroupFromDLS(ctx context.Context, station, group string) error {
 	rows, err := b.stationDLSRows(ctx, station)
 	if err != nil {

@@ -33,7 +33,7 @@ func DLSRows(b *Broker, station string) ([]DLSRow, error) {
 }
 
 // Connected reports whether a Memphis connection id has an open connection.
-func Connected(b *Broker, connID string) bool { return b.connectedIDs()[connID] }
+func Connected(b *Broker, connID string) bool { return b.connectedIDs(context.Background())[connID] }
 
 // AdminConn connects as the broker itself (no permissions), for tests that
 // must do what SDK users may not.

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -24,26 +26,44 @@ const (
 // dlsRetention is how long a dead-letter row is kept.
 const dlsRetention = 3 * time.Hour
 
-var allBuckets = []string{bucketStations, bucketProducers, bucketConsumers, bucketSchemas, bucketDLS}
+var allBuckets = []string{bucketStations, bucketProducers, bucketConsumers, bucketSchemas, bucketDLS, bucketControl}
 
 // metaStore is the broker's metadata database: one JetStream KV bucket per
-// kind of record. Callers hold Broker.mu around read-modify-write sequences.
+// kind of record, replicated like any stream in a cluster. Callers hold the
+// control lock (control_lock.go) around read-modify-write sequences.
+//
+// Writes go through nats.go's KV. Reads go to each bucket's stream leader
+// (JetStream's STREAM.MSG.GET and STREAM.INFO), not through the KV's
+// direct get, which any replica answers: a replica may not yet have
+// applied the last write another node made under the lock, and a
+// read-modify-write on such a stale value would undo it.
 type metaStore struct {
-	kvs map[string]jetstream.KeyValue
+	kvs    map[string]jetstream.KeyValue
+	js     jetstream.JetStream
+	leader nats.JetStreamContext // for leader reads (GetLastMsg without DirectGet)
 }
 
-func openMetaStore(ctx context.Context, js jetstream.JetStream, memory bool) (*metaStore, error) {
+// metaRetry bounds how long a single metadata call waits out a stream
+// leader election (after a node of the cluster died) before giving up.
+const metaRetry = 10 * time.Second
+
+func openMetaStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, memory bool, replicas int) (*metaStore, error) {
 	storage := jetstream.FileStorage
 	if memory {
 		storage = jetstream.MemoryStorage
 	}
-	m := &metaStore{kvs: make(map[string]jetstream.KeyValue, len(allBuckets))}
+	legacy, err := nc.JetStream()
+	if err != nil {
+		return nil, fmt.Errorf("devbroker: jetstream context: %w", err)
+	}
+	m := &metaStore{kvs: make(map[string]jetstream.KeyValue, len(allBuckets)), js: js, leader: legacy}
 	for _, name := range allBuckets {
 		cfg := jetstream.KeyValueConfig{
 			Bucket:      name,
 			Description: "memphis-devbroker metadata",
 			History:     1,
 			Storage:     storage,
+			Replicas:    replicas,
 		}
 		if name == bucketDLS {
 			// Dead letters expire like the real broker's rows
@@ -51,7 +71,11 @@ func openMetaStore(ctx context.Context, js jetstream.JetStream, memory bool) (*m
 			// pile up forever.
 			cfg.TTL = dlsRetention
 		}
-		kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+		var kv jetstream.KeyValue
+		err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
+			kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("devbroker: open metadata bucket %s: %w", name, err)
 		}
@@ -60,19 +84,62 @@ func openMetaStore(ctx context.Context, js jetstream.JetStream, memory bool) (*m
 	return m, nil
 }
 
+// retryUnavailable runs f until it succeeds, fails for another reason than
+// an unavailable cluster, or metaRetry (or ctx) runs out. Elections after a
+// node dies take a few seconds; requests in that window wait them out.
+func retryUnavailable(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, metaRetry)
+	defer cancel()
+	for {
+		callCtx, callCancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(callCtx)
+		callCancel()
+		if err == nil || !unavailable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%v)", errUnavailable, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+
 // get loads key from bucket into v; found is false when the key is absent.
 func (m *metaStore) get(ctx context.Context, bucket, key string, v any) (found bool, err error) {
-	e, err := m.kvs[bucket].Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return false, nil
+	data, found, err := m.getRaw(ctx, bucket, key)
+	if err != nil || !found {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("read %s/%s: %w", bucket, key, err)
-	}
-	if err := json.Unmarshal(e.Value(), v); err != nil {
+	if err := json.Unmarshal(data, v); err != nil {
 		return false, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
 	}
 	return true, nil
+}
+
+// getRaw reads the live value of key from the bucket's stream leader.
+func (m *metaStore) getRaw(ctx context.Context, bucket, key string) (data []byte, found bool, err error) {
+	var msg *nats.RawStreamMsg
+	err = retryUnavailable(ctx, func(ctx context.Context) (err error) {
+		msg, err = m.leader.GetLastMsg("KV_"+bucket, kvSubject(bucket, key), nats.Context(ctx))
+		if errors.Is(err, nats.ErrMsgNotFound) {
+			msg, err = nil, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s/%s: %w", bucket, key, err)
+	}
+	if msg == nil {
+		return nil, false, nil
+	}
+	switch msg.Header.Get("KV-Operation") { // nats.go's KV markers
+	case "DEL", "PURGE":
+		return nil, false, nil
+	}
+	return msg.Data, true, nil
 }
 
 // put stores v as JSON and returns the bucket revision of the write (unique
@@ -82,7 +149,11 @@ func (m *metaStore) put(ctx context.Context, bucket, key string, v any) (uint64,
 	if err != nil {
 		return 0, fmt.Errorf("encode %s/%s: %w", bucket, key, err)
 	}
-	rev, err := m.kvs[bucket].Put(ctx, key, data)
+	var rev uint64
+	err = retryUnavailable(ctx, func(ctx context.Context) (err error) {
+		rev, err = m.kvs[bucket].Put(ctx, key, data)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("write %s/%s: %w", bucket, key, err)
 	}
@@ -91,29 +162,89 @@ func (m *metaStore) put(ctx context.Context, bucket, key string, v any) (uint64,
 
 // del removes key; a missing key is not an error.
 func (m *metaStore) del(ctx context.Context, bucket, key string) error {
-	err := m.kvs[bucket].Purge(ctx, key)
+	err := retryUnavailable(ctx, func(ctx context.Context) error {
+		return m.kvs[bucket].Purge(ctx, key)
+	})
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("delete %s/%s: %w", bucket, key, err)
 	}
 	return nil
 }
 
-// keys lists the live keys of bucket that start with prefix.
+// keys lists the live keys of bucket that start with prefix, in order.
 func (m *metaStore) keys(ctx context.Context, bucket, prefix string) ([]string, error) {
-	all, err := m.kvs[bucket].Keys(ctx)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
+	entries, err := m.entries(ctx, bucket, prefix)
+	if err != nil {
+		return nil, err
 	}
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.key
+	}
+	return out, nil
+}
+
+// metaEntry is a live key and its value.
+type metaEntry struct {
+	key   string
+	value []byte
+}
+
+// entries lists the live entries of bucket whose keys start with prefix,
+// sorted by key: the keys from the stream leader's subject list, each
+// value read from the leader too (deleted keys keep a marker message,
+// which is skipped).
+func (m *metaStore) entries(ctx context.Context, bucket, prefix string) ([]metaEntry, error) {
+	var subjects map[string]uint64
+	err := retryUnavailable(ctx, func(ctx context.Context) error {
+		s, err := m.js.Stream(ctx, "KV_"+bucket)
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(kvSubject(bucket, ">")))
+		if err != nil {
+			return err
+		}
+		subjects = info.State.Subjects
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", bucket, err)
 	}
-	out := all[:0]
-	for _, k := range all {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, k)
+	keys := make([]string, 0, len(subjects))
+	for subj := range subjects {
+		if k := strings.TrimPrefix(subj, kvSubject(bucket, "")); strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]metaEntry, 0, len(keys))
+	for _, k := range keys {
+		data, found, err := m.getRaw(ctx, bucket, k)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = append(out, metaEntry{key: k, value: data})
 		}
 	}
 	return out, nil
+}
+
+// listRecords decodes the live entries of bucket under prefix.
+func listRecords[T any](ctx context.Context, m *metaStore, bucket, prefix string) (keys []string, recs []*T, err error) {
+	entries, err := m.entries(ctx, bucket, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		v := new(T)
+		if err := json.Unmarshal(e.value, v); err != nil {
+			return nil, nil, fmt.Errorf("decode %s/%s: %w", bucket, e.key, err)
+		}
+		keys, recs = append(keys, e.key), append(recs, v)
+	}
+	return keys, recs, nil
 }
 
 // metaKey joins parts into a KV key with "/" separators. Parts that are not
@@ -125,6 +256,16 @@ func metaKey(parts ...string) string {
 		enc[i] = keyPart(p)
 	}
 	return strings.Join(enc, "/")
+}
+
+// decodeKeyPart is keyPart's inverse.
+func decodeKeyPart(p string) string {
+	if h, ok := strings.CutPrefix(p, "="); ok {
+		if raw, err := hex.DecodeString(h); err == nil {
+			return string(raw)
+		}
+	}
+	return p
 }
 
 func keyPart(p string) string {

@@ -35,12 +35,18 @@ import (
 // so it is set up only for stations that have a producer which may send
 // msg-id alone: any producer whose creation request does not carry
 // libmemphis's sdk_lang (wire.SDKLang). Stations only libmemphis produces
-// to keep the direct path. The routing is re-derived from the producer
-// records on every producer creation and destruction, station destruction
-// and broker start. Each routed partition is one account subject mapping,
-// which nats-server looks through on every publish in the account, so
-// their number (partitions of routed stations) is a small per-message cost
-// for every client; a development broker has few.
+// to keep the direct path. Each routed partition is one account subject
+// mapping, which nats-server looks through on every publish in the
+// account, so their number (partitions of routed stations) is a small
+// per-message cost for every client; a development broker has few.
+//
+// In a cluster: account mappings are each node's own (nats-server does not
+// replicate them), so every node derives its routing from the producer
+// records, watching the replicated producers bucket; a producer creation
+// is answered once the answering node's routing includes it, the other
+// nodes follow within moments. The ingest subscriptions form one queue
+// group, so each message is forwarded exactly once (by the node the
+// producer is connected to, which nats-server prefers).
 
 // msgIDIngestPrefix is where mapped messages arrive.
 const msgIDIngestPrefix = "$memphis_msgid_ingest"
@@ -61,14 +67,25 @@ type msgIDIngest struct {
 	acc *server.Account
 	// nc is a connection of its own: if the server ever cut it as a slow
 	// consumer, the control plane would keep running.
-	nc     *nats.Conn
-	sub    *nats.Subscription
-	routed map[string][]int // station -> partitions mapped; guarded by b.mu
+	nc      *nats.Conn
+	sub     *nats.Subscription
+	watcher jetstream.KeyWatcher
+	stopped chan struct{} // closed when the watch loop has ended
+
+	mu      sync.Mutex
+	changed *sync.Cond
+	needers map[string]map[string]bool // station -> keys of its producers that need the ingest path
+	routed  map[string][]int           // station -> partitions mapped
+	failed  map[string]error           // station -> why its routing could not be set up
+	applied uint64                     // producers-bucket revision the routing reflects
 	// streams holds the routed partition streams for forward, which runs
-	// without b.mu: a message published straight to the ingest subject of
+	// without mu: a message published straight to the ingest subject of
 	// any other stream is dropped, never stored under "<stream>.ingest".
 	streams sync.Map // stream name -> struct{}
 }
+
+// msgIDIngestQueue is the queue group of the nodes' ingest subscriptions.
+const msgIDIngestQueue = "memphis_msgid_ingest"
 
 // ingestPendingBytes bounds what the ingest subscription buffers; beyond
 // it messages are dropped and their producers see an ack timeout, never a
@@ -76,7 +93,11 @@ type msgIDIngest struct {
 const ingestPendingBytes = 256 << 20
 
 func (b *Broker) startMsgIDIngest(ctx context.Context) error {
-	in := &msgIDIngest{b: b, acc: b.srv.GlobalAccount(), routed: map[string][]int{}}
+	in := &msgIDIngest{
+		b: b, acc: b.srv.GlobalAccount(),
+		needers: map[string]map[string]bool{}, routed: map[string][]int{}, failed: map[string]error{},
+	}
+	in.changed = sync.NewCond(&in.mu)
 	b.ingest = in
 	if b.opts.DisableMsgIDDedup {
 		return nil
@@ -86,7 +107,7 @@ func (b *Broker) startMsgIDIngest(ctx context.Context) error {
 		return err
 	}
 	in.nc = nc
-	if in.sub, err = nc.Subscribe(msgIDIngestPrefix+".*", in.forward); err != nil {
+	if in.sub, err = nc.QueueSubscribe(msgIDIngestPrefix+".*", msgIDIngestQueue, in.forward); err != nil {
 		return fmt.Errorf("devbroker: subscribe %s: %w", msgIDIngestPrefix, err)
 	}
 	if err := in.sub.SetPendingLimits(-1, ingestPendingBytes); err != nil {
@@ -95,16 +116,131 @@ func (b *Broker) startMsgIDIngest(ctx context.Context) error {
 	if err := nc.FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("devbroker: flush ingest subscription: %w", err)
 	}
-	stations, err := b.listStations(ctx)
+	// The watcher lives as long as the broker, not as long as Start's ctx.
+	in.watcher, err = b.meta.kvs[bucketProducers].WatchAll(b.ctx)
 	if err != nil {
+		return fmt.Errorf("devbroker: watch the producers: %w", err)
+	}
+	in.stopped = make(chan struct{})
+	initial := make(chan struct{})
+	go in.watch(initial)
+	select {
+	case <-initial:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("devbroker: load the producers: %w", ctx.Err())
+	}
+}
+
+// watch applies the producer records to the routing: first the current
+// ones (then initial is closed), then every change.
+func (in *msgIDIngest) watch(initial chan struct{}) {
+	defer close(in.stopped)
+	for e := range in.watcher.Updates() {
+		if e == nil {
+			close(initial)
+			continue
+		}
+		in.apply(e)
+	}
+}
+
+// apply folds one producer record change into the routing.
+func (in *msgIDIngest) apply(e jetstream.KeyValueEntry) {
+	station, _, _ := strings.Cut(e.Key(), "/")
+	station = decodeKeyPart(station)
+	need := false
+	if e.Operation() == jetstream.KeyValuePut {
+		var p producerRecord
+		if err := json.Unmarshal(e.Value(), &p); err != nil {
+			in.b.logf("devbroker: producer record %s: %v", e.Key(), err)
+		} else {
+			need, station = needsMsgIDIngest(p.SdkLang), p.Station
+		}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	defer in.changed.Broadcast()
+	in.applied = max(in.applied, e.Revision())
+	set := in.needers[station]
+	if need {
+		if set == nil {
+			set = map[string]bool{}
+			in.needers[station] = set
+		}
+		set[e.Key()] = true
+	} else {
+		delete(set, e.Key())
+	}
+	want := in.routed[station]
+	switch {
+	case len(set) > 0 && want == nil:
+		delete(in.failed, station)
+		if err := in.route(station); err != nil {
+			in.failed[station] = err
+			in.b.logf("devbroker: %v", err)
+		}
+	case len(set) == 0:
+		delete(in.needers, station)
+		delete(in.failed, station)
+		if want != nil {
+			in.unroute(station, want)
+		}
+	}
+}
+
+// route maps a station's partitions to the ingest path, after giving each
+// partition stream the subject transform that stores what the ingest path
+// republishes. Caller holds in.mu.
+func (in *msgIDIngest) route(station string) error {
+	b := in.b
+	ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
+	defer cancel()
+	st, found, err := b.getStation(ctx, station)
+	if err != nil || !found {
+		// A producer record outlives its station only while the station
+		// is being destroyed; its removal follows.
 		return err
 	}
-	for _, st := range stations {
-		if err := b.updateMsgIDRouting(ctx, st); err != nil {
+	for _, p := range st.PartitionsList {
+		if err := b.ensureIngestTransform(ctx, st, p); err != nil {
 			return err
 		}
 	}
+	for _, p := range st.PartitionsList {
+		stream := streamName(st.Name, p)
+		in.streams.Store(stream, struct{}{})
+		if err := in.acc.AddMapping(stream+".final", msgIDIngestPrefix+"."+stream); err != nil {
+			in.unroute(st.Name, st.PartitionsList)
+			return fmt.Errorf("route %s through the msg-id ingest: %w", stream, err)
+		}
+	}
+	in.routed[st.Name] = st.PartitionsList
 	return nil
+}
+
+// waitRouted waits until this node's routing reflects the producers
+// bucket up to revision rev, and reports whether the station's routing
+// could be set up.
+func (in *msgIDIngest) waitRouted(ctx context.Context, rev uint64, station string) error {
+	if in == nil || in.watcher == nil {
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		in.changed.Broadcast()
+	})
+	defer stop()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for in.applied < rev {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("route station %s through the msg-id ingest: %w", station, err)
+		}
+		in.changed.Wait()
+	}
+	return in.failed[station]
 }
 
 // forward copies msg-id into Nats-Msg-Id and hands the message to its
@@ -135,7 +271,14 @@ func (in *msgIDIngest) forward(m *nats.Msg) {
 }
 
 func (in *msgIDIngest) close() {
-	if in != nil && in.nc != nil {
+	if in == nil {
+		return
+	}
+	if in.watcher != nil {
+		_ = in.watcher.Stop()
+		<-in.stopped
+	}
+	if in.nc != nil {
 		in.nc.Close()
 	}
 }
@@ -144,62 +287,8 @@ func (in *msgIDIngest) close() {
 // may send msg-id without Nats-Msg-Id.
 func needsMsgIDIngest(sdkLang string) bool { return sdkLang != wire.SDKLang }
 
-// updateMsgIDRouting routes a station through the ingest path exactly
-// while one of its producers needs it. Caller holds b.mu.
-func (b *Broker) updateMsgIDRouting(ctx context.Context, st *stationRecord) error {
-	in := b.ingest
-	if in == nil || in.nc == nil {
-		return nil
-	}
-	keys, err := b.meta.keys(ctx, bucketProducers, metaKey(st.Name)+"/")
-	if err != nil {
-		return err
-	}
-	need := false
-	for _, k := range keys {
-		var p producerRecord
-		found, err := b.meta.get(ctx, bucketProducers, k, &p)
-		if err != nil {
-			return err
-		}
-		if found && needsMsgIDIngest(p.SdkLang) {
-			need = true
-			break
-		}
-	}
-	_, routed := in.routed[st.Name]
-	switch {
-	case need && !routed:
-		for _, p := range st.PartitionsList {
-			if err := b.ensureIngestTransform(ctx, st, p); err != nil {
-				return err
-			}
-		}
-		for _, p := range st.PartitionsList {
-			stream := streamName(st.Name, p)
-			in.streams.Store(stream, struct{}{})
-			if err := in.acc.AddMapping(stream+".final", msgIDIngestPrefix+"."+stream); err != nil {
-				in.unroute(st.Name, st.PartitionsList)
-				return fmt.Errorf("route %s through the msg-id ingest: %w", stream, err)
-			}
-		}
-		in.routed[st.Name] = st.PartitionsList
-	case !need && routed:
-		b.unrouteMsgID(st.Name)
-	}
-	return nil
-}
-
-// unrouteMsgID sends a station's producers straight to its streams again
-// (also before the station is destroyed). Caller holds b.mu.
-func (b *Broker) unrouteMsgID(station string) {
-	if in := b.ingest; in != nil {
-		if parts, ok := in.routed[station]; ok {
-			in.unroute(station, parts)
-		}
-	}
-}
-
+// unroute sends a station's producers straight to its streams again.
+// Caller holds in.mu.
 func (in *msgIDIngest) unroute(station string, partitions []int) {
 	for _, p := range partitions {
 		stream := streamName(station, p)
@@ -207,6 +296,17 @@ func (in *msgIDIngest) unroute(station string, partitions []int) {
 		in.streams.Delete(stream)
 	}
 	delete(in.routed, station)
+}
+
+// routedStations lists the stations this node routes (tests).
+func (in *msgIDIngest) routedStations() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]string, 0, len(in.routed))
+	for st := range in.routed {
+		out = append(out, st)
+	}
+	return out
 }
 
 // ensureIngestTransform gives a partition stream the subject transform

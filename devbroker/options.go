@@ -4,16 +4,21 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 )
 
 // Defaults for Options fields left at their zero value. They match what a
 // stock Memphis installation ships with, so SDK defaults connect unchanged.
 const (
-	DefaultHost       = "127.0.0.1"
-	DefaultUser       = "root"
-	DefaultPassword   = "memphis"
-	DefaultToken      = "memphis"
-	DefaultMaxPayload = 8 * 1024 * 1024 // Memphis ships max_payload = 8 MiB
+	DefaultHost        = "127.0.0.1"
+	DefaultUser        = "root"
+	DefaultPassword    = "memphis"
+	DefaultToken       = "memphis"
+	DefaultMaxPayload  = 8 * 1024 * 1024 // Memphis ships max_payload = 8 MiB
+	DefaultClusterName = "memphis"
+	// DefaultSyncInterval is how often stored messages are fsynced unless
+	// SyncAlways is set (README: what --sync costs).
+	DefaultSyncInterval = 2 * time.Minute
 )
 
 // Options configures a Broker. The zero value is usable: loopback host, a
@@ -48,6 +53,32 @@ type Options struct {
 	TLSCA   string
 	// MaxPayload is the largest message accepted; 0 means 8 MiB.
 	MaxPayload int
+	// Cluster mode (cluster.go): ClusterPort > 0 turns it on. Nodes find
+	// each other through Routes ("nats-route://host:port" URLs of the other
+	// nodes' cluster ports; listing the node itself is harmless), and
+	// replicate with nats-server's own clustering: routes, the JetStream
+	// meta group and one RAFT group per stream and metadata bucket.
+	//
+	// ServerName names the node; it must be unique in the cluster and stay
+	// the same across restarts (JetStream knows its peers by name). ""
+	// derives it from the host and port (see serverName).
+	ServerName string
+	// ClusterName is the cluster's name; "" means DefaultClusterName.
+	ClusterName string
+	// ClusterPort is the port for routes from the other nodes; 0 = no cluster.
+	ClusterPort int
+	// Routes lists the cluster ports of the nodes to join.
+	Routes []string
+	// Advertise is the "host:port" clients are told to reconnect to
+	// ("" = the listen address). Set it when clients reach this node
+	// through another address (NAT, containers).
+	Advertise string
+	// Sync is JetStream's durability setting (nats-server's sync_interval):
+	// SyncAlways fsyncs every write before it is acknowledged; otherwise
+	// stored messages are fsynced every SyncInterval (0 means
+	// DefaultSyncInterval). ParseSync reads the command-line form.
+	SyncAlways   bool
+	SyncInterval time.Duration
 	// DisableMsgIDDedup turns off de-duplication of messages that carry
 	// only the Memphis "msg-id" header (see msgid_ingest.go). It exists to
 	// measure what that costs; leave it off.
@@ -96,6 +127,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.ClusterName == "" {
+		o.ClusterName = DefaultClusterName
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
 	}
 	return o
 }

@@ -78,9 +78,10 @@ func sdkPermissions() *server.Permissions {
 		msgIDIngestPrefix + ".*",
 	}, sdkRequestSubjects...)
 	pubDeny := []string{
-		"*." + ingestSuffix,        // straight into a stream, past the msg-id ingest path
-		"_INBOX.>",                 // forged replies and messages into other clients' fetches
-		internalInboxPrefix + ".>", // forged KV deliveries to the broker
+		"*." + ingestSuffix,         // straight into a stream, past the msg-id ingest path
+		"_INBOX.>",                  // forged replies and messages into other clients' fetches
+		internalInboxPrefix + ".>",  // forged KV deliveries to the broker
+		clusterSubjectPrefix + ".>", // what the nodes of a cluster tell each other
 	}
 	for _, bucket := range allBuckets {
 		stream := "KV_" + bucket
@@ -102,6 +103,7 @@ func sdkPermissions() *server.Permissions {
 	// wildcard subscriber's deny list against that subject.
 	subDeny := []string{
 		internalInboxPrefix + ".>",
+		clusterSubjectPrefix + ".>",
 		msgIDIngestPrefix + ".>",
 		"$KV.>",
 	}

@@ -35,9 +35,9 @@ func (b *Broker) handleProducerCreate(ctx context.Context, data []byte) []byte {
 	if err != nil {
 		err = fmt.Errorf("invalid producer creation request: %v", err)
 	} else {
-		b.mu.Lock()
-		err = b.createProducer(ctx, req, &resp)
-		b.mu.Unlock()
+		err = b.withControl(ctx, func(ctx context.Context) error {
+			return b.createProducer(ctx, req, &resp)
+		})
 	}
 	if err != nil {
 		// The real broker answers its zero-valued response with the error
@@ -50,7 +50,7 @@ func (b *Broker) handleProducerCreate(ctx context.Context, data []byte) []byte {
 }
 
 // createProducer registers a producer, auto-creating its station, and
-// fills resp. Caller holds b.mu.
+// fills resp. Caller holds the control lock.
 func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp *createProducerResp) error {
 	name := strings.ToLower(req.Name)
 	if err := validateName(name, objProducer); err != nil {
@@ -78,10 +78,13 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 		Username: stripAccountID(req.Username), AppID: req.AppID, SdkLang: req.SdkLang,
 		CreatedAt: time.Now().UTC(),
 	}
-	if _, err := b.meta.put(ctx, bucketProducers, metaKey(st.Name, name, req.ConnectionID), rec); err != nil {
+	rev, err := b.meta.put(ctx, bucketProducers, metaKey(st.Name, name, req.ConnectionID), rec)
+	if err != nil {
 		return err
 	}
-	if err := b.updateMsgIDRouting(ctx, st); err != nil {
+	// The producer may send msg-id alone from its first message on: answer
+	// once this node routes its station accordingly (msgid_ingest.go).
+	if err := b.ingest.waitRouted(ctx, rev, st.Name); err != nil {
 		return err
 	}
 	resp.SchemaUpdate = b.schemaUpdateFor(st.Name)
@@ -92,7 +95,7 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 }
 
 // stationForClient returns the station a producer or consumer binds to,
-// creating a default station when it is missing (§4.3). Caller holds b.mu.
+// creating a default station when it is missing (§4.3). Caller holds the control lock.
 func (b *Broker) stationForClient(ctx context.Context, stationName, user string, reqVersion int) (*stationRecord, error) {
 	name := strings.ToLower(stationName)
 	if err := validateName(name, objStation); err != nil {
@@ -119,7 +122,7 @@ func (b *Broker) stationForClient(ctx context.Context, stationName, user string,
 // (whose delete query reports success whether or not a row matched), a
 // producer that is already gone, or whose station is, is a success: an
 // application that destroys twice must not break only here. Caller holds
-// b.mu.
+// the control lock.
 func (b *Broker) destroyProducer(ctx context.Context, req destroyProducerReq) error {
 	name := strings.ToLower(req.Name)
 	station := externalName(req.StationName)
@@ -127,13 +130,6 @@ func (b *Broker) destroyProducer(ctx context.Context, req destroyProducerReq) er
 		return err
 	}
 	var rec producerRecord
-	found, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
-	if err != nil || !found {
-		return err
-	}
-	st, found, err := b.getStation(ctx, station)
-	if err != nil || !found {
-		return err
-	}
-	return b.updateMsgIDRouting(ctx, st)
+	_, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
+	return err
 }

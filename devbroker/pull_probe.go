@@ -11,6 +11,9 @@ import (
 // subjPullRequests are the JetStream pull requests of every consumer.
 const subjPullRequests = "$JS.API.CONSUMER.MSG.NEXT.*.*"
 
+// pullProbeQueue is the queue group of the nodes' probe answerers.
+const pullProbeQueue = "memphis_pull_probes"
+
 // noWaitAnswer is a pull request the server answers at once: batch 1,
 // no_wait and no expires gives "404 No Messages" when nothing is pending.
 var noWaitAnswer = []byte(`{"batch":1,"no_wait":true}`)
@@ -41,7 +44,8 @@ var noWaitAnswer = []byte(`{"batch":1,"no_wait":true}`)
 // clients never send no_wait with expires: libmemphis and memphis.go
 // (nats.go jetstream) send one or the other, so they are not affected.
 func (b *Broker) subscribePullProbes() error {
-	sub, err := b.nc.Subscribe(subjPullRequests, func(m *nats.Msg) {
+	// A queue group: in a cluster every node sees the request, one answers.
+	sub, err := b.nc.QueueSubscribe(subjPullRequests, pullProbeQueue, func(m *nats.Msg) {
 		if m.Reply == "" || !bytes.Contains(m.Data, []byte("no_wait")) {
 			return
 		}

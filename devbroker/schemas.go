@@ -5,9 +5,9 @@ package devbroker
 // and consumer creation responses, and the $memphis_schema_updates_<station>
 // broadcasts that let live SDK producers switch schemas.
 //
-// Locking: the request handlers take b.mu; schemaUpdateFor and
+// Locking: the request handlers take the control lock; schemaUpdateFor and
 // checkStationSchema are called by the station/producer/consumer code WITH
-// b.mu held and do not take it. Records live in bucketSchemas
+// the lock held and do not take it. Records live in bucketSchemas
 // (schemas_store.go); a station keeps the attached schema's name and version
 // in stationRecord.SchemaName/SchemaVersion, so creating a new version does
 // not change what an attached station enforces.
@@ -59,7 +59,7 @@ func snapshot(s *schemaRecord, version int) schemaUpdate {
 
 // schemaUpdateFor returns the schema snapshot for a station's producers and
 // consumers: the version attached to the station, not the schema's latest.
-// Caller holds b.mu. A metadata read failure is logged and reported as "no
+// Caller holds the control lock. A metadata read failure is logged and reported as "no
 // schema", because the creation responses have no way to carry it.
 func (b *Broker) schemaUpdateFor(stationName string) schemaUpdate {
 	ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
@@ -84,7 +84,7 @@ func (b *Broker) schemaUpdateFor(stationName string) schemaUpdate {
 // checkStationSchema is called by station creation when schema_name is set
 // and returns the version to attach. Unlike the real broker (which silently
 // succeeds without a schema), an unknown schema fails the creation. Caller
-// holds b.mu.
+// holds the control lock.
 func (b *Broker) checkStationSchema(ctx context.Context, schemaName string) (version int, err error) {
 	s, found, err := b.getSchema(ctx, schemaName)
 	if err != nil {
@@ -103,9 +103,9 @@ func (b *Broker) handleSchemaCreate(ctx context.Context, data []byte) []byte {
 	if err != nil {
 		err = fmt.Errorf("invalid schema creation request: %v", err)
 	} else {
-		b.mu.Lock()
-		err = b.createSchema(ctx, req)
-		b.mu.Unlock()
+		err = b.withControl(ctx, func(ctx context.Context) error {
+			return b.createSchema(ctx, req)
+		})
 	}
 	resp := struct {
 		Error string `json:"error"`
@@ -118,7 +118,7 @@ func (b *Broker) handleSchemaCreate(ctx context.Context, data []byte) []byte {
 }
 
 // createSchema validates and stores a schema or a new version of it (§9.1).
-// Caller holds b.mu.
+// Caller holds the control lock.
 func (b *Broker) createSchema(ctx context.Context, req createSchemaReq) error {
 	// The real broker's SDK path validates neither; the SDKs do it client
 	// side. Doing it here keeps non-SDK clients from storing names that no
@@ -164,7 +164,7 @@ func (b *Broker) createSchema(ctx context.Context, req createSchemaReq) error {
 }
 
 // attachSchema stores the schema's active version on the station and tells
-// the station's producers and consumers. Caller holds b.mu.
+// the station's producers and consumers. Caller holds the control lock.
 func (b *Broker) attachSchema(ctx context.Context, req attachSchemaReq) error {
 	st, found, err := b.getStation(ctx, req.StationName)
 	if err != nil {
@@ -188,7 +188,7 @@ func (b *Broker) attachSchema(ctx context.Context, req attachSchemaReq) error {
 }
 
 // detachSchema clears the station's schema and broadcasts a drop. Caller
-// holds b.mu.
+// holds the control lock.
 func (b *Broker) detachSchema(ctx context.Context, req detachSchemaReq) error {
 	st, found, err := b.getStation(ctx, req.StationName)
 	if err != nil {

@@ -46,7 +46,7 @@ func (s *schemaRecord) activeVersion() int {
 	return 0
 }
 
-// getSchema loads a schema by name (case-insensitive). Caller holds b.mu.
+// getSchema loads a schema by name (case-insensitive). Caller holds the control lock.
 func (b *Broker) getSchema(ctx context.Context, name string) (*schemaRecord, bool, error) {
 	var s schemaRecord
 	found, err := b.meta.get(ctx, bucketSchemas, metaKey(strings.ToLower(name)), &s)
@@ -56,7 +56,7 @@ func (b *Broker) getSchema(ctx context.Context, name string) (*schemaRecord, boo
 	return &s, true, nil
 }
 
-// putSchema stores a schema record. Caller holds b.mu.
+// putSchema stores a schema record. Caller holds the control lock.
 func (b *Broker) putSchema(ctx context.Context, s *schemaRecord) error {
 	_, err := b.meta.put(ctx, bucketSchemas, metaKey(s.Name), s)
 	return err

@@ -14,7 +14,7 @@ import (
 // requestTimeout bounds the work done for one control-plane request. It is
 // long on purpose: a station with thousands of partitions takes longer than
 // the SDKs' 20 s request timeout to create, and finishing the job lets the
-// SDK's retry (which waits on b.mu) find the station in place.
+// SDK's retry (which waits for the control lock) find the station in place.
 const requestTimeout = 5 * time.Minute
 
 // Control-plane subjects (protocol doc §1.4).
@@ -60,6 +60,9 @@ func (b *Broker) subscribeAll() error {
 		}
 	}
 	if err := b.subscribePullProbes(); err != nil {
+		return err
+	}
+	if err := b.subscribeConnections(); err != nil {
 		return err
 	}
 	return b.subscribeDLS()
@@ -117,7 +120,7 @@ func (b *Broker) safeHandle(subject string, h requestHandler, data []byte) (repl
 }
 
 // styleAHandler is the shape every style-A control request shares: decode
-// the JSON request, run fn under b.mu (control-plane changes are
+// the JSON request, run fn under the control lock (control-plane changes are
 // serialised), answer empty or with the error text.
 func styleAHandler[T any](b *Broker, what string, fn func(context.Context, T) error) requestHandler {
 	return func(ctx context.Context, data []byte) []byte {
@@ -125,9 +128,9 @@ func styleAHandler[T any](b *Broker, what string, fn func(context.Context, T) er
 		if err := json.Unmarshal(data, &req); err != nil {
 			return styleA(fmt.Errorf("invalid %s request: %v", what, err))
 		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		return styleA(fn(ctx, req))
+		return styleA(b.withControl(ctx, func(ctx context.Context) error {
+			return fn(ctx, req)
+		}))
 	}
 }
 

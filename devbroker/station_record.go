@@ -41,7 +41,7 @@ type stationRecord struct {
 	CreatedAt            time.Time `json:"created_at"`
 }
 
-// getStation loads a station by either name form. Caller holds b.mu.
+// getStation loads a station by either name form. Caller holds the control lock.
 func (b *Broker) getStation(ctx context.Context, name string) (*stationRecord, bool, error) {
 	var st stationRecord
 	found, err := b.meta.get(ctx, bucketStations, metaKey(externalName(name)), &st)
@@ -51,28 +51,14 @@ func (b *Broker) getStation(ctx context.Context, name string) (*stationRecord, b
 	return &st, true, nil
 }
 
-// putStation stores a station record. Caller holds b.mu.
+// putStation stores a station record. Caller holds the control lock.
 func (b *Broker) putStation(ctx context.Context, st *stationRecord) error {
 	_, err := b.meta.put(ctx, bucketStations, metaKey(st.Name), st)
 	return err
 }
 
-// listStations returns every station. Caller holds b.mu.
+// listStations returns every station. Caller holds the control lock.
 func (b *Broker) listStations(ctx context.Context) ([]*stationRecord, error) {
-	keys, err := b.meta.keys(ctx, bucketStations, "")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*stationRecord, 0, len(keys))
-	for _, k := range keys {
-		var st stationRecord
-		found, err := b.meta.get(ctx, bucketStations, k, &st)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			out = append(out, &st)
-		}
-	}
-	return out, nil
+	_, recs, err := listRecords[stationRecord](ctx, b.meta, bucketStations, "")
+	return recs, err
 }

@@ -42,7 +42,7 @@ func defaultStationReq(name, user string) createStationReq {
 
 // createStation validates and creates a station, its DLS station if named,
 // and one stream per partition. An existing station is a success that
-// changes nothing. Caller holds b.mu.
+// changes nothing. Caller holds the control lock.
 func (b *Broker) createStation(ctx context.Context, req createStationReq) error {
 	name := strings.ToLower(req.Name)
 	if err := validateName(name, objStation); err != nil {
@@ -115,8 +115,8 @@ func (b *Broker) normaliseStation(name string, req createStationReq) (*stationRe
 	case replicas > 5:
 		replicas = 5
 	}
-	if replicas > 1 {
-		return nil, errReplicas // a single node serves one replica only
+	if replicas > b.clusterSize() {
+		return nil, errReplicas // as the real broker: one replica per node at most
 	}
 	idem := req.IdempotencyWindowMs
 	switch {
@@ -154,7 +154,7 @@ func (b *Broker) normaliseStation(name string, req createStationReq) (*stationRe
 }
 
 // destroyStation removes a station's streams and every record that refers
-// to it. Caller holds b.mu.
+// to it. Caller holds the control lock.
 func (b *Broker) destroyStation(ctx context.Context, name string) error {
 	st, found, err := b.getStation(ctx, name)
 	if err != nil {
@@ -165,7 +165,6 @@ func (b *Broker) destroyStation(ctx context.Context, name string) error {
 		// station is clearer and still contains "does not exist".
 		return fmt.Errorf("Station %s does not exist", externalName(name))
 	}
-	b.unrouteMsgID(st.Name)
 	if err := b.deleteStreams(ctx, st.Name, st.PartitionsList); err != nil {
 		return err
 	}

@@ -46,16 +46,48 @@ func (b *Broker) streamConfig(st *stationRecord, partition int) jetstream.Stream
 // made when one fails.
 func (b *Broker) createStreams(ctx context.Context, st *stationRecord) error {
 	for i, p := range st.PartitionsList {
-		if _, err := b.js.CreateOrUpdateStream(ctx, b.streamConfig(st, p)); err != nil {
+		err := retryUnavailable(ctx, func(ctx context.Context) error {
+			_, err := b.js.CreateOrUpdateStream(ctx, b.streamConfig(st, p))
+			return err
+		})
+		if err != nil {
 			b.deleteStreams(ctx, st.Name, st.PartitionsList[:i])
-			if strings.Contains(strings.ToLower(err.Error()), "replicas") {
-				return errReplicas
-			}
-			return fmt.Errorf("create stream %s: %w", streamName(st.Name, p), err)
+			return streamCreateError(streamName(st.Name, p), st.Replicas, err)
 		}
 	}
 	return nil
 }
+
+// streamCreateError explains why JetStream refused a partition stream.
+func streamCreateError(stream string, replicas int, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jsErrCodeReplicasNotSupported:
+			return errReplicas
+		case jsErrCodeNoSuitablePeers, jsErrCodeInsufficientResources:
+			// The cluster is large enough (normaliseStation checked) but
+			// too few of its nodes are up.
+			return fmt.Errorf("station can not be created now: its %d replicas need %d nodes up, and fewer are (%s); retry when the nodes are back", replicas, replicas, apiErr.Description)
+		}
+	}
+	if strings.Contains(strings.ToLower(err.Error()), "replicas") {
+		return errReplicas
+	}
+	return fmt.Errorf("create stream %s: %w", stream, err)
+}
+
+// JetStream error codes nats.go has no name for.
+const (
+	jsErrCodeReplicasNotSupported  jetstream.ErrorCode = 10074 // "replicas > 1 not supported in non-clustered mode"
+	jsErrCodeNoSuitablePeers       jetstream.ErrorCode = 10005 // "no suitable peers for placement"
+	jsErrCodeInsufficientResources jetstream.ErrorCode = 10023 // "insufficient resources"
+	// "JetStream system temporarily unavailable": no meta or stream leader.
+	jsErrCodeClusterNotAvailable jetstream.ErrorCode = 10008
+	// "expected last sequence per subject temporarily unavailable": a
+	// compare-and-set write reached a stream leader that is still catching up.
+	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
+)
 
 // deleteStreams removes partition streams, tolerating missing ones.
 func (b *Broker) deleteStreams(ctx context.Context, station string, partitions []int) error {

@@ -1,0 +1,182 @@
+package devbroker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The control lock serialises the control plane's read-modify-write
+// sequences (stations, producers, consumers, schemas, DLS rows): b.mu
+// within a node and, in a cluster, a lease across nodes.
+//
+// The lease is one key in the replicated bucket memphis_control, taken by
+// creating the key and given back by deleting it; both are compare-and-set
+// writes JetStream orders through the bucket's RAFT group, so at most one
+// node holds it. The holder renews it every leaseRenew. A node that died
+// holding it cannot give it back: another node takes it over once it has
+// watched the same revision of the key, unrenewed, for leaseTTL. The wait
+// is measured on the waiting node's own clock, so clock differences
+// between machines do not matter.
+const (
+	bucketControl = "memphis_control"
+	leaseKey      = "lease"
+	leaseTTL      = 10 * time.Second
+	leaseRenew    = leaseTTL / 4
+	// lockWait bounds how long a request waits for the lease: past it the
+	// request is answered "cluster unavailable" (the SDKs' own request
+	// timeout is 20 s, so the answer arrives before they give up).
+	lockWait = 15 * time.Second
+)
+
+// leaseValue is what the lease key holds; only for people reading the bucket.
+type leaseValue struct {
+	Holder   string    `json:"holder"`
+	Acquired time.Time `json:"acquired"`
+}
+
+// lockControl takes the control lock. The returned context is ctx,
+// cancelled early if the lease is lost (the node was cut off from the
+// cluster for longer than leaseTTL). unlock must be called exactly once.
+func (b *Broker) lockControl(ctx context.Context) (context.Context, func(), error) {
+	b.mu.Lock()
+	if !b.opts.clustered() {
+		return ctx, b.mu.Unlock, nil
+	}
+	l, err := b.acquireLease(ctx)
+	if err != nil {
+		b.mu.Unlock()
+		return nil, nil, err
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		l.renew(lctx, done, cancel)
+	}()
+	unlock := func() {
+		close(done)
+		<-renewed
+		cancel()
+		l.release(b.ctx)
+		b.mu.Unlock()
+	}
+	return lctx, unlock, nil
+}
+
+// withControl runs fn holding the control lock.
+func (b *Broker) withControl(ctx context.Context, fn func(context.Context) error) error {
+	lctx, unlock, err := b.lockControl(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn(lctx)
+}
+
+// lease is one holding of the control lease.
+type lease struct {
+	b   *Broker
+	kv  jetstream.KeyValue
+	rev uint64 // revision of our last write of the key
+	val []byte
+}
+
+func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
+	kv := b.meta.kvs[bucketControl]
+	holder := b.opts.ServerName + "/" + strconv.FormatUint(rand.Uint64(), 36)
+	val, _ := json.Marshal(leaseValue{Holder: holder, Acquired: time.Now().UTC()})
+	ctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	var (
+		seenRev  uint64    // revision of the holder's lease last seen
+		seenAt   time.Time // when it was first seen
+		lastErr  error
+		backoff  = 2 * time.Millisecond
+		takeover = func(rev uint64) (uint64, error) { return kv.Update(ctx, leaseKey, val, rev) }
+	)
+	for {
+		rev, err := kv.Create(ctx, leaseKey, val)
+		if err == nil {
+			return &lease{b: b, kv: kv, rev: rev, val: val}, nil
+		}
+		switch {
+		case errors.Is(err, jetstream.ErrKeyExists):
+			e, gerr := kv.Get(ctx, leaseKey)
+			if gerr != nil {
+				lastErr = gerr
+				break
+			}
+			if e.Revision() != seenRev {
+				seenRev, seenAt = e.Revision(), time.Now()
+				break
+			}
+			if time.Since(seenAt) < leaseTTL {
+				break
+			}
+			// Nobody renewed it for leaseTTL: its holder is gone.
+			if rev, err := takeover(seenRev); err == nil {
+				b.logf("memphis-devbroker: took over the control lease from %s, unrenewed for %s", e.Value(), leaseTTL)
+				return &lease{b: b, kv: kv, rev: rev, val: val}, nil
+			}
+		case unavailable(err):
+			lastErr = err
+		default:
+			return nil, fmt.Errorf("take the control lease: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return nil, fmt.Errorf("%w (%v)", errUnavailable, lastErr)
+			}
+			return nil, fmt.Errorf("%w (the control lease stayed taken for %s)", errUnavailable, lockWait)
+		case <-time.After(backoff + rand.N(backoff)):
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+// renew rewrites the lease every leaseRenew until done is closed. If it
+// cannot for leaseTTL, another node may have taken the lease over, so the
+// holder's work is cancelled.
+func (l *lease) renew(ctx context.Context, done <-chan struct{}, lost context.CancelFunc) {
+	last := time.Now()
+	t := time.NewTicker(leaseRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		callCtx, cancel := context.WithTimeout(ctx, leaseRenew)
+		rev, err := l.kv.Update(callCtx, leaseKey, l.val, l.rev)
+		cancel()
+		switch {
+		case err == nil:
+			l.rev, last = rev, time.Now()
+		case errors.Is(err, jetstream.ErrKeyExists), time.Since(last) >= leaseTTL:
+			l.b.logf("memphis-devbroker: lost the control lease: %v", err)
+			lost()
+			<-done
+			return
+		}
+	}
+}
+
+// release deletes the lease if it is still ours. Should that fail, it
+// expires on its own after leaseTTL.
+func (l *lease) release(parent context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+	defer cancel()
+	if err := l.kv.Delete(ctx, leaseKey, jetstream.LastRevision(l.rev)); err != nil {
+		l.b.logf("memphis-devbroker: release the control lease: %v (it expires in %s)", err, leaseTTL)
+	}
+}
