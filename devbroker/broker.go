@@ -199,7 +199,7 @@ func (b *Broker) startControlPlane(ctx context.Context) error {
 	}
 	initCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	if b.meta, err = openMetaStore(initCtx, nc, js, b.opts.Memory, b.metaReplicas()); err != nil {
+	if b.meta, err = openMetaStore(initCtx, nc, js, b.opts.Memory, b.metaReplicas(), b.createsBuckets); err != nil {
 		return err
 	}
 	if err := b.startMsgIDIngest(initCtx); err != nil {
@@ -293,8 +293,12 @@ func (b *Broker) Stop() error {
 		<-done
 		b.ingest.close()
 		if b.nc != nil {
+			// Also ends the producers watcher (msgid_ingest.go), without
+			// the JetStream call its Stop would make, which a node whose
+			// peers are gone waits out.
 			b.nc.Close()
 		}
+		b.ingest.waitStopped()
 		if b.srv != nil {
 			b.srv.Shutdown()
 			b.srv.WaitForShutdown()

@@ -179,8 +179,51 @@ func (b *Broker) clusterSize() int {
 	return jsz.Meta.Size
 }
 
-// metaReplicas is the replication of the metadata buckets.
-func (b *Broker) metaReplicas() int { return min(3, b.clusterSize()) }
+// metaReplicas is the replication of the metadata buckets: min(3, cluster
+// size), where the size counts the nodes named in the routes too, since a
+// new cluster's JetStream may not have met them all yet.
+func (b *Broker) metaReplicas() int {
+	return min(3, max(b.clusterSize(), b.opts.routedNodes()+1))
+}
+
+// routedNodes counts the distinct nodes the routes name, leaving out this
+// node itself (it may be listed, so every node gets the same list).
+func (o Options) routedNodes() int {
+	routes, err := parseRoutes(o.Routes, "")
+	if err != nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, u := range routes {
+		if o.isSelf(u.Hostname(), u.Port()) {
+			continue
+		}
+		seen[net.JoinHostPort(u.Hostname(), u.Port())] = true
+	}
+	return len(seen)
+}
+
+// isSelf reports whether host:port is this node's cluster listener.
+func (o Options) isSelf(host, port string) bool {
+	if port != strconv.Itoa(o.ClusterPort) {
+		return false
+	}
+	if strings.EqualFold(host, o.Host) {
+		return true
+	}
+	// Listening on all interfaces or on loopback: a loopback name is us.
+	if ip := net.ParseIP(o.Host); ip != nil && (ip.IsUnspecified() || ip.IsLoopback()) || strings.EqualFold(o.Host, "localhost") {
+		return isLoopbackHost(host)
+	}
+	return false
+}
+
+// createsBuckets reports whether this node creates (and updates) the
+// metadata buckets: a single node does; in a cluster, the node of
+// JetStream's meta leader, so that the nodes do not all create them at once.
+func (b *Broker) createsBuckets() bool {
+	return !b.opts.clustered() || b.srv.JetStreamIsLeader()
+}
 
 // waitForJetStream waits until JetStream answers on this node: at once on
 // a single node; in a cluster, once a majority of the nodes are up and

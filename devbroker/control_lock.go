@@ -108,7 +108,7 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 			return &lease{b: b, kv: kv, rev: rev, val: val}, nil
 		}
 		switch {
-		case errors.Is(err, jetstream.ErrKeyExists):
+		case leaseTaken(err):
 			e, gerr := kv.Get(ctx, leaseKey)
 			if gerr != nil {
 				lastErr = gerr
@@ -143,6 +143,21 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 	}
 }
 
+// leaseTaken reports whether a compare-and-set write of the lease failed
+// because another node wrote it first. nats.go's Create reports that as
+// ErrKeyExists, except when it raced for a deleted key: then JetStream's
+// "wrong last sequence" comes through as it is.
+func leaseTaken(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jsErrCodeWrongLastSequence, jsErrCodeWrongLastSequenceReplicated:
+			return true
+		}
+	}
+	return errors.Is(err, jetstream.ErrKeyExists)
+}
+
 // renew rewrites the lease every leaseRenew until done is closed. If it
 // cannot for leaseTTL, another node may have taken the lease over, so the
 // holder's work is cancelled.
@@ -162,7 +177,7 @@ func (l *lease) renew(ctx context.Context, done <-chan struct{}, lost context.Ca
 		switch {
 		case err == nil:
 			l.rev, last = rev, time.Now()
-		case errors.Is(err, jetstream.ErrKeyExists), time.Since(last) >= leaseTTL:
+		case leaseTaken(err), time.Since(last) >= leaseTTL:
 			l.b.logf("memphis-devbroker: lost the control lease: %v", err)
 			lost()
 			<-done

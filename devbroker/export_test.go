@@ -3,6 +3,7 @@ package devbroker
 import (
 	"context"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -38,3 +39,29 @@ func Connected(b *Broker, connID string) bool { return b.connectedIDs(context.Ba
 // AdminConn connects as the broker itself (no permissions), for tests that
 // must do what SDK users may not.
 func AdminConn(b *Broker) (*nats.Conn, error) { return b.internalConn("test-admin") }
+
+// RoutedStations lists the stations a node routes through the msg-id ingest.
+func RoutedStations(b *Broker) []string { return b.ingest.routedStations() }
+
+// LocalStreamState is the state of a stream's replica on this node, or
+// false when the node holds none.
+func LocalStreamState(b *Broker, stream string) (msgs, lastSeq uint64, ok bool) {
+	jsz, err := b.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return 0, 0, false
+	}
+	for _, acc := range jsz.AccountDetails {
+		for _, s := range acc.Streams {
+			if s.Name == stream {
+				return s.State.Msgs, s.State.LastSeq, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// HasInterest reports whether a node knows of a subscriber to subject,
+// on itself or on a node it routes to.
+func HasInterest(b *Broker, subject string) bool {
+	return b.srv.GlobalAccount().SubscriptionInterest(subject)
+}

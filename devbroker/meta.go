@@ -47,7 +47,9 @@ type metaStore struct {
 // leader election (after a node of the cluster died) before giving up.
 const metaRetry = 10 * time.Second
 
-func openMetaStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, memory bool, replicas int) (*metaStore, error) {
+// openMetaStore opens (creating or updating them when creator says so)
+// the metadata buckets.
+func openMetaStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, memory bool, replicas int, creator func() bool) (*metaStore, error) {
 	storage := jetstream.FileStorage
 	if memory {
 		storage = jetstream.MemoryStorage
@@ -71,17 +73,47 @@ func openMetaStore(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, m
 			// pile up forever.
 			cfg.TTL = dlsRetention
 		}
-		var kv jetstream.KeyValue
-		err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
-			kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
-			return err
-		})
+		kv, err := openBucket(ctx, js, cfg, creator)
 		if err != nil {
 			return nil, fmt.Errorf("devbroker: open metadata bucket %s: %w", name, err)
 		}
 		m.kvs[name] = kv
 	}
 	return m, nil
+}
+
+// bucketBindWait is how long a node that is not to create the buckets
+// waits for them before it creates them itself.
+const bucketBindWait = 10 * time.Second
+
+// openBucket creates or updates a bucket when creator() says this node is
+// the one to (a single node; in a cluster, the node of JetStream's meta
+// leader), else binds to it once it exists. Nodes of a new cluster start
+// together, and when several create the same stream at once, nats-server
+// leaves their requests unanswered until they time out.
+func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, creator func() bool) (jetstream.KeyValue, error) {
+	deadline := time.Now().Add(bucketBindWait)
+	for {
+		if creator() || time.Now().After(deadline) {
+			var kv jetstream.KeyValue
+			err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
+				kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+				return err
+			})
+			return kv, err
+		}
+		callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		kv, err := js.KeyValue(callCtx, cfg.Bucket)
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // retryUnavailable runs f until it succeeds, fails for another reason than

@@ -270,16 +270,19 @@ func (in *msgIDIngest) forward(m *nats.Msg) {
 	}
 }
 
+// close closes the ingest connection; the watcher ends with the broker's
+// connection (waitStopped).
 func (in *msgIDIngest) close() {
-	if in == nil {
-		return
-	}
-	if in.watcher != nil {
-		_ = in.watcher.Stop()
-		<-in.stopped
-	}
-	if in.nc != nil {
+	if in != nil && in.nc != nil {
 		in.nc.Close()
+	}
+}
+
+// waitStopped waits for the watch loop to end once the broker's
+// connection is closed.
+func (in *msgIDIngest) waitStopped() {
+	if in != nil && in.stopped != nil {
+		<-in.stopped
 	}
 }
 

@@ -92,6 +92,28 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
+// ParseSync reads the durability setting: "always" (fsync before every
+// acknowledgement) or a positive interval in Go's duration syntax ("1s",
+// "2m").
+func ParseSync(s string) (always bool, interval time.Duration, err error) {
+	if strings.EqualFold(strings.TrimSpace(s), "always") {
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("%q is neither \"always\" nor a positive duration such as 1s or 2m", s)
+	}
+	return false, d, nil
+}
+
+// FormatSync is ParseSync's inverse.
+func FormatSync(always bool, interval time.Duration) string {
+	if always {
+		return "always"
+	}
+	return interval.String()
+}
+
 // passwordEnabled reports whether password logins are accepted, on options
 // with defaults applied.
 func (o Options) passwordEnabled() bool { return o.Password != "" }

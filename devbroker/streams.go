@@ -87,6 +87,10 @@ const (
 	// "expected last sequence per subject temporarily unavailable": a
 	// compare-and-set write reached a stream leader that is still catching up.
 	jsErrCodeLastSeqPerSubjectNotReady jetstream.ErrorCode = 10163
+	// "wrong last sequence": a compare-and-set write lost the race
+	// (10164 on a replicated stream).
+	jsErrCodeWrongLastSequence           jetstream.ErrorCode = 10071
+	jsErrCodeWrongLastSequenceReplicated jetstream.ErrorCode = 10164
 )
 
 // deleteStreams removes partition streams, tolerating missing ones.

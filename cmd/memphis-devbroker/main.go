@@ -43,7 +43,7 @@ const (
 
 func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (config, error) {
 	var c config
-	var passwordFile, tokenFile string
+	var passwordFile, tokenFile, routes, sync string
 	fs := flag.NewFlagSet("memphis-devbroker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.opts.Host, "host", devbroker.DefaultHost, "address to listen on")
@@ -60,6 +60,12 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	fs.StringVar(&c.opts.TLSCA, "tls-ca", "", "CA (PEM); when set, clients must present a certificate it signed")
 	fs.IntVar(&c.opts.MaxPayload, "max-payload", devbroker.DefaultMaxPayload, "largest message in bytes")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write HOST:PORT to this file once accepting connections")
+	fs.StringVar(&c.opts.ServerName, "server-name", "", "this node's name, unique in the cluster and kept across restarts (default: derived from host and port)")
+	fs.StringVar(&c.opts.ClusterName, "cluster-name", devbroker.DefaultClusterName, "the cluster's name")
+	fs.IntVar(&c.opts.ClusterPort, "cluster-port", 0, "port for routes from the other nodes (0: no cluster)")
+	fs.StringVar(&routes, "routes", "", "the nodes to join: nats-route://HOST:PORT[,...] (their cluster ports)")
+	fs.StringVar(&c.opts.Advertise, "advertise", "", "HOST:PORT clients are told to reconnect to (default: the listen address)")
+	fs.StringVar(&sync, "sync", devbroker.FormatSync(false, devbroker.DefaultSyncInterval), "fsync of stored messages: always (before every ack) or an interval such as 1s, 2m")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -72,7 +78,19 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (co
 	if c.opts.MaxPayload <= 0 {
 		return c, fmt.Errorf("--max-payload must be positive, got %d", c.opts.MaxPayload)
 	}
+	if c.opts.ClusterPort < 0 || c.opts.ClusterPort > 65535 {
+		return c, fmt.Errorf("--cluster-port %d is out of range 0..65535", c.opts.ClusterPort)
+	}
+	if routes != "" {
+		if c.opts.ClusterPort == 0 {
+			return c, errors.New("--routes needs --cluster-port")
+		}
+		c.opts.Routes = strings.Split(routes, ",")
+	}
 	var err error
+	if c.opts.SyncAlways, c.opts.SyncInterval, err = devbroker.ParseSync(sync); err != nil {
+		return c, fmt.Errorf("--sync: %w", err)
+	}
 	if c.opts.Password, err = credential("password", c.opts.Password, passwordFile, getenv(envPassword)); err != nil {
 		return c, err
 	}
