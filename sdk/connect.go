@@ -24,7 +24,13 @@ import (
 
 // ConnectOptions configures Connect. Start from DefaultConnectOptions.
 type ConnectOptions struct {
-	Host     string // broker host; a leading http:// or https:// is stripped
+	// Host is the broker's host, or the nodes of a cluster as a
+	// comma-separated list of host[:port] ("n1:6666,n2:6667"; an IPv6
+	// address with a port in brackets, "[::1]:6666"); an entry without a
+	// port uses Port. A leading http://, https:// or nats:// is stripped.
+	// Once connected, the client also learns the other nodes the cluster
+	// advertises, and reconnects to any of them when its node goes away.
+	Host     string
 	Port     int    // client port, default 6666
 	Username string // Memphis user (application or root)
 
@@ -76,6 +82,7 @@ func DefaultConnectOptions() ConnectOptions {
 // Conn is a connection to a Memphis broker. It is safe for concurrent use.
 type Conn struct {
 	opts     ConnectOptions
+	addrs    []string // "host:port" of every node given in Host
 	connID   string
 	username string // the name sent in control requests
 
@@ -118,7 +125,41 @@ type clientFlags struct {
 	schemaverseToDLS map[string]bool // internal station -> flag
 }
 
-var schemeRE = regexp.MustCompile(`^http(s?)://`)
+var schemeRE = regexp.MustCompile(`^(https?|nats)://`)
+
+// addrs splits Host into "host:port" addresses (see ConnectOptions.Host).
+func (o *ConnectOptions) addrs() ([]string, error) {
+	const op = "connect"
+	var out []string
+	for _, entry := range strings.Split(o.Host, ",") {
+		entry = schemeRE.ReplaceAllString(strings.TrimSpace(entry), "")
+		if entry == "" {
+			return nil, newErr(CodeInvalidArgument, op, fmt.Sprintf("host %q has an empty entry; give host[:port] entries separated by commas", o.Host))
+		}
+		host, port := entry, o.Port
+		// "h:p" and "[v6]:p" carry a port; a bare IPv6 address has
+		// several colons and none.
+		switch {
+		case strings.HasPrefix(entry, "[") && strings.HasSuffix(entry, "]"):
+			host = entry[1 : len(entry)-1]
+		case strings.HasPrefix(entry, "[") || strings.Count(entry, ":") == 1:
+			h, p, err := net.SplitHostPort(entry)
+			if err != nil {
+				return nil, newErr(CodeInvalidArgument, op, fmt.Sprintf("host entry %q is not host[:port]", entry))
+			}
+			n, err := strconv.Atoi(p)
+			if err != nil || n <= 0 || n > 65535 {
+				return nil, newErr(CodeInvalidArgument, op, fmt.Sprintf("host entry %q: port must be between 1 and 65535", entry))
+			}
+			host, port = h, n
+		}
+		if host == "" || strings.ContainsAny(host, " \t/") {
+			return nil, newErr(CodeInvalidArgument, op, fmt.Sprintf("host entry %q is not host[:port]", entry))
+		}
+		out = append(out, net.JoinHostPort(host, strconv.Itoa(port)))
+	}
+	return out, nil
+}
 
 // appID identifies this process to the broker (§5.1), like the SDKs do.
 var appID = uuid.NewString()
@@ -137,6 +178,9 @@ func (o *ConnectOptions) validate() error {
 	}
 	if o.Port <= 0 || o.Port > 65535 {
 		return newErr(CodeInvalidArgument, op, "port must be between 1 and 65535")
+	}
+	if _, err := o.addrs(); err != nil {
+		return err
 	}
 	if o.Timeout < 0 || o.ReconnectInterval < 0 {
 		return newErr(CodeInvalidArgument, op, "timeout and reconnect interval must not be negative")
@@ -170,13 +214,14 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	opts.Host = schemeRE.ReplaceAllString(strings.TrimSpace(opts.Host), "")
+	addrs, _ := opts.addrs() // validate checked it
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultConnectOptions().Timeout
 	}
 	connID := uuid.NewString()
 	c := &Conn{
 		opts:      opts,
+		addrs:     addrs,
 		connID:    connID,
 		log:       newConnLogger(opts.Logger, connID),
 		username:  opts.Username,
@@ -227,9 +272,8 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 	return c, nil
 }
 
-func (c *Conn) url() string {
-	return net.JoinHostPort(c.opts.Host, strconv.Itoa(c.opts.Port))
-}
+// url names the broker in messages: its address, or the nodes' list.
+func (c *Conn) url() string { return strings.Join(c.addrs, ",") }
 
 // probeUser finds which user form the broker accepts (§2.2).
 func (c *Conn) probeUser(ctx context.Context, tlsCfg *tls.Config) (string, error) {
@@ -258,7 +302,9 @@ func isAuthErr(err error) bool {
 // dial opens one NATS connection; probe connections never reconnect.
 func (c *Conn) dial(ctx context.Context, user string, tlsCfg *tls.Config, probe bool) (*nats.Conn, error) {
 	o := nats.GetDefaultOptions()
-	o.Url = "nats://" + c.url()
+	for _, a := range c.addrs {
+		o.Servers = append(o.Servers, "nats://"+a)
+	}
 	o.Name = c.connID + "::" + c.opts.Username
 	o.Timeout = c.opts.Timeout
 	if dl, ok := ctx.Deadline(); ok {

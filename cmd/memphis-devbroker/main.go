@@ -146,6 +146,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// Print before writing the ready file: a fixture that waits for the
 	// file may show the log's first line right away.
 	fmt.Fprintf(stdout, "memphis-devbroker listening on %s\n", b.Addr())
+	if c.opts.ClusterPort > 0 {
+		o := b.Options()
+		fmt.Fprintf(stdout, "memphis-devbroker node %s of cluster %s, routes on port %d\n", o.ServerName, o.ClusterName, o.ClusterPort)
+	}
 	if c.readyFile != "" {
 		if err := writeReadyFile(c.readyFile, b.Addr()); err != nil {
 			_ = b.Stop()
