@@ -86,8 +86,15 @@ func (o Options) checkCluster() error {
 	if o.ClusterPort == o.Port {
 		return fmt.Errorf("devbroker: the cluster port and the client port are both %d", o.Port)
 	}
-	_, err := parseRoutes(o.Routes, "")
-	return err
+	if _, err := parseRoutes(o.Routes, ""); err != nil {
+		return err
+	}
+	// JetStream refuses to cluster without routes, and a cluster's first
+	// election needs two nodes: one node alone is a single node.
+	if o.routedNodes() == 0 {
+		return errors.New("devbroker: a cluster node needs --routes naming at least one other node's cluster port")
+	}
+	return nil
 }
 
 // parseRoutes turns route strings into URLs. "host:port" and

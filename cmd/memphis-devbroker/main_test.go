@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/libmemphis/libmemphis/devbroker"
 	"github.com/libmemphis/libmemphis/devbroker/devbrokertest"
 	"github.com/nats-io/nats.go"
 )
@@ -26,6 +30,28 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if o.Host != "127.0.0.1" || o.Port != 6666 || o.DataDir != "./.memphis-data" || o.Memory ||
 		o.User != "" || o.Password != "" || o.Token != "" || o.MaxPayload != 8<<20 || c.readyFile != "" {
 		t.Fatalf("defaults %+v", c)
+	}
+	// No cluster; fsync every second.
+	if o.ServerName != "" || o.ClusterName != "memphis" || o.ClusterPort != 0 || o.Routes != nil || o.Advertise != "" ||
+		o.SyncAlways || o.SyncInterval != time.Second {
+		t.Fatalf("cluster and sync defaults %+v", o)
+	}
+}
+
+func TestParseClusterFlags(t *testing.T) {
+	c, err := parseFlags([]string{"--server-name", "n1", "--cluster-name", "c", "--cluster-port", "6222",
+		"--routes", "nats-route://127.0.0.1:6222,nats-route://127.0.0.1:6223", "--advertise", "broker.example:6666",
+		"--sync", "always"}, &bytes.Buffer{}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.opts
+	if o.ServerName != "n1" || o.ClusterName != "c" || o.ClusterPort != 6222 || len(o.Routes) != 2 ||
+		o.Routes[1] != "nats-route://127.0.0.1:6223" || o.Advertise != "broker.example:6666" || !o.SyncAlways {
+		t.Fatalf("%+v", o)
+	}
+	if c, err = parseFlags([]string{"--sync", "250ms"}, &bytes.Buffer{}, noEnv); err != nil || c.opts.SyncInterval != 250*time.Millisecond {
+		t.Fatalf("--sync 250ms: %v %+v", err, c.opts)
 	}
 }
 
@@ -45,6 +71,9 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"--token-file", empty},
 		{"--password", "x", "--password-file", secret},
 		{"--token", "x", "--token-file", secret},
+		{"--routes", "nats-route://127.0.0.1:6222"}, // no --cluster-port
+		{"--cluster-port", "-1"}, {"--cluster-port", "70000"},
+		{"--sync", "never"}, {"--sync", "0s"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}, noEnv); err == nil {
 			t.Errorf("%v accepted", args)
@@ -141,6 +170,32 @@ func runBroker(t *testing.T, args ...string) (addr string, out *devbrokertest.Ou
 		}
 	}
 	return addr, out, stop
+}
+
+// A node of a cluster says which node of which cluster it is. (Its peer
+// here is a node started in this process: run serves one per process.)
+func TestRunClusterNode(t *testing.T) {
+	ports := devbrokertest.FreePorts(t, 3)
+	routes := fmt.Sprintf("nats-route://127.0.0.1:%d,nats-route://127.0.0.1:%d", ports[0], ports[1])
+	peer := make(chan *devbroker.Broker, 1)
+	go func() {
+		b, err := devbroker.Start(context.Background(), devbroker.Options{Host: "127.0.0.1", Port: ports[2],
+			DataDir: t.TempDir(), ClusterPort: ports[1], ClusterName: "lab", Routes: strings.Split(routes, ",")})
+		if err != nil {
+			t.Error(err)
+		}
+		peer <- b
+	}()
+	_, out, stop := runBroker(t, "--cluster-port", strconv.Itoa(ports[0]), "--routes", routes,
+		"--server-name", "n1", "--cluster-name", "lab")
+	want := fmt.Sprintf("memphis-devbroker node n1 of cluster lab, routes on port %d\n", ports[0])
+	if !strings.Contains(out.String(), want) {
+		t.Fatalf("stdout %q lacks %q", out.String(), want)
+	}
+	if b := <-peer; b != nil {
+		defer b.Stop() //nolint:errcheck
+	}
+	stop()
 }
 
 func TestRunReadyFileAndSignalShutdown(t *testing.T) {
