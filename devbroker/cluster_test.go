@@ -364,6 +364,23 @@ func TestClusterNodeCatchesUpAfterRestart(t *testing.T) {
 	c3.expectText("$memphis_station_destructions", `{"station_name":"made-while-down","username":"root"}`, "")
 }
 
+// A node that dies holding the control lease holds up the others for
+// the lease's lifetime only: then they take it over.
+func TestClusterLeaseOfDeadHolderIsTakenOver(t *testing.T) {
+	cl := startCluster(t)
+	if err := devbroker.AbandonLease(cl.Nodes[0]); err != nil {
+		t.Fatal(err)
+	}
+	c2 := connect(t, cl.Nodes[1])
+	start := time.Now()
+	c2.expectText("$memphis_station_creations", stationReq("after-takeover", 1), "")
+	if waited := time.Since(start); waited < devbroker.LeaseTTL {
+		t.Fatalf("answered after %s, before the abandoned lease expired", waited)
+	}
+	// And the lease works normally afterwards.
+	c2.expectText("$memphis_station_destructions", `{"station_name":"after-takeover","username":"root"}`, "")
+}
+
 // waitInterest waits until every node knows of a subscriber to subject:
 // interest travels between nodes on its own, after the subscribe returns.
 func waitInterest(t *testing.T, cl *devbrokertest.Cluster, subject string) {

@@ -32,7 +32,7 @@ const (
 	// lockWait bounds how long a request waits for the lease: past it the
 	// request is answered "cluster unavailable" (the SDKs' own request
 	// timeout is 20 s, so the answer arrives before they give up).
-	lockWait = 15 * time.Second
+	lockWait = 18 * time.Second
 )
 
 // leaseValue is what the lease key holds; only for people reading the bucket.

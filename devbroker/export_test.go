@@ -65,3 +65,13 @@ func LocalStreamState(b *Broker, stream string) (msgs, lastSeq uint64, ok bool) 
 func HasInterest(b *Broker, subject string) bool {
 	return b.srv.GlobalAccount().SubscriptionInterest(subject)
 }
+
+// LeaseTTL is how long an unrenewed control lease lasts.
+const LeaseTTL = leaseTTL
+
+// AbandonLease takes the control lease on b and neither renews nor
+// releases it, as a node that died holding it.
+func AbandonLease(b *Broker) error {
+	_, err := b.acquireLease(context.Background())
+	return err
+}

@@ -45,7 +45,7 @@ type metaStore struct {
 
 // metaRetry bounds how long a single metadata call waits out a stream
 // leader election (after a node of the cluster died) before giving up.
-const metaRetry = 10 * time.Second
+const metaRetry = 15 * time.Second
 
 // openMetaStore opens (creating or updating them when creator says so)
 // the metadata buckets.
@@ -201,6 +201,24 @@ func (m *metaStore) del(ctx context.Context, bucket, key string) error {
 		return fmt.Errorf("delete %s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+// revision is the bucket's last revision (the stream leader's last
+// sequence): every write made so far is at or below it.
+func (m *metaStore) revision(ctx context.Context, bucket string) (uint64, error) {
+	var rev uint64
+	err := retryUnavailable(ctx, func(ctx context.Context) error {
+		s, err := m.js.Stream(ctx, "KV_"+bucket)
+		if err != nil {
+			return err
+		}
+		rev = s.CachedInfo().State.LastSeq
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", bucket, err)
+	}
+	return rev, nil
 }
 
 // keys lists the live keys of bucket that start with prefix, in order.

@@ -189,9 +189,10 @@ func (in *msgIDIngest) apply(e jetstream.KeyValueEntry) {
 	}
 }
 
-// route maps a station's partitions to the ingest path, after giving each
-// partition stream the subject transform that stores what the ingest path
-// republishes. Caller holds in.mu.
+// route maps a station's partitions to the ingest path. Their streams
+// already store what the ingest path republishes: the producer's creation
+// gave them the subject transform (prepareMsgIDIngest) before its record
+// was written. Caller holds in.mu.
 func (in *msgIDIngest) route(station string) error {
 	b := in.b
 	ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
@@ -201,11 +202,6 @@ func (in *msgIDIngest) route(station string) error {
 		// A producer record outlives its station only while the station
 		// is being destroyed; its removal follows.
 		return err
-	}
-	for _, p := range st.PartitionsList {
-		if err := b.ensureIngestTransform(ctx, st, p); err != nil {
-			return err
-		}
 	}
 	for _, p := range st.PartitionsList {
 		stream := streamName(st.Name, p)
@@ -312,25 +308,45 @@ func (in *msgIDIngest) routedStations() []string {
 	return out
 }
 
+// prepareMsgIDIngest readies a station for a producer that may send msg-id
+// alone: each partition stream gets the subject transform the ingest path
+// needs. It runs once, on the node creating the producer, before the
+// producer's record is written and the nodes route the station; done by
+// every node at once, the same stream updates would meet each other.
+// Caller holds the control lock.
+func (b *Broker) prepareMsgIDIngest(ctx context.Context, st *stationRecord, sdkLang string) error {
+	if b.ingest == nil || b.ingest.watcher == nil || !needsMsgIDIngest(sdkLang) {
+		return nil
+	}
+	for _, p := range st.PartitionsList {
+		if err := b.ensureIngestTransform(ctx, st, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ensureIngestTransform gives a partition stream the subject transform
 // that stores "<stream>.ingest" as "<stream>.final" (streams made before
 // a station needed the ingest path lack it).
 func (b *Broker) ensureIngestTransform(ctx context.Context, st *stationRecord, partition int) error {
 	name := streamName(st.Name, partition)
-	s, err := b.js.Stream(ctx, name)
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", name, err)
-	}
-	cfg := s.CachedInfo().Config
-	want := ingestTransform(name)
-	if cfg.SubjectTransform != nil && *cfg.SubjectTransform == *want {
+	return retryUnavailable(ctx, func(ctx context.Context) error {
+		s, err := b.js.Stream(ctx, name)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
+		}
+		cfg := s.CachedInfo().Config
+		want := ingestTransform(name)
+		if cfg.SubjectTransform != nil && *cfg.SubjectTransform == *want {
+			return nil
+		}
+		cfg.SubjectTransform = want
+		if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("add the msg-id ingest transform to %s: %w", name, err)
+		}
 		return nil
-	}
-	cfg.SubjectTransform = want
-	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("add the msg-id ingest transform to %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 func ingestTransform(stream string) *jetstream.SubjectTransformConfig {

@@ -73,6 +73,9 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 		// partition stream captures.
 		return errors.New("to produce to this station please upgrade your SDK version")
 	}
+	if err := b.prepareMsgIDIngest(ctx, st, req.SdkLang); err != nil {
+		return err
+	}
 	rec := producerRecord{
 		Name: name, Station: st.Name, ConnectionID: req.ConnectionID, ProducerType: ptype,
 		Username: stripAccountID(req.Username), AppID: req.AppID, SdkLang: req.SdkLang,
@@ -92,6 +95,20 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 	resp.SchemaverseToDls = st.DlsConfiguration.Schemaverse
 	resp.StationVersion = st.Version
 	return nil
+}
+
+// waitMsgIDRouting waits until this node's msg-id routing reflects every
+// producer change made so far, so the answer to a destruction is not
+// ahead of the path the station's messages take.
+func (b *Broker) waitMsgIDRouting(ctx context.Context, station string) error {
+	if b.ingest == nil || b.ingest.watcher == nil {
+		return nil
+	}
+	rev, err := b.meta.revision(ctx, bucketProducers)
+	if err != nil {
+		return err
+	}
+	return b.ingest.waitRouted(ctx, rev, station)
 }
 
 // stationForClient returns the station a producer or consumer binds to,
@@ -130,6 +147,9 @@ func (b *Broker) destroyProducer(ctx context.Context, req destroyProducerReq) er
 		return err
 	}
 	var rec producerRecord
-	_, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
-	return err
+	found, err := b.takeMember(ctx, bucketProducers, station, name, req.ConnectionID, req.ReqVersion, &rec)
+	if err != nil || !found {
+		return err
+	}
+	return b.waitMsgIDRouting(ctx, station)
 }

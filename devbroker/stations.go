@@ -180,6 +180,11 @@ func (b *Broker) destroyStation(ctx context.Context, name string) error {
 			}
 		}
 	}
+	// With its producers gone, this node no longer routes the station
+	// through the msg-id ingest (the other nodes follow).
+	if err := b.waitMsgIDRouting(ctx, st.Name); err != nil {
+		return err
+	}
 	if err := b.deleteStationDLS(ctx, st.Name); err != nil {
 		return err
 	}
