@@ -3,6 +3,7 @@ package sdk
 import (
 	"log/slog"
 	"net"
+	"net/url"
 	"sync"
 	"time"
 
@@ -155,8 +156,10 @@ func (c *Conn) reconnectDelay(int) time.Duration {
 	return 0 // waitReachable used up the interval, or the port is open
 }
 
-// waitReachable probes the broker's port until it accepts a TCP connection
-// (true) or d passes or the connection is closed (false).
+// waitReachable probes the broker's port (in a cluster: every node's, the
+// ones given in Host and the ones the cluster advertised) until one
+// accepts a TCP connection (true) or d passes or the connection is closed
+// (false).
 func (c *Conn) waitReachable(d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
@@ -164,10 +167,12 @@ func (c *Conn) waitReachable(d time.Duration) bool {
 		if left <= 0 {
 			return false
 		}
-		conn, err := net.DialTimeout("tcp", c.url(), min(probeEvery, left))
-		if err == nil {
-			_ = conn.Close()
-			return true
+		for _, addr := range c.probeAddrs() {
+			conn, err := net.DialTimeout("tcp", addr, min(probeEvery, left))
+			if err == nil {
+				_ = conn.Close()
+				return true
+			}
 		}
 		select {
 		case <-c.closing:
@@ -175,4 +180,23 @@ func (c *Conn) waitReachable(d time.Duration) bool {
 		case <-time.After(min(probeEvery, time.Until(deadline))):
 		}
 	}
+}
+
+// probeAddrs lists the "host:port" of every server nats.go may reconnect
+// to. nats.go calls reconnectDelay without its connection lock held.
+func (c *Conn) probeAddrs() []string {
+	<-c.ready // c.nc is set by then
+	if c.nc == nil {
+		return c.addrs
+	}
+	var out []string
+	for _, u := range c.nc.Servers() {
+		if p, err := url.Parse(u); err == nil && p.Host != "" {
+			out = append(out, p.Host)
+		}
+	}
+	if len(out) == 0 {
+		return c.addrs
+	}
+	return out
 }
