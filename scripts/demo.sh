@@ -33,7 +33,7 @@ export MEMPHIS_USERNAME=root MEMPHIS_PASSWORD=memphis
 export MEMPHIS_LIBRARY="$root/build/lib/libmemphis.so"
 
 status=0
-for lang in go c python ruby cli; do
+for lang in go c python ruby cli cluster; do
   run="examples/$lang/run.sh"
   if [ ! -f "$run" ]; then echo "demo: SKIP $lang (no $run)"; continue; fi
   echo "=== demo: $lang example ==="
