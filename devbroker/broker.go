@@ -111,6 +111,7 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 		_ = b.Stop()
 		return nil, err
 	}
+	b.waitCaughtUp(ctx)
 	return b, nil
 }
 

@@ -264,6 +264,36 @@ func (b *Broker) waitForJetStream(ctx context.Context, js jetstream.JetStream) e
 	}
 }
 
+// catchUpWait bounds how long Start waits for a restarted node to catch up.
+const catchUpWait = time.Minute
+
+// waitCaughtUp waits, in a cluster, until this node's replicas of every
+// stream and consumer it holds are current (nats-server's health check),
+// so that a node reported ready can take over from another one. The
+// control plane already serves meanwhile. After catchUpWait it gives up
+// waiting, with a warning: a group whose other replicas are all down
+// cannot be caught up from.
+func (b *Broker) waitCaughtUp(ctx context.Context) {
+	if !b.opts.clustered() {
+		return
+	}
+	deadline := time.Now().Add(catchUpWait)
+	for {
+		h := b.srv.Healthz(nil)
+		if h.Status == "ok" {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			b.logf("memphis-devbroker: warning: not caught up with the cluster after %s: %s", catchUpWait, h.Error)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // errUnavailable is what a request gets when the cluster cannot serve it:
 // JetStream has no quorum for the metadata (a majority of the nodes is
 // down or unreachable) or is between leaders.

@@ -297,6 +297,14 @@ func (in *msgIDIngest) unroute(station string, partitions []int) {
 	delete(in.routed, station)
 }
 
+// isRouted reports whether this node routes the station.
+func (in *msgIDIngest) isRouted(station string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	_, ok := in.routed[station]
+	return ok
+}
+
 // routedStations lists the stations this node routes (tests).
 func (in *msgIDIngest) routedStations() []string {
 	in.mu.Lock()

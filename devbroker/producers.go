@@ -87,8 +87,10 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 	}
 	// The producer may send msg-id alone from its first message on: answer
 	// once this node routes its station accordingly (msgid_ingest.go).
-	if err := b.ingest.waitRouted(ctx, rev, st.Name); err != nil {
-		return err
+	if needsMsgIDIngest(req.SdkLang) {
+		if err := b.ingest.waitRouted(ctx, rev, st.Name); err != nil {
+			return err
+		}
 	}
 	resp.SchemaUpdate = b.schemaUpdateFor(st.Name)
 	resp.PartitionsUpdate = partitionsUpdate{PartitionsList: st.PartitionsList}
@@ -101,7 +103,7 @@ func (b *Broker) createProducer(ctx context.Context, req createProducerReq, resp
 // producer change made so far, so the answer to a destruction is not
 // ahead of the path the station's messages take.
 func (b *Broker) waitMsgIDRouting(ctx context.Context, station string) error {
-	if b.ingest == nil || b.ingest.watcher == nil {
+	if b.ingest == nil || b.ingest.watcher == nil || !b.ingest.isRouted(station) {
 		return nil
 	}
 	rev, err := b.meta.revision(ctx, bucketProducers)

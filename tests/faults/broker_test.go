@@ -101,9 +101,14 @@ type broker struct {
 	dir     string
 	host    string
 	port    int
+	args    []string // more flags (a cluster node's)
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	stopped bool
+
+	// launched is the process started by launch, until it is ready.
+	launched       *exec.Cmd
+	launchedExited chan struct{}
 }
 
 func startBroker(t testing.TB) *broker {
@@ -122,6 +127,21 @@ func startBroker(t testing.TB) *broker {
 // spawn starts the broker on b.port (0: a free one) and b.dir, and waits
 // until it accepts connections.
 func (b *broker) spawn() {
+	b.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b.launch()
+		if b.awaitReady(deadline) {
+			return
+		}
+		// Exited: a just-freed port may still be busy; retry.
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// launch starts the process without waiting for it (cluster nodes are
+// ready only once a majority of them runs).
+func (b *broker) launch() {
 	t := b.t
 	t.Helper()
 	ready := filepath.Join(b.dir, "ready")
@@ -131,42 +151,50 @@ func (b *broker) spawn() {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	deadline := time.Now().Add(2 * time.Minute)
+	args := append([]string{"--port", strconv.Itoa(b.port), "--data-dir", filepath.Join(b.dir, "data"), "--ready-file", ready}, b.args...)
+	cmd := exec.Command(brokerBin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Dies with the test process, whatever happens to it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start broker: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	b.launched, b.launchedExited = cmd, exited
+}
+
+// awaitReady waits for the launched process's ready file: true once it
+// accepts connections, false if it exited first. It fails the test at
+// deadline.
+func (b *broker) awaitReady(deadline time.Time) bool {
+	t := b.t
+	t.Helper()
+	ready := filepath.Join(b.dir, "ready")
+	cmd, exited := b.launched, b.launchedExited
 	for {
-		cmd := exec.Command(brokerBin, "--port", strconv.Itoa(b.port), "--data-dir", filepath.Join(b.dir, "data"), "--ready-file", ready)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		// Dies with the test process, whatever happens to it.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start broker: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		for {
-			if data, err := os.ReadFile(ready); err == nil {
-				host, port, err := net.SplitHostPort(strings.TrimSpace(string(data)))
-				if err == nil {
-					b.host = host
-					b.port, _ = strconv.Atoi(port)
-					b.cmd, b.exited, b.stopped = cmd, exited, false
-					return
-				}
+		if data, err := os.ReadFile(ready); err == nil {
+			host, port, err := net.SplitHostPort(strings.TrimSpace(string(data)))
+			if err == nil {
+				b.host = host
+				b.port, _ = strconv.Atoi(port)
+				b.cmd, b.exited, b.stopped = cmd, exited, false
+				b.launched, b.launchedExited = nil, nil
+				return true
 			}
-			select {
-			case <-exited:
-			case <-time.After(20 * time.Millisecond):
-				if time.Now().After(deadline) {
-					_ = cmd.Process.Kill()
-					t.Fatalf("broker not ready after 2 minutes; see %s/broker.log", b.dir)
-				}
-				continue
+		}
+		select {
+		case <-exited:
+			if time.Now().After(deadline) {
+				t.Fatalf("broker keeps exiting at start; see %s/broker.log", b.dir)
 			}
-			break // exited: a just-freed port may still be busy; retry
+			return false
+		case <-time.After(20 * time.Millisecond):
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("broker not ready after 2 minutes; see %s/broker.log", b.dir)
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("broker keeps exiting at start; see %s/broker.log", b.dir)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
