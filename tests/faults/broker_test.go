@@ -111,9 +111,10 @@ type broker struct {
 	launchedExited chan struct{}
 }
 
-func startBroker(t testing.TB) *broker {
+// startBroker starts a broker with args added to its flags.
+func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
-	b := &broker{t: t, dir: t.TempDir()}
+	b := &broker{t: t, dir: t.TempDir(), args: args}
 	b.spawn()
 	t.Cleanup(func() {
 		if b.cmd != nil {
