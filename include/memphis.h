@@ -265,7 +265,10 @@ typedef struct memphis_queue memphis_queue_t;
 MEMPHIS_API memphis_status_t memphis_conn_opts_new(memphis_conn_opts_t **out, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_opts_destroy(memphis_conn_opts_t *opts, memphis_error_t **err);
 
-/* Setters copy their argument. Strings may not be NULL ("" clears). */
+/* Setters copy their argument. Strings may not be NULL ("" clears).
+ * host: a host name or address, or a cluster's nodes as a comma-separated
+ * list of host[:port] ("n1:6666,n2:6666"; an entry without a port uses the
+ * port option). */
 MEMPHIS_API memphis_status_t memphis_conn_opts_set_host(memphis_conn_opts_t *opts, const char *host, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_opts_set_port(memphis_conn_opts_t *opts, int port, memphis_error_t **err);
 MEMPHIS_API memphis_status_t memphis_conn_opts_set_username(memphis_conn_opts_t *opts, const char *username, memphis_error_t **err);
