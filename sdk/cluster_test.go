@@ -50,7 +50,7 @@ func TestClusterClientFailsOverToAdvertisedNode(t *testing.T) {
 	})
 	ctx := testCtx(t)
 	createStation(t, c, "failover", func(o *StationOptions) { o.Replicas = 3 })
-	p := createProducer(t, c, "p", "failover")
+	p := createProducer(t, c, "failover", "p")
 	cons, err := c.CreateConsumer(ctx, DefaultConsumerOptions("failover", "worker"))
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ func run() error {
 		return err
 	}
 	fmt.Printf("cluster: station %s created with %d replicas\n", so.Name, so.Replicas)
-	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions("walkthrough", so.Name))
+	p, err := conn.CreateProducer(ctx, sdk.DefaultProducerOptions(so.Name, "walkthrough"))
 	if err != nil {
 		return err
 	}

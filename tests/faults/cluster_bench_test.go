@@ -91,7 +91,7 @@ func (s benchSetup) run(b *testing.B, station string, n int) (produceRate, fetch
 		b.Fatal(err)
 	}
 	defer func() { _ = st.Destroy(context.Background()) }()
-	p, err := s.conn.CreateProducer(ctx, sdk.DefaultProducerOptions("bench", station))
+	p, err := s.conn.CreateProducer(ctx, sdk.DefaultProducerOptions(station, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func (cl *cluster) running() []int {
 func (cl *cluster) streamInfo(t testing.TB, stream string) *jetstream.StreamInfo {
 	t.Helper()
 	var info *jetstream.StreamInfo
-	waitFor(t, "stream "+stream+" to have a leader", func() bool {
+	devbrokertest.WaitFor(t, "stream "+stream+" to have a leader", func() bool {
 		nc, err := nats.Connect(cl.hosts(cl.running()...), nats.UserInfo("root", "memphis"), nats.MaxReconnects(0))
 		if err != nil {
 			return false
@@ -155,57 +155,12 @@ func (cl *cluster) streamLeader(t testing.TB, stream string) int {
 	return -1
 }
 
-// stored reads a one-partition station's stream through the running
-// nodes, in stream order, once the stream has a leader. (broker.stored's
-// ordered consumer retries its creation forever when a creation times
-// out, as it does while the cluster elects a new meta leader.) Each batch
-// is read by a consumer of its own, starting after the last one read.
+// stored reads a one-partition station's stream through a running node,
+// once the stream has a leader.
 func (cl *cluster) stored(t testing.TB, station string) []storedMsg {
 	t.Helper()
-	stream := station + "$1"
-	total := cl.streamInfo(t, stream).State.Msgs
-	nc, err := nats.Connect(cl.hosts(cl.running()...), nats.UserInfo("root", "memphis"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]storedMsg, 0, total)
-	next := uint64(1)
-	deadline := time.Now().Add(clusterResumeBound)
-	for k := 0; uint64(len(out)) < total; k++ {
-		if time.Now().After(deadline) {
-			t.Fatalf("read %d of %d messages of %s", len(out), total, stream)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
-			Name: "faults-reader-" + strconv.Itoa(k), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: next,
-			AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, Replicas: 1, InactiveThreshold: 10 * time.Second,
-		})
-		cancel()
-		if err != nil {
-			time.Sleep(200 * time.Millisecond) // e.g. a meta leader election
-			continue
-		}
-		deadline = time.Now().Add(clusterResumeBound)
-		batch, err := cons.Fetch(int(min(total-uint64(len(out)), 5000)), jetstream.FetchMaxWait(10*time.Second))
-		if err != nil {
-			continue
-		}
-		for m := range batch.Messages() {
-			md, _ := m.Metadata()
-			i, err := index(m.Data())
-			if err != nil {
-				t.Fatalf("stream seq %d: %v", md.Sequence.Stream, err)
-			}
-			out = append(out, storedMsg{seq: md.Sequence.Stream, index: i})
-			next = md.Sequence.Stream + 1
-		}
-	}
-	return out
+	cl.streamInfo(t, station+"$1")
+	return cl.nodes[cl.running()[0]].stored(t, station)
 }
 
 func createReplicatedStation(t testing.TB, c *sdk.Conn, name string, replicas int) {
@@ -319,11 +274,11 @@ func TestClusterConsumeLoopSurvivesLeaderLoss(t *testing.T) {
 	tr := newTracker(n)
 	startConsuming(t, c, station, tr)
 	killAt := n/10 + r.IntN(n*6/10)
-	waitFor(t, "messages consumed before the kill", func() bool { d, _ := tr.snapshot(); return d >= killAt })
+	devbrokertest.WaitFor(t, "messages consumed before the kill", func() bool { d, _ := tr.snapshot(); return d >= killAt })
 	cl.nodes[leader].kill()
 	kill := time.Now()
 	unconfirmed, recent := tr.atFault(kill, ackFlushSlack)
-	waitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
+	devbrokertest.WaitFor(t, "every message consumed and acked", func() bool { d, a := tr.snapshot(); return d == n && a == n })
 	allAcked := time.Since(kill)
 	redelivered := tr.check(t, kill, ackFlushSlack, unconfirmed, recent)
 	total, stale, failed := tr.counts()
