@@ -22,12 +22,14 @@ import (
 // runs every setup in a rotated order, and each figure is the median of
 // its per-round ratio to the single node's R1 of the same round.
 //
-//	go test -run '^$' -bench ClusterThroughput -benchtime 1x ./tests/faults/
+//	go test -v -run '^$' -bench ClusterThroughput -benchtime 1x ./tests/faults/
 //
-// CLUSTER_BENCH_MSGS (default 20000) and CLUSTER_BENCH_ROUNDS (default 7)
-// change the size.
+// (-v: without it, go test cuts a benchmark's log after 10 lines and the
+// table loses its last rows.) CLUSTER_BENCH_MSGS (default 100000: fewer
+// make a single node's run too short to time) and CLUSTER_BENCH_ROUNDS
+// (default 9) change the size.
 func BenchmarkClusterThroughput(b *testing.B) {
-	msgs, rounds := envInt("CLUSTER_BENCH_MSGS", 20000), envInt("CLUSTER_BENCH_ROUNDS", 7)
+	msgs, rounds := envInt("CLUSTER_BENCH_MSGS", 100000), envInt("CLUSTER_BENCH_ROUNDS", 9)
 	single, singleAlways, single2m := startBroker(b), startBroker(b, "--sync", "always"), startBroker(b, "--sync", "2m")
 	cl, clAlways := startCluster(b, 3), startCluster(b, 3, "--sync", "always")
 	singleConn, singleAlwaysConn, single2mConn := single.connect(b), singleAlways.connect(b), single2m.connect(b)
