@@ -291,8 +291,12 @@ func TestClusterAnswersPullProbeOnce(t *testing.T) {
 		[]byte(`{"batch":5,"expires":1000000000,"no_wait":true}`)); err != nil {
 		t.Fatal(err)
 	}
+	// Wait (boundedly) for the client's request and the probe, then a
+	// moment more for a second probe from another node, which would
+	// follow within it.
 	seen, onBehalf := 0, 0
-	timeout := time.After(3 * time.Second)
+	deadline := time.After(reqTimeout)
+	var extra <-chan time.Time
 	for done := false; !done; {
 		select {
 		case m := <-answers:
@@ -303,7 +307,12 @@ func TestClusterAnswersPullProbeOnce(t *testing.T) {
 			if string(m.Data) == `{"batch":1,"no_wait":true}` && m.Reply == inbox {
 				onBehalf++
 			}
-		case <-timeout:
+			if extra == nil && seen >= 2 && onBehalf >= 1 {
+				extra = time.After(time.Second)
+			}
+		case <-extra:
+			done = true
+		case <-deadline:
 			done = true
 		}
 	}
