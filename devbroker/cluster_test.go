@@ -228,7 +228,9 @@ func TestClusterMsgIDDedupOnEveryNode(t *testing.T) {
 	// And a message without an id is stored once, not once per node.
 	m := nats.NewMsg("dedup$1.final")
 	m.Data = []byte("no id")
-	if _, err := clients[1].js.PublishMsg(context.Background(), m); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), reqTimeout)
+	defer cancel()
+	if _, err := clients[1].js.PublishMsg(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	if n := streamMsgs(t, clients[2], "dedup$1"); n != 4 {

@@ -36,7 +36,11 @@ func (c *client) produceWithMsgID(stream, id, data string) *jetstream.PubAck {
 	m.Data = []byte(data)
 	m.Header.Set("$memphis_producedBy", "official")
 	m.Header.Set("msg-id", id)
-	ack, err := c.js.PublishMsg(context.Background(), m)
+	// Generous (jetstream's default is 5 s): in a cluster the message
+	// passes through the ingest path and a route on a possibly busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), reqTimeout)
+	defer cancel()
+	ack, err := c.js.PublishMsg(ctx, m)
 	if err != nil {
 		c.t.Fatalf("publish %s: %v", stream, err)
 	}

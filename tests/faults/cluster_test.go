@@ -216,7 +216,14 @@ func TestClusterStreamLeaderKilledDuringAsyncProduce(t *testing.T) {
 	leader := cl.streamLeader(t, station+"$1")
 	c := cl.connect(t, leader)
 	ctx := testCtx(t)
-	p := createProducer(t, c, station, true)
+	// Each message may wait out a reconnect and a stream leader election
+	// (more than the default 15 s on a loaded machine): a generous bound.
+	o := sdk.DefaultProducerOptions(station, "faults")
+	o.Idempotent, o.AckWait = true, clusterResumeBound
+	p, err := c.CreateProducer(ctx, o)
+	if err != nil {
+		t.Fatalf("create producer: %v", err)
+	}
 	n := clusterAsyncMessages
 	res := newResults(n)
 	k := newKiller(cl.nodes[leader], int64(n/10+r.IntN(n*6/10)))
