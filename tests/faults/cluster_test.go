@@ -164,6 +164,33 @@ func (cl *cluster) stored(t testing.TB, station string) []storedMsg {
 	return cl.nodes[cl.running()[0]].stored(t, station)
 }
 
+// afterKill retries a control request answered "cluster unavailable"
+// while a node's death is being sorted out (leader elections; the control
+// lease held by a request that waits them out, or by the dead node until
+// it expires), for clusterResumeBound. It returns how often it retried.
+func afterKill(t testing.TB, what string, fn func() error) int {
+	t.Helper()
+	deadline := time.Now().Add(clusterResumeBound)
+	for retries := 0; ; retries++ {
+		err := fn()
+		if err == nil {
+			return retries
+		}
+		if !strings.Contains(err.Error(), "cluster unavailable") || time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: %v (retrying)", what, err)
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// idempotentProducer is createProducer's options, for afterKill.
+func idempotentProducer(station string) sdk.ProducerOptions {
+	o := sdk.DefaultProducerOptions(station, "faults")
+	o.Idempotent = true
+	return o
+}
+
 func createReplicatedStation(t testing.TB, c *sdk.Conn, name string, replicas int) {
 	t.Helper()
 	o := sdk.DefaultStationOptions(name)
@@ -368,19 +395,25 @@ func TestClusterControlPlaneWithNodeDown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	readN(t, c, "cluster-before", "grp", 5) // the group's position: 5 of 10
+	readN(t, c, "cluster-before", "grp", 5, nil) // the group's position: 5 of 10
 
 	down := r.IntN(3)
 	cl.nodes[down].kill()
 	kill := time.Now()
-	createReplicatedStation(t, c, "cluster-during", 3)
-	during := createProducer(t, c, "cluster-during", true)
+	so := sdk.DefaultStationOptions("cluster-during")
+	so.Replicas = 3
+	retried := afterKill(t, "create station cluster-during", func() error { _, err := c.CreateStation(ctx, so); return err })
+	var during *sdk.Producer
+	retried += afterKill(t, "create a producer of cluster-during", func() (err error) {
+		during, err = c.CreateProducer(ctx, idempotentProducer("cluster-during"))
+		return err
+	})
 	for i := range 10 {
 		if err := during.Produce(ctx, payload(i), sdk.ProduceOptions{}); err != nil {
 			t.Fatalf("produce with %s down: %v", nodeName(down), err)
 		}
 	}
-	if got := readN(t, c, "cluster-during", "grp", 10); len(got) != 10 {
+	if got := readN(t, c, "cluster-during", "grp", 10, &retried); len(got) != 10 {
 		t.Fatalf("read %d of 10 with %s down", len(got), nodeName(down))
 	}
 	served := time.Since(kill)
@@ -392,32 +425,42 @@ func TestClusterControlPlaneWithNodeDown(t *testing.T) {
 	cl.nodes[second].kill()
 	c2 := cl.connect(t, others(3, second)...)
 	for _, station := range []string{"cluster-before", "cluster-during"} {
-		p := createProducer(t, c2, station, true)
+		var p *sdk.Producer
+		retried += afterKill(t, "create a producer of "+station, func() (err error) {
+			p, err = c2.CreateProducer(ctx, idempotentProducer(station))
+			return err
+		})
 		if err := p.Produce(ctx, payload(100), sdk.ProduceOptions{}); err != nil {
 			t.Fatalf("%s after the rejoin: %v", station, err)
 		}
 	}
 	// The group resumes where it was: the other 5, then the new one.
-	got := readN(t, c2, "cluster-before", "grp", 6)
+	got := readN(t, c2, "cluster-before", "grp", 6, &retried)
 	if fmt.Sprint(got) != "[5 6 7 8 9 100]" {
 		t.Fatalf("group resumed with %v, want [5 6 7 8 9 100]", got)
 	}
-	if got := readN(t, c2, "cluster-during", "grp", 1); fmt.Sprint(got) != "[100]" {
+	if got := readN(t, c2, "cluster-during", "grp", 1, &retried); fmt.Sprint(got) != "[100]" {
 		t.Fatalf("cluster-during's group resumed with %v", got)
 	}
 	figure("faults: cluster control plane with %s down: station, producer, consumer made and used within %ss of the kill; "+
-		"metadata and messages intact after it rejoined and %s died", nodeName(down), seconds(served), nodeName(second))
+		"metadata and messages intact after it rejoined and %s died; %d control requests answered \"cluster unavailable\" and retried",
+		nodeName(down), seconds(served), nodeName(second), retried)
 }
 
 // readN fetches and acks n messages of station as group, returning their
-// indexes in order.
-func readN(t testing.TB, c *sdk.Conn, station, group string, n int) []int {
+// indexes in order. After a node's death (retried not nil) the consumer's
+// creation is retried while the cluster answers "unavailable", counted in
+// *retried.
+func readN(t testing.TB, c *sdk.Conn, station, group string, n int, retried *int) []int {
 	t.Helper()
 	ctx := testCtx(t)
 	o := sdk.DefaultConsumerOptions(station, group)
 	o.BatchMaxWait = time.Second
-	cons, err := c.CreateConsumer(ctx, o)
-	if err != nil {
+	var cons *sdk.Consumer
+	create := func() (err error) { cons, err = c.CreateConsumer(ctx, o); return err }
+	if retried != nil {
+		*retried += afterKill(t, "consumer on "+station, create)
+	} else if err := create(); err != nil {
 		t.Fatalf("consumer on %s: %v", station, err)
 	}
 	var out []int
