@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -109,13 +110,13 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 		}
 		switch {
 		case leaseTaken(err):
-			e, gerr := kv.Get(ctx, leaseKey)
+			rev, holder, gerr := b.readLease(ctx)
 			if gerr != nil {
 				lastErr = gerr
 				break
 			}
-			if e.Revision() != seenRev {
-				seenRev, seenAt = e.Revision(), time.Now()
+			if rev != seenRev {
+				seenRev, seenAt = rev, time.Now()
 				break
 			}
 			if time.Since(seenAt) < leaseTTL {
@@ -123,7 +124,7 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 			}
 			// Nobody renewed it for leaseTTL: its holder is gone.
 			if rev, err := takeover(seenRev); err == nil {
-				b.logf("memphis-devbroker: took over the control lease from %s, unrenewed for %s", e.Value(), leaseTTL)
+				b.logf("memphis-devbroker: took over the control lease from %s, unrenewed for %s", holder, leaseTTL)
 				return &lease{b: b, kv: kv, rev: rev, val: val}, nil
 			}
 		case unavailable(err):
@@ -141,6 +142,18 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
+}
+
+// readLease reads the lease key's last revision and value from the
+// bucket's stream leader. (A KeyValue Get may be answered by any replica,
+// and one that lags, such as a node still catching up after a restart,
+// would show an old revision that no takeover can ever match.)
+func (b *Broker) readLease(ctx context.Context) (rev uint64, holder []byte, err error) {
+	msg, err := b.meta.leader.GetLastMsg("KV_"+bucketControl, kvSubject(bucketControl, leaseKey), nats.Context(ctx))
+	if err != nil {
+		return 0, nil, err
+	}
+	return msg.Sequence, msg.Data, nil
 }
 
 // leaseTaken reports whether a compare-and-set write of the lease failed
