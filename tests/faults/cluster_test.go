@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,6 +54,12 @@ func startCluster(t testing.TB, n int, args ...string) *cluster {
 		}, args...)}
 		cl.nodes = append(cl.nodes, b)
 		t.Cleanup(func() {
+			if t.Failed() { // the node's own account (lease, elections), before its dir goes
+				if data, err := os.ReadFile(filepath.Join(b.dir, "broker.log")); err == nil {
+					lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+					t.Logf("%s's log, last lines:\n%s", nodeName(i), strings.Join(lines[max(0, len(lines)-40):], "\n"))
+				}
+			}
 			if b.launched != nil {
 				_ = b.launched.Process.Kill()
 			}
