@@ -36,10 +36,12 @@ type Broker struct {
 
 	internalPass string // random per Start; only the in-process client knows it
 
-	// mu serialises every metadata read-modify-write of the control plane
-	// (stations, producers, consumers, schemas, DLS rows). The dev broker
-	// favours simple correctness over concurrency.
-	mu sync.Mutex
+	// ctl, a one-slot semaphore, serialises every metadata
+	// read-modify-write of the control plane on this node (stations,
+	// producers, consumers, schemas, DLS rows; control_lock.go). The dev
+	// broker favours simple correctness over concurrency. A channel rather
+	// than a mutex, so a request waits for it no longer than it may.
+	ctl chan struct{}
 
 	ctx    context.Context // cancelled by Stop; parent of request contexts
 	cancel context.CancelFunc
@@ -84,7 +86,7 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 	// The name is resolved once, so Options (and a restart from them)
 	// keeps it.
 	opts.ServerName = opts.serverName()
-	b := &Broker{opts: opts}
+	b := &Broker{opts: opts, ctl: make(chan struct{}, 1)}
 	sopts, err := b.serverOptions()
 	if err != nil {
 		b.removeTmp()

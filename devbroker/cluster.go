@@ -300,7 +300,7 @@ func (b *Broker) waitCaughtUp(ctx context.Context) {
 var errUnavailable = errors.New("memphis-devbroker cluster unavailable: no majority of the nodes is reachable, or a leader election is under way; retry when the nodes are back")
 
 // unavailable reports whether err means JetStream could not be reached or
-// had no leader, rather than a refusal.
+// had no leader (or a call to it went unanswered), rather than a refusal.
 func unavailable(err error) bool {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
@@ -309,7 +309,8 @@ func unavailable(err error) bool {
 			return true
 		}
 	}
-	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+	return errors.Is(err, errUnavailable) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrJetStreamNotEnabled)
 }

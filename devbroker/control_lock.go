@@ -1,6 +1,7 @@
 package devbroker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +15,7 @@ import (
 )
 
 // The control lock serialises the control plane's read-modify-write
-// sequences (stations, producers, consumers, schemas, DLS rows): b.mu
+// sequences (stations, producers, consumers, schemas, DLS rows): b.ctl
 // within a node and, in a cluster, a lease across nodes.
 //
 // The lease is one key in the replicated bucket memphis_control, taken by
@@ -42,17 +43,110 @@ type leaseValue struct {
 	Acquired time.Time `json:"acquired"`
 }
 
-// lockControl takes the control lock. The returned context is ctx,
-// cancelled early if the lease is lost (the node was cut off from the
-// cluster for longer than leaseTTL). unlock must be called exactly once.
-func (b *Broker) lockControl(ctx context.Context) (context.Context, func(), error) {
-	b.mu.Lock()
+// controlRetryBackoff is the pause between attempts of a control-plane
+// operation that found the cluster unavailable.
+const controlRetryBackoff = 250 * time.Millisecond
+
+// jsCallTimeout bounds each JetStream API call made under the control
+// lock. nats-server leaves a request unanswered, rather than failing it,
+// while the RAFT group that must answer still follows a leader that has
+// died (until its election timeout fires), so without a bound the call
+// would wait out the whole request (minutes), holding the lock all along.
+const jsCallTimeout = 5 * time.Second
+
+// jsCall bounds one JetStream API call (see jsCallTimeout).
+func jsCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, jsCallTimeout)
+}
+
+// withControl runs fn holding the control lock. In a cluster, an attempt
+// that finds the cluster unavailable (a JetStream call unanswered or
+// refused while a node's death is noticed and its groups elect new
+// leaders) gives the lock back, so the other requests are not held up
+// behind it, and fn runs again until lockWait after the request arrived;
+// past it the request is answered "cluster unavailable". fn must be safe
+// to run again after an attempt that failed part-way (each step checks
+// what is already there).
+func (b *Broker) withControl(ctx context.Context, fn func(context.Context) error) error {
 	if !b.opts.clustered() {
-		return ctx, b.mu.Unlock, nil
+		if err := b.lockLocal(ctx); err != nil {
+			return err
+		}
+		defer b.unlockLocal()
+		return fn(ctx)
 	}
-	l, err := b.acquireLease(ctx)
+	deadline := time.Now().Add(lockWait)
+	for attempt := 1; ; attempt++ {
+		err := b.controlAttempt(ctx, deadline, fn)
+		if err == nil || ctx.Err() != nil || !(unavailable(err) || errors.Is(err, errLeaseLost)) {
+			return err
+		}
+		if attempt == 1 { // once per request: a minority keeps failing
+			b.logf("memphis-devbroker: a control request found the cluster unavailable (%v); retrying without the control lock for up to %s",
+				err, time.Until(deadline).Round(time.Second))
+		}
+		if time.Now().Add(controlRetryBackoff).After(deadline) {
+			if errors.Is(err, errUnavailable) {
+				return err
+			}
+			return fmt.Errorf("%w (%v)", errUnavailable, err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(controlRetryBackoff):
+		}
+	}
+}
+
+// errLeaseLost ends an attempt whose lease was lost while it ran.
+var errLeaseLost = errors.New("the control lease was lost")
+
+// controlAttempt takes the control lock (waiting until deadline at most),
+// runs fn once and gives the lock back.
+func (b *Broker) controlAttempt(ctx context.Context, deadline time.Time, fn func(context.Context) error) error {
+	lctx, unlock, err := b.lockControl(ctx, deadline)
 	if err != nil {
-		b.mu.Unlock()
+		return err
+	}
+	err = fn(lctx)
+	if err != nil && ctx.Err() == nil && lctx.Err() != nil {
+		err = fmt.Errorf("%w: %v", errLeaseLost, err)
+	}
+	unlock()
+	return err
+}
+
+// lockLocal takes this node's side of the control lock (b.ctl): one
+// control operation at a time on this node, waiting no longer than ctx
+// allows.
+func (b *Broker) lockLocal(ctx context.Context) error {
+	select {
+	case b.ctl <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *Broker) unlockLocal() { <-b.ctl }
+
+// lockControl takes the control lock, waiting until deadline at most. The
+// returned context is ctx, cancelled early if the lease is lost (the node
+// was cut off from the cluster for longer than leaseTTL). unlock must be
+// called exactly once.
+func (b *Broker) lockControl(ctx context.Context, deadline time.Time) (context.Context, func(), error) {
+	wctx, cancelWait := context.WithDeadline(ctx, deadline)
+	defer cancelWait()
+	if err := b.lockLocal(wctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("%w (another control request of this node held the control lock for %s)", errUnavailable, lockWait)
+	}
+	l, err := b.acquireLease(wctx)
+	if err != nil {
+		b.unlockLocal()
 		return nil, nil, err
 	}
 	lctx, cancel := context.WithCancel(ctx)
@@ -67,19 +161,9 @@ func (b *Broker) lockControl(ctx context.Context) (context.Context, func(), erro
 		<-renewed
 		cancel()
 		l.release(b.ctx)
-		b.mu.Unlock()
+		b.unlockLocal()
 	}
 	return lctx, unlock, nil
-}
-
-// withControl runs fn holding the control lock.
-func (b *Broker) withControl(ctx context.Context, fn func(context.Context) error) error {
-	lctx, unlock, err := b.lockControl(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return fn(lctx)
 }
 
 // lease is one holding of the control lease.
@@ -94,17 +178,21 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 	kv := b.meta.kvs[bucketControl]
 	holder := b.opts.ServerName + "/" + strconv.FormatUint(rand.Uint64(), 36)
 	val, _ := json.Marshal(leaseValue{Holder: holder, Acquired: time.Now().UTC()})
-	ctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
 	var (
 		seenRev  uint64    // revision of the holder's lease last seen
 		seenAt   time.Time // when it was first seen
 		lastErr  error
 		backoff  = 2 * time.Millisecond
-		takeover = func(rev uint64) (uint64, error) { return kv.Update(ctx, leaseKey, val, rev) }
+		takeover = func(rev uint64) (uint64, error) {
+			callCtx, cancel := jsCall(ctx)
+			defer cancel()
+			return kv.Update(callCtx, leaseKey, val, rev)
+		}
 	)
 	for {
-		rev, err := kv.Create(ctx, leaseKey, val)
+		callCtx, cancel := jsCall(ctx)
+		rev, err := kv.Create(callCtx, leaseKey, val)
+		cancel()
 		if err == nil {
 			return &lease{b: b, kv: kv, rev: rev, val: val}, nil
 		}
@@ -114,6 +202,11 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 			if gerr != nil {
 				lastErr = gerr
 				break
+			}
+			if bytes.Equal(holder, val) {
+				// Our own Create went through, but its answer was lost
+				// (its call timed out): the lease is ours.
+				return &lease{b: b, kv: kv, rev: rev, val: val}, nil
 			}
 			if rev != seenRev {
 				seenRev, seenAt = rev, time.Now()
@@ -137,7 +230,7 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 			if lastErr != nil {
 				return nil, fmt.Errorf("%w (%v)", errUnavailable, lastErr)
 			}
-			return nil, fmt.Errorf("%w (the control lease stayed taken for %s)", errUnavailable, lockWait)
+			return nil, fmt.Errorf("%w (another node held the control lease until the request's %s wait ran out)", errUnavailable, lockWait)
 		case <-time.After(backoff + rand.N(backoff)):
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
@@ -149,6 +242,8 @@ func (b *Broker) acquireLease(ctx context.Context) (*lease, error) {
 // and one that lags, such as a node still catching up after a restart,
 // would show an old revision that no takeover can ever match.)
 func (b *Broker) readLease(ctx context.Context) (rev uint64, holder []byte, err error) {
+	ctx, cancel := jsCall(ctx)
+	defer cancel()
 	msg, err := b.meta.leader.GetLastMsg("KV_"+bucketControl, kvSubject(bucketControl, leaseKey), nats.Context(ctx))
 	if err != nil {
 		return 0, nil, err

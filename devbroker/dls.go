@@ -105,11 +105,13 @@ func (b *Broker) recordPoison(ctx context.Context, station string, partition int
 	if !b.groupExists(ctx, st.Name, group) {
 		return // like the real broker: only groups it knows about
 	}
-	stream, err := b.js.Stream(ctx, streamName(st.Name, partition))
+	callCtx, cancel := jsCall(ctx)
+	defer cancel()
+	stream, err := b.js.Stream(callCtx, streamName(st.Name, partition))
 	if err != nil {
 		return
 	}
-	raw, err := stream.GetMsg(ctx, seq)
+	raw, err := stream.GetMsg(callCtx, seq)
 	if err != nil {
 		return // the message is gone (retention) or the stream changed
 	}

@@ -55,7 +55,9 @@ func (b *Broker) forwardToDLSStation(ctx context.Context, st *stationRecord, row
 	h.Set("station", st.Name)
 	h.Set("type", kind)
 	msg := &nats.Msg{Subject: finalSubject(target.Name, p), Header: h, Data: row.Data}
-	if _, err := b.js.PublishMsg(ctx, msg); err != nil {
+	callCtx, cancel := jsCall(ctx)
+	defer cancel()
+	if _, err := b.js.PublishMsg(callCtx, msg); err != nil {
 		b.logf("devbroker: forward dead letter of %s to %s: %v", st.Name, target.Name, err)
 	}
 }

@@ -18,7 +18,9 @@ func (b *Broker) ensureDurables(ctx context.Context, st *stationRecord, rec *con
 	ackWait := time.Duration(rec.MaxAckTimeMs) * time.Millisecond
 	for _, p := range st.PartitionsList {
 		stream := streamName(st.Name, p)
-		existing, err := b.js.Consumer(ctx, stream, durable)
+		callCtx, cancel := jsCall(ctx)
+		existing, err := b.js.Consumer(callCtx, stream, durable)
+		cancel()
 		switch {
 		case err == nil:
 			cfg := existing.CachedInfo().Config
@@ -26,7 +28,10 @@ func (b *Broker) ensureDurables(ctx context.Context, st *stationRecord, rec *con
 				continue
 			}
 			cfg.AckWait, cfg.MaxDeliver = ackWait, rec.MaxMsgDeliveries
-			if _, err := b.js.UpdateConsumer(ctx, stream, cfg); err != nil {
+			callCtx, cancel := jsCall(ctx)
+			_, err := b.js.UpdateConsumer(callCtx, stream, cfg)
+			cancel()
+			if err != nil {
 				return fmt.Errorf("update consumer %s on %s: %w", durable, stream, err)
 			}
 		case errors.Is(err, jetstream.ErrConsumerNotFound):
@@ -34,7 +39,10 @@ func (b *Broker) ensureDurables(ctx context.Context, st *stationRecord, rec *con
 			if err != nil {
 				return err
 			}
-			if _, err := b.js.CreateConsumer(ctx, stream, cfg); err != nil {
+			callCtx, cancel := jsCall(ctx)
+			_, err = b.js.CreateConsumer(callCtx, stream, cfg)
+			cancel()
+			if err != nil {
 				return fmt.Errorf("create consumer %s on %s: %w", durable, stream, err)
 			}
 		default:
@@ -60,7 +68,9 @@ func (b *Broker) durableConfig(ctx context.Context, stream, durable string, rec 
 	case rec.LastMessages == 0 && rec.StartSequence == 1:
 		cfg.DeliverPolicy = jetstream.DeliverNewPolicy
 	case rec.LastMessages > 0:
-		s, err := b.js.Stream(ctx, stream)
+		callCtx, cancel := jsCall(ctx)
+		s, err := b.js.Stream(callCtx, stream)
+		cancel()
 		if err != nil {
 			return cfg, fmt.Errorf("stream %s: %w", stream, err)
 		}
@@ -81,7 +91,9 @@ func (b *Broker) deleteDurables(ctx context.Context, st *stationRecord, group st
 	durable := internalName(group)
 	var errs []error
 	for _, p := range st.PartitionsList {
-		err := b.js.DeleteConsumer(ctx, streamName(st.Name, p), durable)
+		callCtx, cancel := jsCall(ctx)
+		err := b.js.DeleteConsumer(callCtx, streamName(st.Name, p), durable)
+		cancel()
 		if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			errs = append(errs, fmt.Errorf("delete consumer %s on %s: %w", durable, streamName(st.Name, p), err))
 		}

@@ -72,6 +72,8 @@ const LeaseTTL = leaseTTL
 // AbandonLease takes the control lease on b and neither renews nor
 // releases it, as a node that died holding it.
 func AbandonLease(b *Broker) error {
-	_, err := b.acquireLease(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	_, err := b.acquireLease(ctx)
 	return err
 }

@@ -217,11 +217,15 @@ func (in *msgIDIngest) route(station string) error {
 
 // waitRouted waits until this node's routing reflects the producers
 // bucket up to revision rev, and reports whether the station's routing
-// could be set up.
+// could be set up. Its callers hold the control lock, so the wait is
+// bounded like a JetStream call: a watcher stalled by a node's death makes
+// it fail as unavailable, and withControl tries again without the lock.
 func (in *msgIDIngest) waitRouted(ctx context.Context, rev uint64, station string) error {
 	if in == nil || in.watcher == nil {
 		return nil
 	}
+	ctx, cancel := jsCall(ctx)
+	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
 		in.mu.Lock()
 		defer in.mu.Unlock()

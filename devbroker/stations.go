@@ -72,7 +72,12 @@ func (b *Broker) createStation(ctx context.Context, req createStationReq) error 
 		return err
 	}
 	if err := b.putStation(ctx, st); err != nil {
-		b.deleteStreams(ctx, st.Name, st.PartitionsList)
+		// A write that went unanswered may still have been applied: its
+		// streams stay for the retry (withControl) to find, rather than
+		// leaving a station record without them.
+		if !unavailable(err) {
+			b.deleteStreams(ctx, st.Name, st.PartitionsList)
+		}
 		return err
 	}
 	return nil

@@ -46,7 +46,7 @@ func (b *Broker) streamConfig(st *stationRecord, partition int) jetstream.Stream
 // made when one fails.
 func (b *Broker) createStreams(ctx context.Context, st *stationRecord) error {
 	for i, p := range st.PartitionsList {
-		err := retryUnavailable(ctx, func(ctx context.Context) error {
+		err := retryUnavailable(ctx, func(ctx context.Context) error { // bounds each call
 			_, err := b.js.CreateOrUpdateStream(ctx, b.streamConfig(st, p))
 			return err
 		})
@@ -97,7 +97,9 @@ const (
 func (b *Broker) deleteStreams(ctx context.Context, station string, partitions []int) error {
 	var errs []error
 	for _, p := range partitions {
-		err := b.js.DeleteStream(ctx, streamName(station, p))
+		callCtx, cancel := jsCall(ctx)
+		err := b.js.DeleteStream(callCtx, streamName(station, p))
+		cancel()
 		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			errs = append(errs, fmt.Errorf("delete stream %s: %w", streamName(station, p), err))
 		}

@@ -114,3 +114,32 @@ func TestClusterHostListSkipsDeadNode(t *testing.T) {
 		t.Fatalf("String() %q does not name the nodes", c.String())
 	}
 }
+
+// A client given every node of a cluster logs, when its node goes away,
+// the address of that node rather than the whole list.
+func TestClusterDisconnectLogNamesLostNode(t *testing.T) {
+	cl := devbrokertest.StartCluster(t, 3)
+	logs := &logRecorder{}
+	var hosts []string
+	for _, n := range cl.Nodes {
+		hosts = append(hosts, n.Addr())
+	}
+	c := connect(t, cl.Nodes[0], func(o *ConnectOptions) {
+		o.Host = strings.Join(hosts, ",")
+		o.MaxReconnect, o.ReconnectInterval = -1, 100*time.Millisecond
+		o.Logger = logs.logger()
+	})
+	on := c.nc.ConnectedAddr()
+	lost := slices.Index(hosts, on)
+	if lost < 0 {
+		t.Fatalf("connected to %s, not one of %v", on, hosts)
+	}
+	if err := cl.Nodes[lost].Stop(); err != nil {
+		t.Fatal(err)
+	}
+	devbrokertest.WaitFor(t, "the disconnect logged", func() bool { return logs.count("disconnected from the broker") > 0 })
+	rec, _ := logs.find("disconnected from the broker")
+	if rec.attrs["server"] != on {
+		t.Fatalf("the disconnect record names %q, want the lost node %s", rec.attrs["server"], on)
+	}
+}

@@ -266,6 +266,7 @@ func Connect(ctx context.Context, opts ConnectOptions) (*Conn, error) {
 		return nil, wrapErr("connect", err)
 	}
 	c.stats.connectedAt = time.Now()
+	c.link.setServer(nc.ConnectedAddr())
 	logAttrs(c.log, slog.LevelInfo, "connected", slog.String("server", nc.ConnectedAddr()),
 		slog.String("username", opts.Username))
 	c.startStatsLoop()

@@ -28,6 +28,21 @@ type link struct {
 	change   chan struct{} // closed by the next disconnect, reconnect or close, then replaced
 	changed  time.Time     // last disconnect or reconnect
 	probeWon bool          // the last reconnect wait ended early on a probe
+	server   string        // address of the node connected to last (logs name the one lost)
+}
+
+// setServer records the address of the node just connected to.
+func (l *link) setServer(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.server = addr
+}
+
+// lastServer is the address of the node connected to last.
+func (l *link) lastServer() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.server
 }
 
 // probeEvery is how often a lost broker's port is tried while reconnecting.
@@ -54,7 +69,12 @@ func (c *Conn) linkOptions(o *nats.Options) {
 		<-c.ready
 		if !c.isClosed() { // Close itself is no outage
 			c.stats.linkLost()
-			attrs := []slog.Attr{slog.String("server", c.url())}
+			// The node lost, not the whole list a cluster's client was given.
+			server := c.link.lastServer()
+			if server == "" {
+				server = c.url()
+			}
+			attrs := []slog.Attr{slog.String("server", server)}
 			if err != nil {
 				attrs = append(attrs, slog.Any("error", err))
 			}
@@ -68,6 +88,7 @@ func (c *Conn) linkOptions(o *nats.Options) {
 		c.noteLinkChange()
 		<-c.ready
 		c.stats.reconnects.inc()
+		c.link.setServer(nc.ConnectedAddr())
 		outage := c.stats.linkBack()
 		logAttrs(c.log, slog.LevelInfo, "reconnected", slog.String("server", nc.ConnectedAddr()),
 			slog.Duration("outage", outage))
