@@ -265,6 +265,45 @@ func TestRoundRobinFetchFindsAnyPartition(t *testing.T) {
 	}
 }
 
+// A one-partition station holding fewer messages than the batch: Fetch
+// hands them over at once instead of holding them back for the whole batch
+// wait (10 minutes here; the test allows one).
+func TestFetchReturnsWhatIsThereWithoutWaiting(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b)
+	ctx := testCtx(t)
+	createStation(t, c, "few")
+	p := createProducer(t, c, "few", "prod")
+	cons := createConsumer(t, c, "few", "reader", func(o *ConsumerOptions) { o.BatchMaxWait = 10 * time.Minute })
+	for i := range 3 {
+		if err := p.Produce(ctx, payload(i), ProduceOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct {
+		msgs []*Message
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		msgs, err := cons.Fetch(ctx, 100, PartitionSelector{})
+		done <- result{msgs, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || len(r.msgs) != 3 {
+			t.Fatalf("fetch: %d messages, %v; want the 3 stored", len(r.msgs), r.err)
+		}
+		for i, m := range r.msgs {
+			if string(m.Data()) != string(payload(i)) {
+				t.Fatalf("message %d is %q", i, m.Data())
+			}
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("fetch held 3 stored messages back waiting for a full batch")
+	}
+}
+
 const ackNoWaitMsgs = 20
 
 // produceWithControl produces ackNoWaitMsgs numbered messages plus a last "control"

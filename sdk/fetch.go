@@ -24,8 +24,10 @@ const opFetch = "fetch"
 const pullGrace = 2 * time.Second
 
 // Fetch returns up to batchSize messages: buffered DLS resends first,
-// otherwise one pull that waits up to the consumer's BatchMaxWait (or ctx's
-// deadline, if sooner). An empty station gives an empty slice and no error.
+// otherwise what the station holds now, or, when it holds nothing, what
+// arrives within the consumer's BatchMaxWait (or ctx's deadline, if sooner;
+// that wait ends early only once batchSize messages arrived). An empty
+// station gives an empty slice and no error.
 func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector) ([]*Message, error) {
 	if c == nil {
 		return nil, newErr(CodeInvalidArgument, opFetch, "nil consumer")
@@ -49,8 +51,9 @@ func (c *Consumer) Fetch(ctx context.Context, batchSize int, p PartitionSelector
 // round-robin fetch shares its wait between partitions.
 const minPartitionSlice = 50 * time.Millisecond
 
-// fetchBatch pulls one batch. With a key or number it long-polls that
-// partition. Round robin over several partitions first sweeps them all
+// fetchBatch pulls one batch. With one partition (or a key or number) it
+// takes what that partition holds now, or long-polls it when it is empty.
+// Round robin over several partitions first sweeps them all
 // without waiting (starting at the round-robin cursor), then long-polls
 // the cursor's partition for a share of the wait, and repeats until the
 // wait is used up: messages on any partition are returned promptly instead
@@ -62,6 +65,15 @@ func (c *Consumer) fetchBatch(ctx context.Context, op string, batch int, p Parti
 		part, err := c.parts.pick(op, p.Key, p.Number)
 		if err != nil {
 			return nil, err
+		}
+		// What the partition holds now comes back at once: a long poll
+		// ends only when the batch is full or the wait is over, so a
+		// station with fewer messages than the batch would otherwise
+		// hold them back for the whole wait. Only an empty partition is
+		// long-polled.
+		msgs, err := c.pull(ctx, part, batch, 0, true)
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
 		}
 		return c.pull(ctx, part, batch, wait, false)
 	}
