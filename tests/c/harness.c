@@ -290,6 +290,20 @@ memphis_conn_t *test_connect(struct broker *b)
     return c;
 }
 
+memphis_conn_t *test_connect_reconnecting(struct broker *b, int64_t interval_ms)
+{
+    memphis_conn_opts_t *o = test_conn_opts(b);
+    OK(memphis_conn_opts_set_reconnect(o, true, E));
+    OK(memphis_conn_opts_set_max_reconnect(o, -1, E));
+    if (interval_ms > 0)
+        OK(memphis_conn_opts_set_reconnect_interval_ms(o, interval_ms, E));
+    memphis_conn_t *c = NULL;
+    OK(memphis_connect(o, &c, E));
+    OK(memphis_conn_opts_destroy(o, E));
+    CHECK(c != NULL);
+    return c;
+}
+
 memphis_producer_t *test_producer(memphis_conn_t *c, const char *station, const char *name)
 {
     memphis_producer_opts_t *o = NULL;

@@ -90,6 +90,9 @@ struct broker *test_broker(void);
 /* Connects to b as root/memphis with reconnect disabled (fast failures). */
 memphis_conn_t *test_connect(struct broker *b);
 memphis_conn_opts_t *test_conn_opts(struct broker *b);
+/* Connects to b with reconnect forever (for cases that kill or pause the
+ * broker); interval_ms > 0 sets the reconnect interval. */
+memphis_conn_t *test_connect_reconnecting(struct broker *b, int64_t interval_ms);
 
 /* Waits up to `seconds` for *flag to become nonzero (polling). */
 bool wait_for(volatile int *flag, double seconds);

@@ -145,12 +145,7 @@ MEMPHIS_TEST(crash_mid_produce, "integration")
 
     struct broker b;
     broker_start(&b, NULL);
-    memphis_conn_opts_t *co = test_conn_opts(&b);
-    OK(memphis_conn_opts_set_reconnect(co, true, E));
-    OK(memphis_conn_opts_set_max_reconnect(co, -1, E));
-    memphis_conn_t *c = NULL;
-    OK(memphis_connect(co, &c, E));
-    OK(memphis_conn_opts_destroy(co, E));
+    memphis_conn_t *c = test_connect_reconnecting(&b, 0);
     memphis_producer_opts_t *po = NULL;
     memphis_producer_t *p = NULL;
     OK(memphis_producer_opts_new("c-crash", "p", &po, E));
@@ -241,12 +236,7 @@ MEMPHIS_TEST(crash_retry_details_in_events, "integration")
 {
     struct broker b;
     broker_start(&b, NULL);
-    memphis_conn_opts_t *co = test_conn_opts(&b);
-    OK(memphis_conn_opts_set_reconnect(co, true, E));
-    OK(memphis_conn_opts_set_max_reconnect(co, -1, E));
-    memphis_conn_t *c = NULL;
-    OK(memphis_connect(co, &c, E));
-    OK(memphis_conn_opts_destroy(co, E));
+    memphis_conn_t *c = test_connect_reconnecting(&b, 0);
     memphis_producer_t *p = test_producer(c, "c-crash-q", "p");
     memphis_queue_t *q = NULL;
     OK(memphis_queue_new(0, &q, E));

@@ -297,13 +297,7 @@ MEMPHIS_TEST(stats_across_restart, "integration")
 {
     struct broker b;
     broker_start(&b, NULL);
-    memphis_conn_opts_t *co = test_conn_opts(&b);
-    OK(memphis_conn_opts_set_reconnect(co, true, E));
-    OK(memphis_conn_opts_set_max_reconnect(co, -1, E));
-    OK(memphis_conn_opts_set_reconnect_interval_ms(co, 100, E));
-    memphis_conn_t *c = NULL;
-    OK(memphis_connect(co, &c, E));
-    OK(memphis_conn_opts_destroy(co, E));
+    memphis_conn_t *c = test_connect_reconnecting(&b, 100);
     memphis_producer_opts_t *po = NULL;
     memphis_producer_t *p = NULL;
     OK(memphis_producer_opts_new("c-stats-restart", "p", &po, E));
