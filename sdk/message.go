@@ -176,7 +176,11 @@ type ackConfirm struct {
 
 func (a *ackConfirm) onReply(m *nats.Msg, err error) {
 	if err == nil && m != nil && len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		err = newErr(CodeNotFound, opAck, "consumer no longer exists on the broker")
+		// No responders: the consumer is gone, or JetStream is shutting
+		// down or electing a leader (it drops consumers before the
+		// connection closes). The answer cannot tell which, so it is not
+		// reported as a missing object.
+		err = errAckNoResponders
 	}
 	if err != nil {
 		a.cons.stats.ackFailures.add(a.n)
@@ -185,6 +189,10 @@ func (a *ackConfirm) onReply(m *nats.Msg, err error) {
 	}
 	a.w.settle(err)
 }
+
+// errAckNoResponders is a confirmed ack nobody took.
+var errAckNoResponders = &Error{Code: CodeUnreachable, Op: opAck,
+	Msg: "broker did not take the ack (no responders): the consumer was removed, or the broker is shutting down or electing a leader; the message may be redelivered"}
 
 // errStale is the error AckAll reports for stale deliveries.
 var errStale = &Error{Code: CodeNotConnected, Op: opAck,
