@@ -665,6 +665,9 @@ typedef void (*memphis_consume_cb)(memphis_msg_t **msgs, size_t count, memphis_s
 /* Registers a consumer (and its group) on the broker. */
 MEMPHIS_API MEMPHIS_BLOCKING memphis_status_t memphis_consumer_create(memphis_conn_t *conn, const memphis_consumer_opts_t *opts, memphis_consumer_t **out, memphis_error_t **err);
 /* Starts the consume loop (pulls every pull interval) and returns at once.
+ * While the station has a backlog and the callback is quick next to
+ * max_ack_time, the loop fetches the next batch during the callback; a
+ * stopped loop hands such a batch back to the broker for redelivery at once.
  * partition_key (NULL = none) or partition_number (0 = none) restrict the
  * loop to one partition; by default partitions are read round robin.
  * MEMPHIS_ERR_INVALID_ARGUMENT if already consuming. */

@@ -29,6 +29,9 @@ const maxRetryWait = time.Second
 
 // Consume starts the consume loop and returns at once. The loop fetches a
 // batch (DLS resends first), calls h, pauses PullInterval, and repeats.
+// While the station has a backlog and h is quick next to MaxAckTime, the
+// next batch is fetched while h works on the current one (prefetch.go);
+// a stopped loop gives such a batch back to the broker at once.
 // It never ends by itself: errors go to h and the loop carries on; only
 // StopConsume, Destroy or Conn.Close end it.
 func (c *Consumer) Consume(h ConsumeHandler, p PartitionSelector) error {
@@ -86,7 +89,10 @@ func (l *consumeLoop) stopAndWait() {
 func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p PartitionSelector) {
 	l.goid.Store(curGoroutineID())
 	defer close(l.done)
+	var ahead *prefetch
+	defer func() { ahead.release() }()
 	retryWait := time.Duration(0)
+	handlerTime := time.Duration(0)
 	epoch := c.conn.disconnects.Load()
 	for ctx.Err() == nil {
 		// A reconnect between two fetches would otherwise go unnoticed:
@@ -100,27 +106,36 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 			}
 		}
 		change := c.conn.linkChanged() // closed by a reconnect (or disconnect) during this round
+		// DLS resends go first, even before a batch fetched ahead.
 		msgs := c.takeDLS(c.opts.BatchSize)
+		fetched := false
 		var err error
 		if len(msgs) == 0 {
-			msgs, err = c.fetchBatch(ctx, "consume", c.opts.BatchSize, p)
+			fetched = true
+			if ahead != nil {
+				msgs, err, change = ahead.wait()
+				ahead = nil
+			} else {
+				msgs, err = c.fetchBatch(ctx, "consume", c.opts.BatchSize, p)
+			}
 		}
 		if ctx.Err() != nil {
-			// Stopped mid-fetch: whatever arrived is redelivered after the
-			// ack wait, as it was never handed to the user.
+			// Stopped mid-fetch: whatever arrived goes back at once (it
+			// was never handed to the user).
+			releaseUnhanded(msgs)
 			return
 		}
 		switch {
 		case len(msgs) > 0:
 			retryWait = 0
-			c.stats.delivered.add(uint64(len(msgs)))
-			if statsOn {
-				start := time.Now()
-				h(msgs, nil, c.context())
-				c.stats.handler.record(time.Since(start))
-			} else {
-				h(msgs, nil, c.context())
+			if fetched && ahead == nil && c.prefetchWorthwhile(len(msgs), handlerTime) {
+				ahead = c.startPrefetch(ctx, p)
 			}
+			c.stats.delivered.add(uint64(len(msgs)))
+			start := time.Now()
+			h(msgs, nil, c.context())
+			handlerTime = time.Since(start)
+			c.stats.handler.record(handlerTime)
 			c.pause(ctx, c.opts.PullInterval, nil)
 		case err != nil:
 			if logOn(c.conn.log, slog.LevelDebug) {

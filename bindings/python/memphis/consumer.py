@@ -87,9 +87,10 @@ class Consumer:
         The callback may be ``async def`` or plain. It gets batches of
         messages with ``error=None``, and ``([], MemphisError("Memphis:
         TimeoutError"), context)`` whenever the station is drained. Pulls
-        happen every ``pull_interval_ms``; one batch waits in the library
-        while the callback runs, and the next pull waits for room. Must be
-        called on the running event loop.
+        happen every ``pull_interval_ms``; while the station has a backlog,
+        up to two batches wait in the library while the callback runs (one
+        fetched, one being fetched), and further pulls wait for room. Must
+        be called on the running event loop.
         """
         if self._destroyed is not None:
             raise MemphisError(f"consumer {self.consumer_name} was destroyed")
