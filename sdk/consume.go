@@ -113,7 +113,7 @@ func (c *Consumer) run(ctx context.Context, l *consumeLoop, h ConsumeHandler, p 
 		if len(msgs) == 0 {
 			fetched = true
 			if ahead != nil {
-				msgs, err, change = ahead.wait()
+				msgs, change, err = ahead.wait()
 				ahead = nil
 			} else {
 				msgs, err = c.fetchBatch(ctx, "consume", c.opts.BatchSize, p)

@@ -46,9 +46,9 @@ func (c *Consumer) startPrefetch(ctx context.Context, p PartitionSelector) *pref
 
 // wait returns the batch fetched ahead, once its fetch has ended (a
 // stopped loop's context ends it at once).
-func (f *prefetch) wait() ([]*Message, error, <-chan struct{}) {
+func (f *prefetch) wait() ([]*Message, <-chan struct{}, error) {
 	<-f.done
-	return f.msgs, f.err, f.change
+	return f.msgs, f.change, f.err
 }
 
 // release gives a batch fetched ahead, and never handed over, back to the
