@@ -150,7 +150,9 @@ class Consumer:
         """Fetch one batch (up to ``batch_size``; None or 0: the consumer's, default 10).
 
         Returns ``[]`` when nothing arrived within ``batch_max_time_to_wait_ms``.
-        ``prefetch`` is accepted for compatibility; the library buffers itself.
+        ``prefetch`` is accepted for compatibility with memphis-py and has no
+        effect: each call fetches one batch (the consume loop does fetch
+        ahead, see ``consume``).
         """
         del prefetch
         if self._destroyed is not None:
