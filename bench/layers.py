@@ -16,6 +16,7 @@ SCENARIOS: Dict[str, str] = {
     "batch": "batch produce",
     "fetch": "fetch + ack",
     "consume": "consume loop",
+    "consume-noack": "consume loop, no ack",
 }
 PRODUCE_SCENARIOS = ("sync", "async", "batch")
 RAW_ANCHOR = "nats.go"
@@ -43,6 +44,7 @@ LAYERS: List[Layer] = [
             "batch": "`Producer.ProduceBatch` (500 a call), then `Flush`",
             "fetch": "`Consumer.Fetch(500)`, `AckAll` (confirmed)",
             "consume": "`Consumer.Consume` handler, `AckAll` per batch (confirmed)",
+            "consume-noack": "`Consumer.Consume` handler, `Data()` of each, no ack",
         },
     ),
     Layer(
@@ -54,6 +56,7 @@ LAYERS: List[Layer] = [
             "async": "`js.PublishMsgAsync` (same window and stall wait as the sdk), then `PublishAsyncComplete`",
             "fetch": "`Consumer.Fetch(500)`, `Msg.Ack` each (not confirmed), one `Flush` at the end",
             "consume": "`Consumer.Consume(PullMaxMessages(500))`, `Msg.Ack` each, one `Flush` at the end",
+            "consume-noack": "`Consumer.Consume(PullMaxMessages(500))`, `Data()` of each, no ack",
         },
     ),
     Layer(
@@ -66,6 +69,7 @@ LAYERS: List[Layer] = [
             "acks of one stream arrive in order)",
             "fetch": "`Consumer.Fetch(500, false)`, `Msg.Ack` each (not confirmed)",
             "consume": "`Consumer.Consume` (pull interval 1 ms, batch 500), `Msg.Ack` each",
+            "consume-noack": "`Consumer.Consume` (pull interval 1 ms, batch 500), `Data()` of each, no ack",
         },
     ),
     Layer(
@@ -80,6 +84,7 @@ LAYERS: List[Layer] = [
             "batch": "`memphis_producer_produce_batch` (500 a call), then `memphis_producer_flush`",
             "fetch": "`memphis_consumer_fetch(500)`, `memphis_msgs_ack` (confirmed)",
             "consume": "`memphis_consumer_consume` callback, `memphis_msgs_ack` per batch (confirmed)",
+            "consume-noack": "`memphis_consumer_consume` callback, `memphis_msg_data` of each, no ack",
         },
     ),
     Layer(
@@ -104,6 +109,7 @@ LAYERS: List[Layer] = [
             "batch": "`await producer.produce_batch(...)` (500 a call; returns once the batch is acknowledged)",
             "fetch": "`await consumer.fetch(batch_size=500)`, `await msg.ack()` each (not confirmed)",
             "consume": "`consumer.consume(handler)`, `await msg.ack()` each",
+            "consume-noack": "`consumer.consume(handler)`, `msg.get_data()` of each, no ack",
         },
     ),
     Layer(
@@ -115,6 +121,7 @@ LAYERS: List[Layer] = [
             "async": "`await producer.produce(..., nonblocking=True)`, then awaiting `producer.background_tasks`",
             "fetch": "`await consumer.fetch(batch_size=500)`, `await msg.ack()` each (not confirmed)",
             "consume": "`consumer.consume(handler)`, `await msg.ack()` each",
+            "consume-noack": "`consumer.consume(handler)`, `msg.get_data()` of each, no ack",
         },
     ),
     Layer(
@@ -128,6 +135,7 @@ LAYERS: List[Layer] = [
             "batch": "`producer.produce_batch(chunk)` (500 a call), then `producer.flush`",
             "fetch": "`consumer.fetch(batch_size: 500)`, `Memphis.ack_all` (confirmed)",
             "consume": "`consumer.consume` block, `Memphis.ack_all` per batch (confirmed)",
+            "consume-noack": "`consumer.consume` block, `data` of each, no ack",
         },
     ),
 ]

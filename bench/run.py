@@ -50,7 +50,7 @@ RESULTS = HERE / "results"
 
 # Messages per cell (all producers together) in the full matrix; 8 KiB
 # cells move a third of that (they are bound by bytes), quick mode a sixth.
-COUNTS = {"sync": 3000, "async": 30000, "batch": 30000, "fetch": 20000, "consume": 20000}
+COUNTS = {"sync": 3000, "async": 30000, "batch": 30000, "fetch": 20000, "consume": 20000, "consume-noack": 20000}
 FULL = {"sizes": [64, 512, 8192], "producers": [1, 4, 16], "rounds": 5}
 QUICK = {"sizes": [512, 8192], "producers": [1, 4], "rounds": 2}
 BATCH = 500  # the harnesses' batch chunk and fetch / consume batch
@@ -271,7 +271,7 @@ def cell_count(scenario: str, size: int, quick: bool, scale: float) -> int:
     if quick:
         n //= 6
     n = max(1, int(n * scale))
-    if scenario in ("fetch", "consume"):
+    if scenario not in PRODUCE_SCENARIOS:
         # Whole batches: a pull for more than the station holds waits out
         # the batch max wait, which would be measured as throughput.
         n = max(BATCH, round(n / BATCH) * BATCH)

@@ -31,7 +31,7 @@ class MatrixTest(unittest.TestCase):
     def test_fetch_and_consume_counts_are_whole_batches(self) -> None:
         for quick in (False, True):
             for size in (64, 512, 8192):
-                for scenario in ("fetch", "consume"):
+                for scenario in ("fetch", "consume", "consume-noack"):
                     n = run.cell_count(scenario, size, quick, 1.0)
                     self.assertEqual(n % run.BATCH, 0, (scenario, size, quick, n))
                     self.assertGreater(n, 0)

@@ -163,6 +163,7 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     long got, want;
+    int ack; /* acknowledge each batch (consume), or only read it (consume-noack) */
     char error[256];
 } consume_state_t;
 
@@ -185,7 +186,7 @@ static void on_batch(memphis_msg_t **msgs, size_t count, memphis_status_t status
         memphis_msg_data(msgs[i], &d, &len, NULL);
     }
     memphis_error_t *e = NULL;
-    memphis_status_t st = memphis_msgs_ack(msgs, count, &e);
+    memphis_status_t st = s->ack ? memphis_msgs_ack(msgs, count, &e) : MEMPHIS_OK;
     for (size_t i = 0; i < count; i++)
         memphis_msg_destroy(msgs[i], NULL);
     pthread_mutex_lock(&s->mu);
@@ -198,10 +199,10 @@ static void on_batch(memphis_msg_t **msgs, size_t count, memphis_status_t status
     memphis_error_free(e);
 }
 
-static void run_consume(memphis_consumer_t *k, long n, bench_result_t *res)
+static void run_consume(memphis_consumer_t *k, long n, int ack, bench_result_t *res)
 {
     memphis_error_t *e = NULL;
-    consume_state_t s = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .want = n};
+    consume_state_t s = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .want = n, .ack = ack};
     bench_clock_t clock = bench_clock_start();
     if (failed(memphis_consumer_consume(k, on_batch, &s, NULL, 0, &e), e, "consume", res->error, sizeof res->error))
         return;
@@ -236,7 +237,7 @@ static void capi_run(void *state, const bench_cell_t *cell, const char *station_
     if (bad)
         return;
     unsigned char *payload = bench_payload(cell->size);
-    int consuming = strcmp(cell->scenario, "fetch") == 0 || strcmp(cell->scenario, "consume") == 0;
+    int consuming = strcmp(cell->scenario, "fetch") == 0 || strncmp(cell->scenario, "consume", 7) == 0;
     int np = consuming ? 1 : cell->producers;
     memphis_producer_t **producers = calloc((size_t)np, sizeof *producers);
     for (int i = 0; i < np; i++) {
@@ -259,7 +260,7 @@ static void capi_run(void *state, const bench_cell_t *cell, const char *station_
         if (strcmp(cell->scenario, "fetch") == 0)
             run_fetch(k, cell->count, res);
         else
-            run_consume(k, cell->count, res);
+            run_consume(k, cell->count, strcmp(cell->scenario, "consume") == 0, res);
         memphis_consumer_destroy(k, NULL);
     } else {
         int sync = strcmp(cell->scenario, "sync") == 0;

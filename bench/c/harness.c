@@ -233,12 +233,12 @@ static int parse_cell(const char *spec, bench_cell_t *cell, char *err, size_t er
 {
     memset(cell, 0, sizeof *cell);
     char tail;
-    if (sscanf(spec, "%15[a-z]:%d:%d:%d%c", cell->scenario, &cell->size, &cell->producers, &cell->count, &tail) != 4 ||
+    if (sscanf(spec, "%15[a-z-]:%d:%d:%d%c", cell->scenario, &cell->size, &cell->producers, &cell->count, &tail) != 4 ||
         cell->size < 1 || cell->producers < 1 || cell->count < 1) {
         snprintf(err, errlen, "cell \"%s\": want scenario:size:producers:count", spec);
         return -1;
     }
-    static const char *known[] = {"sync", "async", "batch", "fetch", "consume"};
+    static const char *known[] = {"sync", "async", "batch", "fetch", "consume", "consume-noack"};
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (strcmp(cell->scenario, known[i]) == 0)
             return 0;
@@ -292,7 +292,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [--host H] [--port P] [--user U] [--password W] [--station-prefix S] [scenario:size:producers:count ...]\n"
-            "scenarios: sync async batch fetch consume; no cells: read them from stdin, one per line.\n"
+            "scenarios: sync async batch fetch consume consume-noack; no cells: read them from stdin, one per line.\n"
             "Without --host a fresh memphis-devbroker is started.\n",
             prog);
 }

@@ -20,7 +20,7 @@ typedef struct bench_config {
 } bench_config_t;
 
 typedef struct bench_cell {
-    char scenario[16]; /* sync | async | batch | fetch | consume */
+    char scenario[16]; /* sync | async | batch | fetch | consume | consume-noack */
     int size;          /* payload bytes */
     int producers;     /* concurrent producers on one connection */
     int count;         /* messages in total */

@@ -225,7 +225,7 @@ static void natsc_run(void *state, const bench_cell_t *cell, const char *station
         snprintf(res->unsupported, sizeof res->unsupported, "nats.c has no batch publish call (async is its bulk path)");
         return;
     }
-    if (strcmp(cell->scenario, "consume") == 0) {
+    if (strncmp(cell->scenario, "consume", 7) == 0) {
         snprintf(res->unsupported, sizeof res->unsupported,
                  "nats.c %s has no callback pull consumer (js_PullSubscribeAsync came in 3.9)", NATS_VERSION_STRING);
         return;

@@ -34,7 +34,7 @@ from broker import Devbroker
 BATCH = 500  # batch chunk and fetch / consume batch, as in every harness
 QUANTILES = 201  # latency points: 0, 0.5, ..., 100 %
 CONSUME_TIMEOUT = 300.0
-SCENARIOS = ("sync", "async", "batch", "fetch", "consume")
+SCENARIOS = ("sync", "async", "batch", "fetch", "consume", "consume-noack")
 
 
 class Unsupported(Exception):
@@ -103,11 +103,13 @@ class Layer:
         station = await self.memphis.station(name=station_name)
         try:
             data = payload(size)
-            if scenario in ("fetch", "consume"):
+            if scenario in ("fetch", "consume", "consume-noack"):
                 filler = await self.memphis.producer(station_name=station_name, producer_name="filler")
                 await self.produce_nonblocking(filler, data, count)
                 await filler.destroy()
-                return await (self.fetch if scenario == "fetch" else self.consume)(station_name, count)
+                if scenario == "fetch":
+                    return await self.fetch(station_name, count)
+                return await self.consume(station_name, count, ack=scenario == "consume")
             return await self.produce(scenario, station_name, data, producers, count)
         finally:
             await station.destroy()
@@ -161,7 +163,7 @@ class Layer:
         await consumer.destroy()
         return result
 
-    async def consume(self, station: str, n: int) -> Dict[str, Any]:
+    async def consume(self, station: str, n: int, ack: bool) -> Dict[str, Any]:
         consumer = await self.consumer(station)
         got = 0
         done = asyncio.Event()
@@ -170,7 +172,8 @@ class Layer:
             nonlocal got
             for msg in msgs:
                 msg.get_data()
-                await msg.ack()
+                if ack:
+                    await msg.ack()
             got += len(msgs)
             if got >= n:
                 done.set()

@@ -20,7 +20,7 @@ module Bench
   BATCH = 500 # batch chunk and fetch / consume batch, as in every harness
   QUANTILES = 201 # latency points: 0, 0.5, ..., 100 %
   CONSUME_TIMEOUT = 300
-  SCENARIOS = %w[sync async batch fetch consume].freeze
+  SCENARIOS = %w[sync async batch fetch consume consume-noack].freeze
 
   module_function
 
@@ -132,12 +132,16 @@ module Bench
       station = @conn.station(name: station_name)
       data = Bench.payload(cell[:size])
       begin
-        if %w[fetch consume].include?(cell[:scenario])
+        if %w[fetch consume consume-noack].include?(cell[:scenario])
           filler = @conn.producer(station_name: station_name, producer_name: "filler")
           cell[:count].times { filler.produce(data, nonblocking: true) }
           filler.flush
           filler.destroy
-          cell[:scenario] == "fetch" ? fetch(station_name, cell[:count]) : consume(station_name, cell[:count])
+          if cell[:scenario] == "fetch"
+            fetch(station_name, cell[:count])
+          else
+            consume(station_name, cell[:count], ack: cell[:scenario] == "consume")
+          end
         else
           produce(cell, station_name, data)
         end
@@ -206,7 +210,7 @@ module Bench
       result
     end
 
-    def consume(station_name, count)
+    def consume(station_name, count, ack:)
       c = consumer(station_name)
       lock = Mutex.new
       cond = ConditionVariable.new
@@ -218,7 +222,7 @@ module Bench
           error ||= err if err && !err.is_a?(Memphis::NoMessagesError)
           unless msgs.empty?
             msgs.each(&:data)
-            Memphis.ack_all(msgs)
+            Memphis.ack_all(msgs) if ack
             got += msgs.size
           end
           cond.signal if got >= count || error

@@ -25,6 +25,9 @@ const (
 	Batch   = "batch"   // the batch produce call, chunks of BatchSize, until acknowledged
 	Fetch   = "fetch"   // fetch BatchSize at a time and acknowledge, from a filled station
 	Consume = "consume" // the callback consume loop, acknowledging, from a filled station
+	// ConsumeNoAck is the consume loop only reading each message: what the
+	// loop itself costs, without the acks' publishes.
+	ConsumeNoAck = "consume-noack"
 )
 
 // BatchSize is the chunk of the batch scenario and the fetch / consume batch.
@@ -63,7 +66,7 @@ func ParseCell(s string) (Cell, error) {
 		*p = v
 	}
 	switch c.Scenario {
-	case Sync, Async, Batch, Fetch, Consume:
+	case Sync, Async, Batch, Fetch, Consume, ConsumeNoAck:
 	default:
 		return Cell{}, fmt.Errorf("cell %q: unknown scenario %q", s, c.Scenario)
 	}
@@ -126,7 +129,7 @@ func run(layers map[string]Opener) int {
 	prefix := flag.String("station-prefix", "", "station name prefix (default bench-<layer>-<pid>)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: %s [flags] [scenario:size:producers:count ...]\n", os.Args[0])
-		fmt.Fprintln(os.Stderr, "scenarios: sync async batch fetch consume; no cells: read them from stdin")
+		fmt.Fprintln(os.Stderr, "scenarios: sync async batch fetch consume consume-noack; no cells: read them from stdin")
 		flag.PrintDefaults()
 	}
 	flag.Parse()

@@ -72,7 +72,7 @@ func (l *natsGoLayer) Run(ctx context.Context, cell harness.Cell, station string
 	data := harness.Payload(cell.Size)
 	subject := subjectOf(station)
 	switch cell.Scenario {
-	case harness.Fetch, harness.Consume:
+	case harness.Fetch, harness.Consume, harness.ConsumeNoAck:
 		if err := l.publishAsync(subject, data, l.header("filler"), cell.Count); err != nil {
 			return harness.Result{}, fmt.Errorf("filling the station: %w", err)
 		}
@@ -88,7 +88,7 @@ func (l *natsGoLayer) Run(ctx context.Context, cell harness.Cell, station string
 		if cell.Scenario == harness.Fetch {
 			return l.fetch(jc, cell.Count)
 		}
-		return l.consume(jc, cell.Count)
+		return l.consume(jc, cell.Count, cell.Scenario == harness.Consume)
 	}
 	shares := harness.Split(cell.Count, cell.Producers)
 	clock := harness.StartClock()
@@ -164,13 +164,16 @@ func (l *natsGoLayer) fetch(jc jetstream.Consumer, n int) (harness.Result, error
 	return clock.Result(n, nil), nil
 }
 
-func (l *natsGoLayer) consume(jc jetstream.Consumer, n int) (harness.Result, error) {
+func (l *natsGoLayer) consume(jc jetstream.Consumer, n int, ack bool) (harness.Result, error) {
 	var got atomic.Int64
 	done := make(chan error, 1)
 	clock := harness.StartClock()
 	cc, err := jc.Consume(func(m jetstream.Msg) {
 		_ = m.Data()
-		err := m.Ack()
+		var err error
+		if ack {
+			err = m.Ack()
+		}
 		if err != nil || got.Add(1) >= int64(n) {
 			select {
 			case done <- err:

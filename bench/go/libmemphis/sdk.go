@@ -38,14 +38,14 @@ func (l *sdkLayer) Run(ctx context.Context, cell harness.Cell, station string) (
 	defer func() { _ = st.Destroy(ctx) }()
 	data := harness.Payload(cell.Size)
 	switch cell.Scenario {
-	case harness.Fetch, harness.Consume:
+	case harness.Fetch, harness.Consume, harness.ConsumeNoAck:
 		if err := l.fill(ctx, station, data, cell.Count); err != nil {
 			return harness.Result{}, fmt.Errorf("filling the station: %w", err)
 		}
 		if cell.Scenario == harness.Fetch {
 			return l.fetch(ctx, station, cell.Count)
 		}
-		return l.consume(ctx, station, cell.Count)
+		return l.consume(ctx, station, cell.Count, cell.Scenario == harness.Consume)
 	}
 	producers := make([]*sdk.Producer, cell.Producers)
 	for i := range producers {
@@ -143,7 +143,7 @@ func (l *sdkLayer) fetch(ctx context.Context, station string, n int) (harness.Re
 	return clock.Result(n, nil), nil
 }
 
-func (l *sdkLayer) consume(ctx context.Context, station string, n int) (harness.Result, error) {
+func (l *sdkLayer) consume(ctx context.Context, station string, n int, ack bool) (harness.Result, error) {
 	k, err := l.consumer(ctx, station)
 	if err != nil {
 		return harness.Result{}, err
@@ -165,10 +165,14 @@ func (l *sdkLayer) consume(ctx context.Context, station string, n int) (harness.
 		for _, m := range msgs {
 			_ = m.Data()
 		}
-		if err := sdk.AckAll(ctx, msgs); err != nil {
-			select {
-			case done <- err:
-			default:
+		// Without ack the messages would come back after the ack wait;
+		// the station is destroyed with the cell long before.
+		if ack {
+			if err := sdk.AckAll(ctx, msgs); err != nil {
+				select {
+				case done <- err:
+				default:
+				}
 			}
 		}
 		if got.Add(int64(len(msgs))) >= int64(n) {

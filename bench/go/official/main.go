@@ -43,7 +43,7 @@ func (l *layer) Run(_ context.Context, cell harness.Cell, station string) (harne
 	defer func() { _ = st.Destroy() }()
 	data := harness.Payload(cell.Size)
 	switch cell.Scenario {
-	case harness.Fetch, harness.Consume:
+	case harness.Fetch, harness.Consume, harness.ConsumeNoAck:
 		if err := l.fill(station, data, cell.Count); err != nil {
 			return harness.Result{}, fmt.Errorf("filling the station: %w", err)
 		}
@@ -56,7 +56,7 @@ func (l *layer) Run(_ context.Context, cell harness.Cell, station string) (harne
 		if cell.Scenario == harness.Fetch {
 			return fetch(k, cell.Count)
 		}
-		return consume(k, cell.Count)
+		return consume(k, cell.Count, cell.Scenario == harness.Consume)
 	}
 	// Producers are not destroyed: in memphis.go v1.3.2 Producer.Destroy
 	// leaves the station's functions-listener mutex locked while other
@@ -135,7 +135,7 @@ func fetch(k *memphis.Consumer, n int) (harness.Result, error) {
 	return clock.Result(n, nil), nil
 }
 
-func consume(k *memphis.Consumer, n int) (harness.Result, error) {
+func consume(k *memphis.Consumer, n int, ack bool) (harness.Result, error) {
 	var got atomic.Int64
 	done := make(chan error, 1)
 	clock := harness.StartClock()
@@ -144,6 +144,9 @@ func consume(k *memphis.Consumer, n int) (harness.Result, error) {
 	err := k.Consume(func(msgs []*memphis.Msg, _ error, _ context.Context) {
 		for _, m := range msgs {
 			_ = m.Data()
+			if !ack {
+				continue
+			}
 			if err := m.Ack(); err != nil {
 				select {
 				case done <- err:
