@@ -53,11 +53,22 @@ func newBlockingHandler() *blockingHandler {
 	return &blockingHandler{started: make(chan int, 16), release: make(chan struct{}, 16), quit: make(chan struct{})}
 }
 
-// stop lets a held handler call go and stops the loop (a failed test must
-// not hang in StopConsume).
-func (b *blockingHandler) stop(cons *Consumer) {
-	close(b.quit)
-	_ = cons.StopConsume()
+// startHeldLoop fills station with n messages and starts a consume loop
+// on it whose handler holds each batch until released. The loop is stopped
+// when the test ends (a failed test must not hang in StopConsume).
+func startHeldLoop(t *testing.T, c *Conn, station, name string, n int, mod func(*ConsumerOptions)) (*Consumer, *blockingHandler) {
+	t.Helper()
+	fillStation(t, c, station, n)
+	cons := createConsumer(t, c, station, name, mod)
+	h := newBlockingHandler()
+	if err := cons.Consume(h.handle, PartitionSelector{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		close(h.quit)
+		_ = cons.StopConsume()
+	})
+	return cons, h
 }
 
 func (b *blockingHandler) handle(msgs []*Message, err error, _ any) {
@@ -82,16 +93,10 @@ func TestConsumeLoopFetchesAheadWhileTheHandlerWorks(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	const batch = 20
-	fillStation(t, c, "ahead", 3*batch)
-	cons := createConsumer(t, c, "ahead", "worker", func(o *ConsumerOptions) {
+	_, h := startHeldLoop(t, c, "ahead", "worker", 3*batch, func(o *ConsumerOptions) {
 		o.BatchSize = batch
 		o.PullInterval = time.Millisecond
 	})
-	h := newBlockingHandler()
-	if err := cons.Consume(h.handle, PartitionSelector{}); err != nil {
-		t.Fatal(err)
-	}
-	defer h.stop(cons)
 	for round := range 3 {
 		if n := recv(t, h.started, "a handler call"); n != batch {
 			t.Fatalf("handler call %d got %d messages, want %d", round, n, batch)
@@ -128,19 +133,13 @@ func TestStoppedLoopGivesItsFetchedAheadBatchBack(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	const batch = 20
-	fillStation(t, c, "giveback", 2*batch)
 	long := func(o *ConsumerOptions) {
 		o.Group = "team"
 		o.BatchSize = batch
 		o.PullInterval = time.Millisecond
 		o.MaxAckTime = 10 * time.Minute
 	}
-	first := createConsumer(t, c, "giveback", "first", long)
-	h := newBlockingHandler()
-	if err := first.Consume(h.handle, PartitionSelector{}); err != nil {
-		t.Fatal(err)
-	}
-	defer h.stop(first)
+	first, h := startHeldLoop(t, c, "giveback", "first", 2*batch, long)
 	recv(t, h.started, "the first handler call")
 	devbrokertest.WaitFor(t, "the second batch fetched ahead", func() bool {
 		return ackPending(t, c, "giveback", "team") == 2*batch
@@ -171,17 +170,11 @@ func TestSlowHandlerIsNotFetchedAhead(t *testing.T) {
 	b := startBroker(t)
 	c := connect(t, b)
 	const batch = 10
-	fillStation(t, c, "slow", 3*batch)
-	cons := createConsumer(t, c, "slow", "worker", func(o *ConsumerOptions) {
+	_, h := startHeldLoop(t, c, "slow", "worker", 3*batch, func(o *ConsumerOptions) {
 		o.BatchSize = batch
 		o.PullInterval = time.Millisecond
 		o.MaxAckTime = 2 * time.Second
 	})
-	h := newBlockingHandler()
-	if err := cons.Consume(h.handle, PartitionSelector{}); err != nil {
-		t.Fatal(err)
-	}
-	defer h.stop(cons)
 	// The first call has no measured handler time yet, so the loop fetches
 	// ahead; this call then takes over a quarter of the ack wait.
 	recv(t, h.started, "the first handler call")
