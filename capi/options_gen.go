@@ -97,6 +97,15 @@ func memphis_go_conn_opts_set_timeout_ms(h C.uint64_t, v C.int64_t, em **C.char)
 	})
 }
 
+//export memphis_go_conn_opts_set_unbuffered_writes
+func memphis_go_conn_opts_set_unbuffered_writes(h C.uint64_t, v C.bool, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsSet(h, kindConnOpts, em, func(o *sdk.ConnectOptions) C.int {
+		o.UnbufferedWrites = bool(v)
+		return statusOK
+	})
+}
+
 //export memphis_go_conn_opts_set_tls_cert_file
 func memphis_go_conn_opts_set_tls_cert_file(h C.uint64_t, v *C.char, em **C.char) (st C.int) {
 	defer guard(&st, em)
@@ -182,6 +191,14 @@ func memphis_go_conn_opts_get_timeout_ms(h C.uint64_t, out *C.int64_t, em **C.ch
 	defer guard(&st, em)
 	return optsGet(h, kindConnOpts, em, out != nil, func(o *sdk.ConnectOptions) {
 		*out = millis(o.Timeout)
+	})
+}
+
+//export memphis_go_conn_opts_get_unbuffered_writes
+func memphis_go_conn_opts_get_unbuffered_writes(h C.uint64_t, out *C.bool, em **C.char) (st C.int) {
+	defer guard(&st, em)
+	return optsGet(h, kindConnOpts, em, out != nil, func(o *sdk.ConnectOptions) {
+		*out = C.bool(o.UnbufferedWrites)
 	})
 }
 

@@ -122,6 +122,15 @@ memphis_status_t memphis_conn_opts_set_timeout_ms(memphis_conn_opts_t *opts, int
     return memphis_capi_finish(st__, msg__, err);
 }
 
+memphis_status_t memphis_conn_opts_set_unbuffered_writes(memphis_conn_opts_t *opts, bool unbuffered, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_set_unbuffered_writes((uint64_t)(uintptr_t)opts, unbuffered, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
 memphis_status_t memphis_conn_opts_set_tls_cert_file(memphis_conn_opts_t *opts, const char *path, memphis_error_t **err)
 {
     if (memphis_capi_forked)
@@ -218,6 +227,15 @@ memphis_status_t memphis_conn_opts_get_timeout_ms(const memphis_conn_opts_t *opt
         return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
     char *msg__ = NULL;
     int st__ = memphis_go_conn_opts_get_timeout_ms((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
+    return memphis_capi_finish(st__, msg__, err);
+}
+
+memphis_status_t memphis_conn_opts_get_unbuffered_writes(const memphis_conn_opts_t *opts, bool *out, memphis_error_t **err)
+{
+    if (memphis_capi_forked)
+        return memphis_capi_finish(MEMPHIS_ERR_FORKED, NULL, err);
+    char *msg__ = NULL;
+    int st__ = memphis_go_conn_opts_get_unbuffered_writes((uint64_t)(uintptr_t)opts, out, err ? &msg__ : NULL);
     return memphis_capi_finish(st__, msg__, err);
 }
 

@@ -202,3 +202,31 @@ func TestConnectUserProbeFallback(t *testing.T) {
 		t.Fatalf("unknown user: %v", err)
 	}
 }
+
+// With UnbufferedWrites every publish is on the socket when the call
+// returns: nothing waits in nats.go's write buffer for its writer goroutine.
+func TestUnbufferedWritesLeaveNothingBuffered(t *testing.T) {
+	b := startBroker(t)
+	c := connect(t, b, func(o *ConnectOptions) { o.UnbufferedWrites = true })
+	ctx := testCtx(t)
+	p := createProducer(t, c, "unbuffered", "prod")
+	const n = 500
+	for i := range n {
+		if err := p.ProduceAsync(ctx, payload(i), ProduceOptions{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if left, err := c.nc.Buffered(); err != nil || left != 0 {
+			t.Fatalf("after produce %d, %d bytes still wait in the write buffer (%v)", i, left, err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Produce(ctx, []byte("sync"), ProduceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cons := createConsumer(t, c, "unbuffered", "reader")
+	if got := fetchUntil(t, cons, n+1, PartitionSelector{}); string(got[n].Data()) != "sync" {
+		t.Fatalf("last message %q, want %q", got[n].Data(), "sync")
+	}
+}

@@ -82,6 +82,8 @@ MEMPHIS_TEST(conn_options, "unit")
     CHECK(ms == 1500);
     OK(memphis_conn_opts_get_timeout_ms(o, &ms, E));
     CHECK(ms == 1500);
+    OK(memphis_conn_opts_get_unbuffered_writes(o, &b, E));
+    CHECK(!b);
     OK(memphis_conn_opts_get_host(o, &s, E));
     CHECK(strcmp(s, "") == 0);
     memphis_free(s);
@@ -100,6 +102,7 @@ MEMPHIS_TEST(conn_options, "unit")
     OK(memphis_conn_opts_set_max_reconnect(o, -1, E));
     OK(memphis_conn_opts_set_reconnect_interval_ms(o, 10, E));
     OK(memphis_conn_opts_set_timeout_ms(o, 2500, E));
+    OK(memphis_conn_opts_set_unbuffered_writes(o, true, E));
     OK(memphis_conn_opts_set_password(o, "pw", E));
     OK(memphis_conn_opts_set_connection_token(o, "", E));
     OK(memphis_conn_opts_set_tls_cert_file(o, "/c", E));
@@ -117,6 +120,8 @@ MEMPHIS_TEST(conn_options, "unit")
     CHECK(ms == 10);
     OK(memphis_conn_opts_get_timeout_ms(o, &ms, E));
     CHECK(ms == 2500);
+    OK(memphis_conn_opts_get_unbuffered_writes(o, &b, E));
+    CHECK(b);
 
     /* a duration the library cannot hold is refused at once */
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_set_timeout_ms(o, INT64_MAX, E));
@@ -136,6 +141,7 @@ MEMPHIS_TEST(conn_options, "unit")
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_get_max_reconnect(o, NULL, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_get_reconnect_interval_ms(o, NULL, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_get_timeout_ms(o, NULL, E));
+    EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_get_unbuffered_writes(o, NULL, E));
     EXPECT_ST(MEMPHIS_ERR_INVALID_ARGUMENT, memphis_conn_opts_new(NULL, E));
     /* values survive failed setters */
     OK(memphis_conn_opts_get_timeout_ms(o, &ms, E));

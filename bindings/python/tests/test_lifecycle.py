@@ -88,6 +88,21 @@ async def test_async_with_and_reconnect(broker, library, name):
     assert not m.is_connected()
 
 
+async def test_unbuffered_writes_connection(broker, library, name):
+    """The library option, passed by name: sync produce and consume work on it."""
+    async with Memphis() as m:
+        await m.connect(
+            host=broker.host, port=broker.port, username=USERNAME, password=PASSWORD, unbuffered_writes=True
+        )
+        st = name("st")
+        producer = await m.producer(station_name=st, producer_name="p")
+        for i in range(3):
+            await producer.produce(message=f"m{i}")
+        consumer = await m.consumer(station_name=st, consumer_name="c", batch_max_time_to_wait_ms=300)
+        got = await collect(consumer, 3)
+        assert [bytes(msg.get_data()) for msg in got] == [b"m0", b"m1", b"m2"]
+
+
 async def test_handlers_run_on_the_loop_thread(memphis, name):
     st = name("st")
     await memphis.produce(station_name=st, producer_name="p", message=b"x")

@@ -15,6 +15,18 @@ class ConnectionTest < Minitest::Test
     conn.close # idempotent
   end
 
+  def test_unbuffered_writes_connection_produces_and_consumes
+    conn = Memphis.connect(host: broker.host, port: broker.port, username: "root", password: "memphis",
+                           unbuffered_writes: true)
+    station = unique("unbuffered")
+    producer = conn.producer(station_name: station, producer_name: "p")
+    3.times { |i| producer.produce("m#{i}") }
+    consumer = conn.consumer(station_name: station, consumer_name: "c", batch_max_time_to_wait_ms: 300)
+    assert_equal %w[m0 m1 m2], consumer.fetch(batch_size: 3).map(&:data)
+  ensure
+    conn&.close
+  end
+
   def test_connect_with_connection_token
     conn = Memphis.connect(host: broker.host, port: broker.port, username: "root", connection_token: "memphis")
     assert conn.connected?
@@ -117,7 +129,7 @@ class ConnectionTest < Minitest::Test
   # back from its option objects, not a copy kept in Ruby.
   def test_default_options_come_from_the_library
     assert_equal({ port: 6666, account_id: 1, reconnect: true, max_reconnect: 10, reconnect_interval_ms: 1500,
-                   timeout_ms: 1500, stats_interval_ms: 0 }, Memphis.default_options(:connect))
+                   timeout_ms: 1500, unbuffered_writes: false, stats_interval_ms: 0 }, Memphis.default_options(:connect))
     station = Memphis.default_options(:station)
     assert_equal [:message_age_sec, 604_800, :file, 1, 120_000, 1],
                  station.values_at(:retention_type, :retention_value, :storage_type, :replicas,

@@ -81,6 +81,7 @@ module Memphis
       conn_opts_set_max_reconnect: [[:pointer, :int, :pointer], :int, false],
       conn_opts_set_reconnect_interval_ms: [[:pointer, :int64, :pointer], :int, false],
       conn_opts_set_timeout_ms: [[:pointer, :int64, :pointer], :int, false],
+      conn_opts_set_unbuffered_writes: [[:pointer, :bool, :pointer], :int, false],
       conn_opts_set_tls_cert_file: [[:pointer, :string, :pointer], :int, false],
       conn_opts_set_tls_key_file: [[:pointer, :string, :pointer], :int, false],
       conn_opts_set_tls_ca_file: [[:pointer, :string, :pointer], :int, false],
@@ -92,6 +93,7 @@ module Memphis
       conn_opts_get_max_reconnect: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_get_reconnect_interval_ms: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_get_timeout_ms: [[:pointer, :pointer, :pointer], :int, false],
+      conn_opts_get_unbuffered_writes: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_set_stats_interval_ms: [[:pointer, :int64, :pointer], :int, false],
       conn_opts_get_stats_interval_ms: [[:pointer, :pointer, :pointer], :int, false],
       conn_opts_set_stats_cb: [[:pointer, :pointer, :pointer, :pointer], :int, false],
@@ -231,14 +233,14 @@ module Memphis
       set_log_callback conn_opts_new conn_opts_destroy conn_opts_set_host conn_opts_set_port
       conn_opts_set_username conn_opts_set_password conn_opts_set_connection_token conn_opts_set_account_id
       conn_opts_set_reconnect conn_opts_set_max_reconnect conn_opts_set_reconnect_interval_ms
-      conn_opts_set_timeout_ms conn_opts_set_tls_cert_file conn_opts_set_tls_key_file
-      conn_opts_set_tls_ca_file conn_opts_get_host conn_opts_get_port conn_opts_get_username
-      conn_opts_get_account_id conn_opts_get_reconnect conn_opts_get_max_reconnect
-      conn_opts_get_reconnect_interval_ms conn_opts_get_timeout_ms conn_opts_set_stats_interval_ms
-      conn_opts_get_stats_interval_ms conn_opts_set_stats_cb conn_opts_set_stats_queue connect conn_close
-      conn_destroy conn_is_connected station_opts_new station_opts_destroy station_opts_set_name
-      station_opts_set_retention station_opts_set_storage station_opts_set_replicas
-      station_opts_set_idempotency_window_ms station_opts_set_schema_name
+      conn_opts_set_timeout_ms conn_opts_set_unbuffered_writes conn_opts_set_tls_cert_file
+      conn_opts_set_tls_key_file conn_opts_set_tls_ca_file conn_opts_get_host conn_opts_get_port
+      conn_opts_get_username conn_opts_get_account_id conn_opts_get_reconnect conn_opts_get_max_reconnect
+      conn_opts_get_reconnect_interval_ms conn_opts_get_timeout_ms conn_opts_get_unbuffered_writes
+      conn_opts_set_stats_interval_ms conn_opts_get_stats_interval_ms conn_opts_set_stats_cb
+      conn_opts_set_stats_queue connect conn_close conn_destroy conn_is_connected station_opts_new
+      station_opts_destroy station_opts_set_name station_opts_set_retention station_opts_set_storage
+      station_opts_set_replicas station_opts_set_idempotency_window_ms station_opts_set_schema_name
       station_opts_set_send_poison_msg_to_dls station_opts_set_send_schema_failed_msg_to_dls
       station_opts_set_tiered_storage_enabled station_opts_set_partitions_number station_opts_set_dls_station
       station_opts_get_name station_opts_get_retention station_opts_get_storage station_opts_get_replicas
@@ -283,6 +285,7 @@ module Memphis
         max_reconnect: [:conn_opts_set_max_reconnect, :int],
         reconnect_interval_ms: [:conn_opts_set_reconnect_interval_ms, :int64],
         timeout_ms: [:conn_opts_set_timeout_ms, :int64],
+        unbuffered_writes: [:conn_opts_set_unbuffered_writes, :bool],
         tls_cert_file: [:conn_opts_set_tls_cert_file, :str],
         tls_key_file: [:conn_opts_set_tls_key_file, :str],
         tls_ca_file: [:conn_opts_set_tls_ca_file, :str],
@@ -332,6 +335,7 @@ module Memphis
         max_reconnect: [:conn_opts_get_max_reconnect, :int],
         reconnect_interval_ms: [:conn_opts_get_reconnect_interval_ms, :int64],
         timeout_ms: [:conn_opts_get_timeout_ms, :int64],
+        unbuffered_writes: [:conn_opts_get_unbuffered_writes, :bool],
         stats_interval_ms: [:conn_opts_get_stats_interval_ms, :int64],
       }.freeze,
       station: {
