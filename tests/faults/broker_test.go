@@ -252,13 +252,16 @@ func procState(pid int) byte {
 
 // connect opens a client connection that reconnects forever with the
 // documented default interval (the client probes the port in between).
-func (b *broker) connect(t testing.TB) *sdk.Conn {
+func (b *broker) connect(t testing.TB, mods ...func(*sdk.ConnectOptions)) *sdk.Conn {
 	t.Helper()
 	o := sdk.DefaultConnectOptions()
 	o.Host, o.Port = b.host, b.port
 	o.Username, o.Password = "root", "memphis"
 	o.MaxReconnect = -1
 	o.Timeout = 5 * time.Second
+	for _, m := range mods {
+		m(&o)
+	}
 	c, err := sdk.Connect(testCtx(t), o)
 	if err != nil {
 		t.Fatalf("connect: %v", err)

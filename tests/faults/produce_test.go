@@ -74,9 +74,23 @@ func (k *killer) await(t *testing.T, downFor time.Duration) (restart time.Time, 
 // production order, and the producer resumes within moments of the
 // restart instead of waiting out the ack wait.
 func TestCrashDuringAsyncProduce(t *testing.T) {
+	eachWriteMode(t, crashDuringAsyncProduce)
+}
+
+// eachWriteMode runs a produce scenario on a connection with the default
+// buffered writes and on one with UnbufferedWrites, where the producing
+// goroutine itself writes to the socket the broker's death breaks.
+func eachWriteMode(t *testing.T, scenario func(t *testing.T, mode string, opt func(*sdk.ConnectOptions))) {
+	t.Run("buffered", func(t *testing.T) { scenario(t, "", func(*sdk.ConnectOptions) {}) })
+	t.Run("unbuffered", func(t *testing.T) {
+		scenario(t, " (unbuffered writes)", func(o *sdk.ConnectOptions) { o.UnbufferedWrites = true })
+	})
+}
+
+func crashDuringAsyncProduce(t *testing.T, mode string, opt func(*sdk.ConnectOptions)) {
 	r := rng(t)
 	b := startBroker(t)
-	c := b.connect(t)
+	c := b.connect(t, opt)
 	ctx := testCtx(t)
 	const station = "faults-async"
 	createStation(t, c, station)
@@ -125,9 +139,9 @@ func TestCrashDuringAsyncProduce(t *testing.T) {
 	stored := b.stored(t, station)
 	checkStored(t, stored, n, oneOrder)
 	resume, recovered := res.recovery(restart, int(atKill))
-	figure("faults: async produce: %d acked, %d stored, 0 duplicates; killed at %d accepted (%d in flight), %d resent; "+
+	figure("faults: async produce%s: %d acked, %d stored, 0 duplicates; killed at %d accepted (%d in flight), %d resent; "+
 		"restart->producer going %ss, restart->first ack %ss, restart->all pre-kill acked %ss, restart->all acked %ss, total %ss",
-		res.acked.Load(), len(stored), atKill, atKill-ackedAtKill.Load(), res.retried.Load(),
+		mode, res.acked.Load(), len(stored), atKill, atKill-ackedAtKill.Load(), res.retried.Load(),
 		seconds(unblocked), seconds(resume), seconds(recovered), seconds(allAcked), seconds(total))
 	if resume > resumeBound {
 		t.Fatalf("first acknowledgement %v after the restart", resume)
@@ -138,9 +152,13 @@ func TestCrashDuringAsyncProduce(t *testing.T) {
 // a SIGKILL and restart: every call returns nil within its ack wait, and
 // the station holds each message once, each goroutine's in its order.
 func TestCrashDuringSyncProduce(t *testing.T) {
+	eachWriteMode(t, crashDuringSyncProduce)
+}
+
+func crashDuringSyncProduce(t *testing.T, mode string, opt func(*sdk.ConnectOptions)) {
 	r := rng(t)
 	b := startBroker(t)
-	c := b.connect(t)
+	c := b.connect(t, opt)
 	ctx := testCtx(t)
 	const station = "faults-sync"
 	createStation(t, c, station)
@@ -178,8 +196,8 @@ func TestCrashDuringSyncProduce(t *testing.T) {
 	stored := b.stored(t, station)
 	checkStored(t, stored, workers*each, func(i int) (int, int) { return i / each, i % each })
 	resume, _ := res.recovery(restart, int(atKill))
-	figure("faults: sync produce x%d: %d acked, %d stored, 0 duplicates; killed at %d; restart->first ack %ss, restart->all acked %ss, total %ss",
-		workers, res.acked.Load(), len(stored), atKill, seconds(resume), seconds(allAcked), seconds(total))
+	figure("faults: sync produce x%d%s: %d acked, %d stored, 0 duplicates; killed at %d; restart->first ack %ss, restart->all acked %ss, total %ss",
+		workers, mode, res.acked.Load(), len(stored), atKill, seconds(resume), seconds(allAcked), seconds(total))
 	if resume > resumeBound {
 		t.Fatalf("first acknowledgement %v after the restart", resume)
 	}
