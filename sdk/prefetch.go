@@ -67,9 +67,8 @@ func (f *prefetch) release() {
 // not counted as a nack: the application never had it.
 func releaseUnhanded(msgs []*Message) {
 	for _, m := range msgs {
-		if m.dls || m.cons == nil || m.msg.Reply == "" || m.cons.conn.checkOpen("consume") != nil {
-			continue
+		if !m.dls {
+			_ = m.reply("release", nakPayload) //nolint:errcheck // best effort, see above
 		}
-		_ = m.cons.conn.nc.Publish(m.msg.Reply, nakPayload) //nolint:errcheck // best effort, see above
 	}
 }
